@@ -1,0 +1,43 @@
+// Block: verified, immutable block bytes with the CID they were checked against.
+//
+// The only ways to make one are Verify (hash the bytes against the CID's
+// multihash) and FromIdentity (an identity CID carries its block): holding a
+// Block is proof that its bytes are the CID's. Bytes are shared, never copied
+// on the read path. Copyable (a refcount), thread-safe to read.
+#ifndef IPFSFS_BLOCKCACHE_BLOCK_H_
+#define IPFSFS_BLOCKCACHE_BLOCK_H_
+
+#include <memory>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "ipld/cid.h"
+
+namespace ipfsfs::blockcache {
+
+// Gateways refuse blocks over 2 MiB; so do we (DESIGN.md "Sources").
+inline constexpr size_t kMaxBlockSize = 2u << 20;
+
+class Block {
+ public:
+  // kCorrupt ("hash mismatch for <cid>") when the bytes do not hash to the CID;
+  // kTooLarge over kMaxBlockSize; kUnsupported for a hash we cannot compute.
+  [[nodiscard]] static Result<Block> Verify(const ipld::Cid& cid, Bytes data);
+  [[nodiscard]] static Result<Block> Verify(const ipld::Cid& cid, std::shared_ptr<const Bytes> data);
+  // kInvalidArgument unless the CID's multihash is identity.
+  [[nodiscard]] static Result<Block> FromIdentity(const ipld::Cid& cid);
+
+  const ipld::Cid& cid() const { return cid_; }
+  ByteSpan bytes() const { return ByteSpan(*data_); }
+  size_t size() const { return data_->size(); }
+  const std::shared_ptr<const Bytes>& shared_bytes() const { return data_; }
+
+ private:
+  Block(ipld::Cid cid, std::shared_ptr<const Bytes> data) : cid_(std::move(cid)), data_(std::move(data)) {}
+  ipld::Cid cid_;
+  std::shared_ptr<const Bytes> data_;
+};
+
+}  // namespace ipfsfs::blockcache
+
+#endif  // IPFSFS_BLOCKCACHE_BLOCK_H_

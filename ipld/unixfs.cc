@@ -1,0 +1,2 @@
+// Implementation of ipld/unixfs.h: in progress (see git log).
+#include "ipld/unixfs.h"

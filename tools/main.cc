@@ -1,0 +1,56 @@
+// ipfsfs: the command-line face of every library below. The subcommands live
+// in cmd_*.cc and register themselves (tools/command.h).
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/command.h"
+
+namespace ipfsfs::tools {
+
+std::vector<CommandEntry>& CommandRegistry() {
+  static std::vector<CommandEntry> registry;
+  return registry;
+}
+
+int ReportError(std::string_view what, const Error& error) {
+  std::cerr << "ipfsfs: " << what << ": " << error.message << "\n";
+  return 1;
+}
+
+int ReportUsage(std::string_view message) {
+  std::cerr << "ipfsfs: " << message << "\n"
+            << "Run with --help for more information.\n";
+  return 2;
+}
+
+}  // namespace ipfsfs::tools
+
+int main(int argc, char** argv) {
+  using namespace ipfsfs::tools;
+  CLI::App app{"ipfsfs: IPFS as an ordinary filesystem"};
+  app.name("ipfsfs");
+  app.set_version_flag("--version", "ipfsfs " IPFSFS_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  auto& registry = CommandRegistry();
+  std::stable_sort(registry.begin(), registry.end(),
+                   [](const CommandEntry& a, const CommandEntry& b) { return a.order < b.order; });
+  for (const auto& entry : registry) entry.setup(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints its own message; usage errors exit 2 (CONVENTIONS.md).
+    std::cerr << "ipfsfs: " << e.what() << "\nRun with --help for more information.\n";
+    return 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,172 @@
+// BlockCache: get(cid) -> verified block, from the local store or the network.
+//
+// The one BlockGetter the layers above use. A hit is answered from the Store
+// (RocksDB or memory) on the caller's thread; a miss opens one in-flight fetch
+// per multihash (concurrent gets of the same block coalesce), asks the Sources
+// (health-ranked, failover, hedging), verifies the bytes against the CID on a
+// small worker pool, commits block + metadata in one write, then wakes every
+// waiter. A block that fails its hash is never returned or stored.
+//
+// Beside Get: Put (the importer stores blocks it built), recursive pins (a
+// pinned DAG is never evicted), a quota with LRU eviction of unpinned blocks,
+// statistics, offline mode, CAR import/export. Blocking methods (Pin, Fetch,
+// ImportCar, ExportCar, Verify) are for tools and tests: never on a FUSE worker.
+// All methods are thread-safe. The BlockCache must outlive its callbacks'
+// completion: destruction cancels in-flight fetches and waits for them.
+#ifndef IPFSFS_BLOCKCACHE_BLOCK_CACHE_H_
+#define IPFSFS_BLOCKCACHE_BLOCK_CACHE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "blockcache/block.h"
+#include "blockcache/block_getter.h"
+#include "blockcache/source.h"
+#include "blockcache/store.h"
+#include "ipld/cid.h"
+
+namespace ipfsfs::blockcache {
+
+// Where blocks come from. tools/internal/source_options.h builds these from
+// flags, environment and config.
+struct SourceSpec {
+  enum class Kind { kGateway, kKuboRpc };
+  Kind kind = Kind::kGateway;
+  std::string url;  // "http://127.0.0.1:8080" (no trailing /ipfs)
+};
+
+struct BlockCacheOptions {
+  // RocksDB directory; empty keeps blocks in memory (tests, benches).
+  std::string cache_dir;
+  // Quota in bytes of block data; unpinned blocks are evicted LRU above it.
+  uint64_t max_bytes = 10ull << 30;
+  // Sources, tried in health order.
+  std::vector<SourceSpec> sources;
+  // Serve from the cache only: a miss is kNotFound without touching the network.
+  bool offline = false;
+  // A miss fails after this long in total, whatever the retries (DESIGN: bounded).
+  std::chrono::milliseconds fetch_timeout{15000};
+  // One HTTP request to one source may take this long.
+  std::chrono::milliseconds request_timeout{8000};
+  std::chrono::milliseconds connect_timeout{3000};
+  // Requests per block across all sources before giving up.
+  int max_attempts = 4;
+  // Send a second (hedged) request to the next source when the first is slower
+  // than max(hedge_min, 3 x the source's usual latency).
+  std::chrono::milliseconds hedge_min{400};
+  // Threads that hash and commit blocks (never the network thread).
+  int workers = 2;
+  // net/ event-loop threads.
+  int net_threads = 1;
+};
+
+// One source's counters (Stats().sources).
+struct SourceStats {
+  std::string name;
+  uint64_t requests = 0;
+  uint64_t failures = 0;  // transport errors, 5xx, timeouts, missing blocks
+  uint64_t corrupt = 0;   // bytes that failed their hash
+  uint64_t bytes = 0;     // verified block bytes received
+  double mean_latency_ms = 0;
+  double health = 1.0;  // 0..1; lower is tried later
+};
+
+struct CacheStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t coalesced = 0;      // gets that joined an in-flight fetch
+  uint64_t fetched_blocks = 0;
+  uint64_t fetched_bytes = 0;
+  uint64_t fetch_errors = 0;
+  uint64_t evicted_blocks = 0;
+  uint64_t stored_blocks = 0;  // now in the store
+  uint64_t stored_bytes = 0;
+  uint64_t pinned_blocks = 0;
+  uint64_t pinned_roots = 0;
+  uint64_t max_bytes = 0;
+  std::vector<SourceStats> sources;
+};
+
+struct GcResult {
+  uint64_t evicted_blocks = 0;
+  uint64_t evicted_bytes = 0;
+};
+
+struct VerifyResult {
+  uint64_t checked = 0;
+  uint64_t removed = 0;  // corrupt entries deleted
+};
+
+class BlockCache : public BlockGetter {
+ public:
+  // Opens (creating if needed) the store under options.cache_dir and the
+  // configured HTTP sources. kUnavailable when the directory is locked by
+  // another process, kCorrupt when RocksDB cannot open it.
+  [[nodiscard]] static Result<std::unique_ptr<BlockCache>> Open(BlockCacheOptions options);
+  // With explicit store and sources (tests; options.sources and cache_dir are ignored).
+  [[nodiscard]] static Result<std::unique_ptr<BlockCache>> Create(
+      BlockCacheOptions options, std::unique_ptr<Store> store, std::vector<std::unique_ptr<Source>> sources);
+
+  ~BlockCache() override;
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+
+  // BlockGetter. Identity CIDs are answered without store or network.
+  void Get(const ipld::Cid& cid, BlockCallback done) override = 0;
+  // Asks one source for the DAG as a CAR; every block is verified and stored
+  // as it arrives. Errors are logged only.
+  void Prefetch(const ipld::Cid& root, PrefetchScope scope) override = 0;
+
+  // The block if it is in the store (never the network); nullopt if absent.
+  [[nodiscard]] virtual Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) = 0;
+  virtual bool Has(const ipld::Cid& cid) = 0;
+
+  // Stores a verified block (the importer's path). May evict to stay in quota.
+  [[nodiscard]] virtual Status Put(const Block& block) = 0;
+
+  // Fetches every block of the DAG under `root` (dag-pb links followed; raw
+  // has none), as CARs first then block by block for what is missing.
+  // `progress(blocks, bytes)` is called now and then. Blocking.
+  struct FetchProgress {
+    uint64_t blocks = 0;
+    uint64_t bytes = 0;
+  };
+  [[nodiscard]] virtual Result<FetchProgress> Fetch(
+      const ipld::Cid& root, bool use_car, std::function<void(const FetchProgress&)> progress = nullptr) = 0;
+
+  // Recursive pin: fetches what is missing, then marks every block under
+  // `root` as pinned (never evicted). Pinning a root twice is a no-op. Blocking.
+  [[nodiscard]] virtual Status Pin(const ipld::Cid& root) = 0;
+  // kNotFound if `root` is not pinned.
+  [[nodiscard]] virtual Status Unpin(const ipld::Cid& root) = 0;
+  [[nodiscard]] virtual Result<std::vector<ipld::Cid>> Pins() = 0;
+
+  // Evicts unpinned blocks, least recently used first, until the store holds
+  // at most `target_bytes` (default: the quota). Gc(0) drops every unpinned block.
+  [[nodiscard]] virtual Result<GcResult> Gc(std::optional<uint64_t> target_bytes = std::nullopt) = 0;
+
+  virtual CacheStats Stats() = 0;
+
+  // Reads a CAR (v1 or v2) file, verifies and stores every block; returns its roots.
+  [[nodiscard]] virtual Result<std::vector<ipld::Cid>> ImportCar(const std::string& path) = 0;
+  // Writes the DAG under `root` as a CARv1 (depth-first, no duplicates), fetching missing blocks.
+  [[nodiscard]] virtual Status ExportCar(const ipld::Cid& root, const std::string& path) = 0;
+  // Re-hashes every stored block; corrupt ones are deleted.
+  [[nodiscard]] virtual Result<VerifyResult> Verify() = 0;
+
+  // Writes batched last-use times to the store.
+  [[nodiscard]] virtual Status Flush() = 0;
+
+ protected:
+  BlockCache() = default;
+};
+
+}  // namespace ipfsfs::blockcache
+
+#endif  // IPFSFS_BLOCKCACHE_BLOCK_CACHE_H_

@@ -1,0 +1,72 @@
+// Store: where verified blocks and their metadata live (RocksDB or memory).
+//
+// Keys are multihashes, so the same bytes under v0/v1/raw/dag-pb are stored
+// once. A block and its metadata are written together (one RocksDB
+// WriteBatch): after a crash a block is whole or absent. Pinned roots are kept
+// beside. The Store trusts its caller: BlockCache verifies before Put. All
+// methods are thread-safe.
+#ifndef IPFSFS_BLOCKCACHE_STORE_H_
+#define IPFSFS_BLOCKCACHE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "ipld/cid.h"
+#include "ipld/multihash.h"
+
+namespace ipfsfs::blockcache {
+
+// Per-block metadata. Persisted layout (RocksDB "meta" column family, key 'm' +
+// multihash bytes): size u64le, last_use u64le (seconds since epoch), pins u32le.
+// Persisted: never reorder.
+struct BlockMeta {
+  uint64_t size = 0;
+  uint64_t last_use = 0;
+  uint32_t pins = 0;  // how many pinned roots reach this block
+  friend bool operator==(const BlockMeta&, const BlockMeta&) = default;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<std::shared_ptr<const Bytes>>> GetData(const ipld::Multihash& mh) = 0;
+  // Block and metadata in one atomic write.
+  [[nodiscard]] virtual Status Put(const ipld::Multihash& mh, ByteSpan data, const BlockMeta& meta) = 0;
+  // Metadata only (pins, batched last-use), all in one write.
+  [[nodiscard]] virtual Status PutMeta(const std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas) = 0;
+  // Block and metadata, atomically, for each.
+  [[nodiscard]] virtual Status Delete(const std::vector<ipld::Multihash>& mhs) = 0;
+  // Every block's metadata (opening the cache loads its index with this).
+  [[nodiscard]] virtual Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) = 0;
+
+  // Pinned roots (key 'p' + CID bytes).
+  [[nodiscard]] virtual Status AddRoot(const ipld::Cid& root) = 0;
+  [[nodiscard]] virtual Status RemoveRoot(const ipld::Cid& root) = 0;
+  [[nodiscard]] virtual Result<std::vector<ipld::Cid>> Roots() = 0;
+};
+
+// Blocks in a hash map; for tests and benches.
+std::unique_ptr<Store> NewMemoryStore();
+
+struct RocksStoreOptions {
+  // Values at least this big go to blob files, out of the LSM tree.
+  uint64_t min_blob_size = 4096;
+  // Block-cache size for reads (RocksDB's own LRU cache).
+  uint64_t read_cache_bytes = 64ull << 20;
+};
+
+// Opens or creates a RocksDB store at `dir` (created with parents).
+// kUnavailable if another process holds its lock.
+[[nodiscard]] Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir, RocksStoreOptions options = {});
+
+}  // namespace ipfsfs::blockcache
+
+#endif  // IPFSFS_BLOCKCACHE_STORE_H_

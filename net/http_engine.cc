@@ -1,0 +1,438 @@
+#include "net/http_engine.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+namespace ipfsfs::net {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> Log() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto l = spdlog::get("net");
+    return l ? l : spdlog::default_logger()->clone("net");
+  }();
+  return logger;
+}
+
+class Loop;
+
+// One request: owned by shared_ptr (the caller's handle and the loop's table).
+// Fields below `loop` are touched only on the loop thread.
+class Transfer : public HttpCall, public std::enable_shared_from_this<Transfer> {
+ public:
+  Transfer(Loop* loop, HttpRequest request, HttpCallback done)
+      : loop_(loop), request_(std::move(request)), done_(std::move(done)) {}
+  ~Transfer() override {
+    if (easy_) curl_easy_cleanup(easy_);
+    if (headers_) curl_slist_free_all(headers_);
+  }
+  void Cancel() override;
+  void Resume() override;
+
+  Loop* loop_;
+  HttpRequest request_;
+  HttpCallback done_;
+  CURL* easy_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  char error_buffer_[CURL_ERROR_SIZE] = {};
+  HttpResponse response_;
+  bool head_seen_ = false;
+  bool streaming_ = false;      // this attempt's body goes to on_data
+  bool delivered_ = false;      // some body byte reached on_data
+  bool paused_ = false;
+  bool in_multi_ = false;
+  bool finished_ = false;
+  int attempt_ = 0;
+  std::optional<Error> abort_error_;  // set by a callback that stopped the transfer
+};
+
+size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user);
+
+class Loop {
+ public:
+  explicit Loop(const HttpEngineOptions& options) : options_(options) {
+    multi_ = curl_multi_init();
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_total_connections);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Loop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    curl_multi_wakeup(multi_);
+    thread_.join();
+    curl_multi_cleanup(multi_);
+  }
+
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;  // the shutdown path answers everything still listed
+      commands_.push_back(std::move(fn));
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  void Add(std::shared_ptr<Transfer> t) {
+    bool stopped;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopped = stop_;
+      if (!stopped) {
+        commands_.push_back([this, t] { Begin(t); });
+      }
+    }
+    if (stopped) {
+      t->done_(MakeError(ErrorCode::kCancelled, "http engine is shutting down"));
+      return;
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  void CancelOnLoop(const std::shared_ptr<Transfer>& t) {
+    if (t->finished_) return;
+    Finish(t, MakeError(ErrorCode::kCancelled, "cancelled: " + t->request_.url));
+  }
+  void ResumeOnLoop(const std::shared_ptr<Transfer>& t) {
+    if (t->finished_ || !t->paused_ || !t->in_multi_) return;
+    t->paused_ = false;
+    curl_easy_pause(t->easy_, CURLPAUSE_CONT);
+  }
+
+ private:
+  void Begin(const std::shared_ptr<Transfer>& t) {
+    if (t->finished_) return;
+    if (stopping_) {
+      Finish(t, MakeError(ErrorCode::kCancelled, "http engine is shutting down"));
+      return;
+    }
+    if (!t->easy_) {
+      if (auto s = Setup(*t); !s) {
+        Finish(t, tl::unexpected(s.error()));
+        return;
+      }
+    }
+    t->response_ = HttpResponse{};
+    t->head_seen_ = false;
+    t->streaming_ = false;
+    t->paused_ = false;
+    t->abort_error_.reset();
+    t->error_buffer_[0] = 0;
+    live_[t->easy_] = t;
+    t->in_multi_ = true;
+    curl_multi_add_handle(multi_, t->easy_);
+  }
+
+  Status Setup(Transfer& t) {
+    CURL* e = curl_easy_init();
+    if (!e) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
+    t.easy_ = e;
+    const HttpRequest& r = t.request_;
+    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer_);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, OnWrite);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout.count()));
+    if (r.low_speed_bytes_per_second > 0 && r.low_speed_time.count() > 0) {
+      curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, r.low_speed_bytes_per_second);
+      curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(r.low_speed_time.count()));
+    }
+    if (!r.on_data) {
+      curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
+    }
+    if (r.method == "POST") {
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.post_body.size()));
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.post_body.c_str());
+    } else if (r.method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (r.method != "GET") {
+      return MakeError(ErrorCode::kInvalidArgument, "unsupported http method " + r.method);
+    }
+    for (const auto& h : r.headers) t.headers_ = curl_slist_append(t.headers_, h.c_str());
+    if (t.headers_) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers_);
+    return OkStatus();
+  }
+
+  void Detach(const std::shared_ptr<Transfer>& t) {
+    if (t->in_multi_) {
+      curl_multi_remove_handle(multi_, t->easy_);
+      t->in_multi_ = false;
+      live_.erase(t->easy_);
+    }
+    for (auto it = timers_.begin(); it != timers_.end();) {
+      it = (it->second == t) ? timers_.erase(it) : std::next(it);
+    }
+  }
+
+  void Finish(const std::shared_ptr<Transfer>& t, Result<HttpResponse> result) {
+    if (t->finished_) return;
+    t->finished_ = true;
+    Detach(t);
+    HttpCallback done = std::move(t->done_);
+    t->done_ = nullptr;
+    try {
+      done(std::move(result));
+    } catch (const std::exception& e) {
+      Log()->error("http callback threw: {}", e.what());
+    } catch (...) {
+      Log()->error("http callback threw");
+    }
+  }
+
+  static bool Retryable(CURLcode code) {
+    switch (code) {
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_GOT_NOTHING:
+      case CURLE_RECV_ERROR:
+      case CURLE_SEND_ERROR:
+      case CURLE_PARTIAL_FILE:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  static ErrorCode CodeFor(CURLcode code) {
+    switch (code) {
+      case CURLE_OPERATION_TIMEDOUT: return ErrorCode::kTimeout;
+      case CURLE_FILESIZE_EXCEEDED: return ErrorCode::kTooLarge;
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL: return ErrorCode::kInvalidArgument;
+      case CURLE_OUT_OF_MEMORY: return ErrorCode::kInternal;
+      default: return ErrorCode::kUnavailable;
+    }
+  }
+
+  void Completed(CURL* easy, CURLcode code) {
+    auto it = live_.find(easy);
+    if (it == live_.end()) return;
+    std::shared_ptr<Transfer> t = it->second;
+    curl_multi_remove_handle(multi_, easy);
+    t->in_multi_ = false;
+    live_.erase(it);
+    double secs = 0;
+    curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &secs);
+    t->response_.seconds = secs;
+    if (t->abort_error_) {
+      Finish(t, tl::unexpected(*t->abort_error_));
+      return;
+    }
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    bool retry_status = code == CURLE_OK && (status == 502 || status == 503 || status == 504);
+    if ((Retryable(code) || retry_status) && !t->delivered_ && t->attempt_ < t->request_.max_retries) {
+      auto delay = t->request_.retry_backoff * (1 << t->attempt_);
+      ++t->attempt_;
+      Log()->debug("retrying {} in {} ms (attempt {}): {}", t->request_.url, delay.count(), t->attempt_,
+                   code == CURLE_OK ? "status " + std::to_string(status) : std::string(curl_easy_strerror(code)));
+      timers_.emplace(Clock::now() + delay, t);
+      return;
+    }
+    if (code != CURLE_OK) {
+      std::string why = t->error_buffer_[0] ? t->error_buffer_ : curl_easy_strerror(code);
+      Finish(t, MakeError(CodeFor(code), t->request_.url + ": " + why));
+      return;
+    }
+    t->response_.status = status;
+    long version = 0;
+    curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+    t->response_.http2 = version == CURL_HTTP_VERSION_2_0;
+    char* ct = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct) t->response_.content_type = ct;
+    Finish(t, std::move(t->response_));
+  }
+
+  void Run() {
+    while (true) {
+      std::vector<std::function<void()>> commands;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stop_) break;
+        commands.swap(commands_);
+      }
+      for (auto& c : commands) c();
+      auto now = Clock::now();
+      while (!timers_.empty() && timers_.begin()->first <= now) {
+        auto t = timers_.begin()->second;
+        timers_.erase(timers_.begin());
+        Begin(t);
+      }
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+        if (msg->msg == CURLMSG_DONE) Completed(msg->easy_handle, msg->data.result);
+      }
+      int wait_ms = 1000;
+      if (!timers_.empty()) {
+        auto until = std::chrono::duration_cast<std::chrono::milliseconds>(timers_.begin()->first - Clock::now());
+        wait_ms = std::clamp<int>(static_cast<int>(until.count()), 0, wait_ms);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!commands_.empty() || stop_) wait_ms = 0;
+      }
+      curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr);
+    }
+    // Shutdown: answer everything still pending.
+    std::vector<std::shared_ptr<Transfer>> pending;
+    for (auto& [easy, t] : live_) pending.push_back(t);
+    for (auto& [when, t] : timers_) pending.push_back(t);
+    std::vector<std::function<void()>> commands;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      commands.swap(commands_);
+    }
+    for (auto& t : pending) Finish(t, MakeError(ErrorCode::kCancelled, "http engine is shutting down"));
+    // Queued Begin commands hold transfers that never started: run them as cancels.
+    stopping_ = true;
+    for (auto& c : commands) c();
+  }
+
+ public:
+  bool stopping_ = false;  // loop thread only
+
+ private:
+  HttpEngineOptions options_;
+  CURLM* multi_ = nullptr;
+  std::thread thread_;
+  std::mutex mu_;
+  bool stop_ = false;                              // GUARDED_BY(mu_)
+  std::vector<std::function<void()>> commands_;    // GUARDED_BY(mu_)
+  std::unordered_map<CURL*, std::shared_ptr<Transfer>> live_;  // loop thread only
+  std::multimap<Clock::time_point, std::shared_ptr<Transfer>> timers_;  // loop thread only
+
+  friend class Transfer;
+};
+
+void Transfer::Cancel() {
+  auto self = shared_from_this();
+  loop_->Post([self] { self->loop_->CancelOnLoop(self); });
+}
+
+void Transfer::Resume() {
+  auto self = shared_from_this();
+  loop_->Post([self] { self->loop_->ResumeOnLoop(self); });
+}
+
+size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t len = size * nmemb;
+  if (!t->head_seen_) {
+    t->head_seen_ = true;
+    long status = 0;
+    curl_easy_getinfo(t->easy_, CURLINFO_RESPONSE_CODE, &status);
+    char* ct = nullptr;
+    curl_easy_getinfo(t->easy_, CURLINFO_CONTENT_TYPE, &ct);
+    std::string_view content_type = ct ? ct : "";
+    t->streaming_ = t->request_.on_data && status >= 200 && status < 300;
+    if (t->request_.on_head) {
+      bool ok = false;
+      try {
+        ok = t->request_.on_head(status, content_type);
+      } catch (...) {
+      }
+      if (!ok) {
+        t->abort_error_ = Error{ErrorCode::kUnavailable, t->request_.url + ": response rejected (status " +
+                                                             std::to_string(status) + ", content type '" +
+                                                             std::string(content_type) + "')"};
+        return 0;
+      }
+    }
+  }
+  ByteSpan bytes(reinterpret_cast<const std::byte*>(ptr), len);
+  if (t->streaming_) {
+    bool more = false;
+    try {
+      more = t->request_.on_data(bytes);
+    } catch (...) {
+      t->abort_error_ = Error{ErrorCode::kInternal, t->request_.url + ": stream consumer threw"};
+      return 0;
+    }
+    if (!more) {
+      t->paused_ = true;
+      return CURL_WRITEFUNC_PAUSE;
+    }
+    t->delivered_ = true;
+    return len;
+  }
+  size_t cap = t->request_.on_data ? size_t{64} << 10 : t->request_.max_body_bytes;
+  if (t->response_.body.size() + len > cap) {
+    if (t->request_.on_data) return len;  // an error body: keep its start only
+    t->abort_error_ = Error{ErrorCode::kTooLarge, t->request_.url + ": response body over " +
+                                                      std::to_string(cap) + " bytes"};
+    return 0;
+  }
+  Append(t->response_.body, bytes);
+  return len;
+}
+
+class CurlEngine : public HttpEngine {
+ public:
+  explicit CurlEngine(const HttpEngineOptions& options) {
+    int n = std::max(1, options.threads);
+    for (int i = 0; i < n; ++i) loops_.push_back(std::make_unique<Loop>(options));
+  }
+  ~CurlEngine() override { loops_.clear(); }
+
+  std::shared_ptr<HttpCall> Start(HttpRequest request, HttpCallback done) override {
+    Loop* loop = loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
+    auto t = std::make_shared<Transfer>(loop, std::move(request), std::move(done));
+    loop->Add(t);
+    return t;
+  }
+
+ private:
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<size_t> next_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HttpEngine>> HttpEngine::Create(HttpEngineOptions options) {
+  static std::once_flag once;
+  static CURLcode init_code = CURLE_OK;
+  std::call_once(once, [] { init_code = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (init_code != CURLE_OK) {
+    return MakeError(ErrorCode::kInternal, std::string("curl_global_init: ") + curl_easy_strerror(init_code));
+  }
+  return std::unique_ptr<HttpEngine>(new CurlEngine(options));
+}
+
+Result<HttpResponse> HttpEngine::Fetch(HttpRequest request) {
+  auto promise = std::make_shared<std::promise<Result<HttpResponse>>>();
+  auto future = promise->get_future();
+  Start(std::move(request), [promise](Result<HttpResponse> r) { promise->set_value(std::move(r)); });
+  return future.get();
+}
+
+}  // namespace ipfsfs::net

@@ -1,0 +1,76 @@
+// TestGateway: a tiny HTTP/1.1 trustless gateway on 127.0.0.1 for tests and benches.
+//
+// Serves blocks held in memory (added one by one or loaded from a CAR) per the
+// trustless gateway spec: GET|HEAD /ipfs/{cid}?format=raw (application/vnd.ipld.raw)
+// and ?format=car&dag-scope=block|entity|all (application/vnd.ipld.car, DFS, no
+// duplicates, streamed with chunked encoding). It also answers the two kubo RPC
+// calls blockcache uses: POST /api/v0/block/get?arg= and /api/v0/dag/export?arg=.
+// Faults can be injected globally or per CID (matched by multihash), and every
+// request is counted per multihash. One thread per connection, keep-alive.
+// Thread-safe; the destructor stops the server and joins its threads (stalled
+// responses end then).
+#ifndef IPFSFS_TESTS_SUPPORT_TEST_GATEWAY_H_
+#define IPFSFS_TESTS_SUPPORT_TEST_GATEWAY_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "ipld/cid.h"
+
+namespace ipfsfs::testing {
+
+enum class Fault {
+  kNone,
+  kCorrupt,           // one byte of the block flipped
+  kWrongBlock,        // another valid block's bytes instead
+  kTruncate,          // body cut in half, then the connection closes
+  kStatus500,         // 500 Internal Server Error
+  kStatus404,         // 404 Not Found
+  kStall,             // no response at all until the client gives up
+  kSlow,              // correct bytes, a few hundred bytes at a time
+  kWrongContentType,  // 200 text/html with a web page (a deserializing gateway)
+};
+
+std::optional<Fault> FaultFromName(std::string_view name);  // "corrupt", "wrong-block", …
+std::string_view FaultName(Fault fault);
+
+struct TestGatewayOptions {
+  uint16_t port = 0;  // 0: an ephemeral port
+  // kSlow sends `slow_chunk` bytes every `slow_delay`.
+  size_t slow_chunk = 512;
+  std::chrono::milliseconds slow_delay{20};
+};
+
+class TestGateway {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<TestGateway>> Start(TestGatewayOptions options = {});
+  virtual ~TestGateway() = default;
+
+  // "http://127.0.0.1:PORT".
+  virtual std::string url() const = 0;
+
+  // The gateway trusts what it is given (it must be able to serve bad data).
+  virtual void AddBlock(const ipld::Cid& cid, Bytes data) = 0;
+  // Adds every block of a CAR file; returns its roots.
+  [[nodiscard]] virtual Result<std::vector<ipld::Cid>> AddCar(const std::string& path) = 0;
+  virtual void RemoveBlock(const ipld::Cid& cid) = 0;
+
+  virtual void SetFault(Fault fault) = 0;  // for every CID without its own fault
+  virtual void SetFault(const ipld::Cid& cid, Fault fault) = 0;
+  virtual void ClearFaults() = 0;
+
+  // Requests naming this CID (any format, any path) since the last reset.
+  virtual uint64_t RequestCount(const ipld::Cid& cid) const = 0;
+  virtual uint64_t TotalRequests() const = 0;
+  virtual void ResetCounts() = 0;
+};
+
+}  // namespace ipfsfs::testing
+
+#endif  // IPFSFS_TESTS_SUPPORT_TEST_GATEWAY_H_

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the build dependencies, builds ipfsfs in release mode and installs
+# `ipfsfs` (and `mount.ipfsfs`) under PREFIX (default /usr/local). Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PREFIX=${PREFIX:-/usr/local}
+bash scripts/deps.sh --no-test-peers
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DIPFSFS_TESTS=OFF -DIPFSFS_BENCH=OFF \
+  -DCMAKE_INSTALL_PREFIX="$PREFIX" >/dev/null
+cmake --build build-release -j"$(nproc)"
+cmake --install build-release >/dev/null
+echo "installed: $(command -v ipfsfs || echo "$PREFIX/bin/ipfsfs") ($("$PREFIX/bin/ipfsfs" --version))"

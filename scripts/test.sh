@@ -10,6 +10,9 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "layering (DESIGN.md arrows)"
+bash scripts/check_layers.sh
+
 step "build (RelWithDebInfo) in build/"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$JOBS"

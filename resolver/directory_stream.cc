@@ -1,0 +1,173 @@
+#include "resolver/directory_stream.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "ipld/hamt.h"
+
+namespace ipfsfs::resolver {
+
+DirectoryStream::DirectoryStream(Resolver& resolver, DirectoryStreamOptions options)
+    : resolver_(resolver), options_(options) {}
+
+Result<std::shared_ptr<DirectoryStream>> DirectoryStream::Open(Resolver& resolver, NodePtr dir,
+                                                               DirectoryStreamOptions options) {
+  auto stream = std::make_shared<DirectoryStream>(resolver, options);
+  if (dir->info.kind == NodeKind::kDirectory) {
+    for (const auto& link : dir->links) {
+      stream->AddEntry(DirEntry{link.name.value_or(""), link.hash, link.tsize.value_or(0)});
+    }
+    return stream;
+  }
+  if (dir->info.kind != NodeKind::kHamtShard) {
+    return MakeError(ErrorCode::kInvalidArgument, dir->info.cid.ToString() + " is not a directory");
+  }
+  IPFSFS_RETURN_IF_ERROR(stream->Expand(*dir, stream->queue_));
+  return stream;
+}
+
+void DirectoryStream::AddEntry(DirEntry entry) {
+  if (!IsExposableName(entry.name)) return;
+  if (!seen_.insert(entry.name).second) return;  // first of repeated names wins, as lookups do
+  entries_.push_back(std::move(entry));
+}
+
+// Appends the shard's links in slot order: entries, and sub-shards to expand
+// in their place later.
+Status DirectoryStream::Expand(const Node& shard, std::deque<Item>& out) {
+  std::deque<Item> items;
+  for (const auto& link : shard.links) {
+    auto parsed = ipld::ParseHamtLinkName(link.name.value_or(""), shard.fanout);
+    if (!parsed) return tl::unexpected(parsed.error().Wrap(shard.info.cid.ToString()));
+    Item item;
+    if (parsed->entry.empty()) {
+      item.shard = std::make_shared<ShardFetch>();
+      item.shard->cid = link.hash;
+      item.shard->fanout = shard.fanout;
+    } else {
+      item.entry = DirEntry{std::string(parsed->entry), link.hash, link.tsize.value_or(0)};
+    }
+    items.push_back(std::move(item));
+  }
+  out.insert(out.begin(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
+  return OkStatus();
+}
+
+void DirectoryStream::Fill(size_t want, std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(mu_);
+    waiters_.push_back(Waiter{want, std::move(done)});
+    want_ = std::max(want_, want);
+  }
+  Drive();
+}
+
+void DirectoryStream::Advance(std::vector<std::shared_ptr<ShardFetch>>& to_start) {
+  while (!error_ && !queue_.empty() && entries_.size() < want_) {
+    Item& front = queue_.front();
+    if (front.entry) {
+      AddEntry(std::move(*front.entry));
+      queue_.pop_front();
+      continue;
+    }
+    auto shard = front.shard;
+    if (!shard->result) {
+      if (!shard->started) {
+        shard->started = true;
+        to_start.push_back(shard);
+      }
+      break;
+    }
+    queue_.pop_front();
+    if (!*shard->result) {
+      error_ = shard->result->error();
+      break;
+    }
+    const Node& node = ***shard->result;
+    if (node.info.kind != NodeKind::kHamtShard || node.fanout != shard->fanout) {
+      error_ = Error{ErrorCode::kCorrupt, node.info.cid.ToString() + ": sub-shard is not a shard of the same fanout"};
+      break;
+    }
+    if (auto st = Expand(node, queue_); !st) error_ = st.error();
+  }
+  if (error_ || entries_.size() >= want_) return;
+  // Waiting on a shard: fetch the next few ahead in parallel.
+  size_t ahead = 0;
+  for (const Item& item : queue_) {
+    if (ahead >= options_.shard_lookahead) break;
+    if (!item.shard) continue;
+    ++ahead;
+    if (!item.shard->started) {
+      item.shard->started = true;
+      to_start.push_back(item.shard);
+    }
+  }
+}
+
+void DirectoryStream::Drive() {
+  std::unique_lock lock(mu_);
+  if (driving_) {
+    again_ = true;
+    return;
+  }
+  driving_ = true;
+  for (;;) {
+    again_ = false;
+    std::vector<std::shared_ptr<ShardFetch>> to_start;
+    Advance(to_start);
+    bool ended = error_.has_value() || queue_.empty();
+    std::vector<Waiter> ready;
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (ended || entries_.size() >= it->want) {
+        ready.push_back(std::move(*it));
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::optional<Error> error = error_;
+    size_t have = entries_.size();
+    lock.unlock();
+    std::weak_ptr<DirectoryStream> weak = weak_from_this();
+    for (auto& fetch : to_start) {
+      resolver_.GetNode(fetch->cid, [weak, fetch](Result<NodePtr> node) {
+        auto self = weak.lock();
+        if (!self) return;
+        {
+          std::lock_guard lock(self->mu_);
+          fetch->result = std::move(node);
+        }
+        self->Drive();
+      });
+    }
+    for (auto& w : ready) {
+      if (error && have < w.want) {
+        w.done(tl::unexpected(*error));
+      } else {
+        w.done(OkStatus());
+      }
+    }
+    lock.lock();
+    if (!again_) break;
+  }
+  driving_ = false;
+}
+
+std::vector<DirEntry> DirectoryStream::Entries(size_t from, size_t max) const {
+  std::lock_guard lock(mu_);
+  std::vector<DirEntry> out;
+  for (size_t i = from; i < entries_.size() && out.size() < max; ++i) out.push_back(entries_[i]);
+  return out;
+}
+
+size_t DirectoryStream::available() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+bool DirectoryStream::finished() const {
+  std::lock_guard lock(mu_);
+  return error_.has_value() || queue_.empty();
+}
+
+}  // namespace ipfsfs::resolver

@@ -1,0 +1,187 @@
+#include "resolver/file_reader.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+namespace ipfsfs::resolver {
+
+// One descent over a byte range: for a read it gathers slices; for a prefetch
+// it only makes the covering nodes arrive in slots_.
+struct FileReader::Walk {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  bool collect = true;
+  ReadCallback done;
+
+  std::mutex mu;
+  size_t pending = 1;  // GUARDED_BY(mu): the root's WalkNode plus one per child in flight
+  std::vector<std::pair<uint64_t, Slice>> slices;  // GUARDED_BY(mu): file offset, bytes
+  std::optional<Error> error;                      // GUARDED_BY(mu)
+};
+
+FileReader::FileReader(Resolver& resolver, NodePtr root, FileReaderOptions options)
+    : resolver_(resolver), root_(std::move(root)), options_(options) {}
+
+Result<std::shared_ptr<FileReader>> FileReader::Open(Resolver& resolver, NodePtr file, FileReaderOptions options) {
+  if (file->info.kind != NodeKind::kFile) {
+    return MakeError(ErrorCode::kInvalidArgument, file->info.cid.ToString() + " is not a file");
+  }
+  return std::make_shared<FileReader>(resolver, std::move(file), options);
+}
+
+std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid, const SlotKey& key) {
+  std::shared_ptr<NodeSlot> slot;
+  {
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = slots_.try_emplace(key);
+    if (!inserted) return it->second;
+    it->second = std::make_shared<NodeSlot>();
+    slot = it->second;
+  }
+  resolver_.GetNode(cid, [slot](Result<NodePtr> node) { slot->Set(std::move(node)); });
+  return slot;
+}
+
+void FileReader::WalkNode(const std::shared_ptr<Walk>& walk, const NodePtr& node, uint64_t base, int depth) {
+  if (walk->collect && node->data_length > 0) {
+    uint64_t s = std::max(base, walk->begin);
+    uint64_t e = std::min(base + node->data_length, walk->end);
+    if (s < e) {
+      Slice slice{node->data, node->data_offset + static_cast<size_t>(s - base), static_cast<size_t>(e - s)};
+      std::lock_guard lock(walk->mu);
+      walk->slices.emplace_back(s, std::move(slice));
+    }
+  }
+  uint64_t pos = base + node->data_length;
+  for (size_t i = 0; i < node->links.size(); ++i) {
+    uint64_t start = pos;
+    uint64_t length = node->blocksizes[i];
+    pos += length;
+    if (length == 0 || start + length <= walk->begin) continue;
+    if (start >= walk->end) break;
+    {
+      std::lock_guard lock(walk->mu);
+      if (walk->error) break;
+      ++walk->pending;
+    }
+    WalkChild(walk, node->links[i].hash, start, length, depth + 1);
+  }
+  Finish(walk);
+}
+
+void FileReader::WalkChild(const std::shared_ptr<Walk>& walk, const ipld::Cid& cid, uint64_t start,
+                           uint64_t length, int depth) {
+  auto slot = FetchSlot(cid, SlotKey{start, length, depth});
+  // The continuation keeps the reader alive until the walk ends; the slot
+  // drops it once the node arrives, so no cycle outlives the fetch.
+  auto self = shared_from_this();
+  slot->OnReady([self, walk, start, length, depth](const Result<NodePtr>& node) {
+    std::optional<Error> error;
+    if (!node) {
+      error = node.error();
+    } else if ((*node)->info.kind != NodeKind::kFile || (*node)->info.size != length) {
+      error = Error{ErrorCode::kCorrupt, (*node)->info.cid.ToString() + ": file child of " +
+                                             std::to_string((*node)->info.size) + " bytes where its parent says " +
+                                             std::to_string(length)};
+    }
+    if (error) {
+      {
+        std::lock_guard lock(walk->mu);
+        if (!walk->error) walk->error = std::move(error);
+      }
+      self->Finish(walk);
+      return;
+    }
+    self->WalkNode(walk, *node, start, depth);
+  });
+}
+
+void FileReader::Finish(const std::shared_ptr<Walk>& walk) {
+  std::vector<std::pair<uint64_t, Slice>> slices;
+  std::optional<Error> error;
+  {
+    std::lock_guard lock(walk->mu);
+    if (--walk->pending > 0) return;
+    slices.swap(walk->slices);
+    error = std::move(walk->error);
+  }
+  if (!walk->collect) return;
+  if (error) return walk->done(tl::unexpected(std::move(*error)));
+  std::sort(slices.begin(), slices.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Slice> out;
+  out.reserve(slices.size());
+  uint64_t pos = walk->begin;
+  for (auto& [offset, slice] : slices) {
+    if (offset != pos) break;
+    pos += slice.length;
+    out.push_back(std::move(slice));
+  }
+  if (pos != walk->end) {
+    return walk->done(MakeError(ErrorCode::kCorrupt, root_->info.cid.ToString() + ": DAG does not cover bytes " +
+                                                         std::to_string(pos) + ".." + std::to_string(walk->end)));
+  }
+  walk->done(std::move(out));
+}
+
+void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
+  const uint64_t size = root_->info.size;
+  if (offset >= size || length == 0) return done(std::vector<Slice>{});
+  const uint64_t end = std::min<uint64_t>(size, offset + length);
+  const uint64_t slack = options_.sequential_slack;
+
+  std::shared_ptr<Walk> prefetch;
+  {
+    std::lock_guard lock(mu_);
+    bool sequential = offset + slack >= next_expected_ && offset <= next_expected_ + slack;
+    if (sequential) {
+      window_ = window_ == 0 ? options_.initial_window : window_ * 2;
+      window_ = std::min(window_, options_.max_window);
+      next_expected_ = std::max(next_expected_, end);
+    } else {
+      window_ = 0;
+      next_expected_ = end;
+      prefetched_until_ = 0;
+      for (auto it = slots_.begin(); it != slots_.end();) {
+        auto [start, len, depth] = it->first;
+        bool overlaps = start < end && start + len > offset;
+        it = overlaps ? std::next(it) : slots_.erase(it);
+      }
+    }
+    // Drop what the reader has passed (keeping a little for reordered reads).
+    uint64_t keep_from = offset > slack ? offset - slack : 0;
+    for (auto it = slots_.begin(); it != slots_.end();) {
+      auto [start, len, depth] = it->first;
+      if (start >= keep_from) break;
+      it = start + len <= keep_from ? slots_.erase(it) : std::next(it);
+    }
+    uint64_t from = std::max(end, prefetched_until_);
+    uint64_t to = std::min(size, end + window_);
+    if (window_ > 0 && to > from) {
+      prefetched_until_ = to;
+      prefetch = std::make_shared<Walk>();
+      prefetch->begin = from;
+      prefetch->end = to;
+      prefetch->collect = false;
+    }
+  }
+
+  auto walk = std::make_shared<Walk>();
+  walk->begin = offset;
+  walk->end = end;
+  walk->done = std::move(done);
+  WalkNode(walk, root_, 0, 0);
+  if (prefetch) WalkNode(prefetch, root_, 0, 0);
+}
+
+size_t FileReader::held_nodes() const {
+  std::lock_guard lock(mu_);
+  return slots_.size();
+}
+
+uint64_t FileReader::window() const {
+  std::lock_guard lock(mu_);
+  return window_;
+}
+
+}  // namespace ipfsfs::resolver

@@ -1,0 +1,99 @@
+// FileReader: reads byte ranges of a UnixFS file (or raw block) without ever
+// assembling the file.
+//
+// Design (after mountpoint-s3's prefetcher): a read maps its range to the
+// children that cover it, descending the DAG only where the range goes, and
+// answers with slices of the leaves' own bytes (no copy of raw leaves). Reads
+// that follow each other (within a small tolerance, as the kernel's parallel
+// readahead reorders them) open a prefetch window after the read that doubles
+// per sequential read up to `max_window`; a seek resets it to nothing. The
+// reader holds only the nodes inside [read offset - slack, read end + window],
+// so memory stays bounded whatever the file size.
+//
+// Thread-safe: concurrent Reads on one reader are fine. Callbacks run on the
+// caller's thread or a block layer thread, without the reader's lock held.
+// The Resolver must outlive the reader.
+#ifndef IPFSFS_RESOLVER_FILE_READER_H_
+#define IPFSFS_RESOLVER_FILE_READER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "resolver/internal/async_value.h"
+#include "resolver/node.h"
+#include "resolver/resolver.h"
+
+namespace ipfsfs::resolver {
+
+struct FileReaderOptions {
+  // Prefetch window after the first sequential read; doubles from there.
+  uint64_t initial_window = 1u << 20;
+  // The most read ahead of the reader (the mount's --read-ahead).
+  uint64_t max_window = 32u << 20;
+  // Reads this close to the previous one's end still count as sequential.
+  uint64_t sequential_slack = 4u << 20;
+};
+
+// A piece of a read: bytes [offset, offset + length) of *owner.
+struct Slice {
+  std::shared_ptr<const Bytes> owner;
+  size_t offset = 0;
+  size_t length = 0;
+  ByteSpan span() const { return ByteSpan(*owner).subspan(offset, length); }
+};
+
+using ReadCallback = std::function<void(Result<std::vector<Slice>>)>;
+
+class FileReader : public std::enable_shared_from_this<FileReader> {
+ public:
+  // `file` must be a kFile node (kInvalidArgument otherwise).
+  [[nodiscard]] static Result<std::shared_ptr<FileReader>> Open(Resolver& resolver, NodePtr file,
+                                                                FileReaderOptions options = {});
+
+  uint64_t size() const { return root_->info.size; }
+  const NodePtr& root() const { return root_; }
+
+  // Slices covering [offset, offset + length) clipped to the file size, in
+  // order (none at or past the end). Errors from the block layer as they are
+  // (kNotFound, kUnavailable, kTimeout, kCorrupt...); kCorrupt when the DAG
+  // does not match its own sizes.
+  void Read(uint64_t offset, size_t length, ReadCallback done);
+
+  // Nodes currently held (prefetched or being read), for tests and stats.
+  size_t held_nodes() const;
+  uint64_t window() const;
+
+  FileReader(Resolver& resolver, NodePtr root, FileReaderOptions options);
+
+ private:
+  using SlotKey = std::tuple<uint64_t, uint64_t, int>;  // start, length, depth
+  using NodeSlot = internal::AsyncValue<Result<NodePtr>>;
+  struct Walk;
+
+  void WalkNode(const std::shared_ptr<Walk>& walk, const NodePtr& node, uint64_t base, int depth);
+  void WalkChild(const std::shared_ptr<Walk>& walk, const ipld::Cid& cid, uint64_t start, uint64_t length,
+                 int depth);
+  void Finish(const std::shared_ptr<Walk>& walk);
+  std::shared_ptr<NodeSlot> FetchSlot(const ipld::Cid& cid, const SlotKey& key);
+
+  Resolver& resolver_;
+  const NodePtr root_;
+  const FileReaderOptions options_;
+
+  mutable std::mutex mu_;
+  std::map<SlotKey, std::shared_ptr<NodeSlot>> slots_;  // GUARDED_BY(mu_)
+  uint64_t next_expected_ = 0;    // GUARDED_BY(mu_)
+  uint64_t window_ = 0;           // GUARDED_BY(mu_)
+  uint64_t prefetched_until_ = 0;  // GUARDED_BY(mu_)
+};
+
+}  // namespace ipfsfs::resolver
+
+#endif  // IPFSFS_RESOLVER_FILE_READER_H_

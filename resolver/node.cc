@@ -1,0 +1,107 @@
+#include "resolver/node.h"
+
+#include <utility>
+
+#include "ipld/hamt.h"
+
+namespace ipfsfs::resolver {
+namespace {
+
+Error Corrupt(const ipld::Cid& cid, std::string_view why) {
+  return Error{ErrorCode::kCorrupt, cid.ToString() + ": " + std::string(why)};
+}
+
+uint64_t LinkSizes(const std::vector<ipld::PbLink>& links) {
+  uint64_t total = 0;
+  for (const auto& link : links) total += link.tsize.value_or(0);
+  return total;
+}
+
+}  // namespace
+
+bool IsExposableName(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  return name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+Result<Node> DecodeNode(const blockcache::Block& block) {
+  const ipld::Cid& cid = block.cid();
+  Node node;
+  node.info.cid = cid;
+  if (cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw)) {
+    node.info.kind = NodeKind::kFile;
+    node.info.size = block.size();
+    node.info.dag_size = block.size();
+    node.data = block.shared_bytes();
+    node.data_length = block.size();
+    return node;
+  }
+  if (cid.codec() != static_cast<uint64_t>(ipld::Codec::kDagPb)) {
+    auto name = ipld::CodecName(cid.codec());
+    return MakeError(ErrorCode::kUnsupported,
+                     cid.ToString() + ": codec " + std::string(name ? *name : "unknown") + " is not UnixFS");
+  }
+  auto pb = ipld::DecodePbNode(block.bytes());
+  if (!pb) return tl::unexpected(pb.error().Wrap(cid.ToString()));
+  if (!pb->data) return tl::unexpected(Corrupt(cid, "dag-pb node without UnixFS data"));
+  auto fs = ipld::DecodeUnixfsData(*pb->data);
+  if (!fs) return tl::unexpected(fs.error().Wrap(cid.ToString()));
+  node.info.mode = fs->mode;
+  node.info.mtime = fs->mtime;
+  node.info.dag_size = block.size() + LinkSizes(pb->links);
+  node.links = std::move(pb->links);
+  switch (fs->type) {
+    case ipld::UnixfsType::kDirectory:
+      node.info.kind = NodeKind::kDirectory;
+      return node;
+    case ipld::UnixfsType::kHamtShard: {
+      node.info.kind = NodeKind::kHamtShard;
+      if (fs->hash_type.value_or(0) != ipld::kHamtHashMurmur3) {
+        return tl::unexpected(Corrupt(cid, "HAMT shard without murmur3-x64-64 hash type"));
+      }
+      node.fanout = fs->fanout.value_or(0);
+      if (auto bits = ipld::HamtBitsForFanout(node.fanout); !bits) {
+        return tl::unexpected(Corrupt(cid, "HAMT shard fanout " + std::to_string(node.fanout)));
+      }
+      if (fs->data) node.bitfield = std::move(*fs->data);
+      return node;
+    }
+    case ipld::UnixfsType::kSymlink: {
+      node.info.kind = NodeKind::kSymlink;
+      if (fs->data) node.info.symlink_target.assign(AsText(*fs->data));
+      node.info.size = node.info.symlink_target.size();
+      if (!node.links.empty()) return tl::unexpected(Corrupt(cid, "symlink with links"));
+      return node;
+    }
+    case ipld::UnixfsType::kFile:
+    case ipld::UnixfsType::kRaw: {
+      node.info.kind = NodeKind::kFile;
+      if (fs->blocksizes.size() != node.links.size()) {
+        return tl::unexpected(Corrupt(cid, "file has " + std::to_string(node.links.size()) + " links but " +
+                                                std::to_string(fs->blocksizes.size()) + " blocksizes"));
+      }
+      uint64_t total = 0;
+      if (fs->data) {
+        node.data_length = fs->data->size();
+        total = node.data_length;
+        node.data = std::make_shared<const Bytes>(std::move(*fs->data));
+      }
+      for (uint64_t s : fs->blocksizes) {
+        if (s > (uint64_t{1} << 50) || total + s < total) return tl::unexpected(Corrupt(cid, "blocksizes overflow"));
+        total += s;
+      }
+      if (fs->filesize && *fs->filesize != total) {
+        return tl::unexpected(Corrupt(cid, "filesize " + std::to_string(*fs->filesize) + " does not match content " +
+                                                std::to_string(total)));
+      }
+      node.info.size = total;
+      node.blocksizes = std::move(fs->blocksizes);
+      return node;
+    }
+    case ipld::UnixfsType::kMetadata:
+      break;
+  }
+  return MakeError(ErrorCode::kUnsupported, cid.ToString() + ": UnixFS Metadata nodes are not supported");
+}
+
+}  // namespace ipfsfs::resolver

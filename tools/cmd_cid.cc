@@ -51,8 +51,11 @@ int Format(const std::vector<std::string>& cids, int version, const std::string&
       out = *v0;
     }
     if (base && out.version() == 0 && *base != ipld::Multibase::kBase58Btc) {
-      status = ReportUsage("cid format " + text + ": a CIDv0 can only be written in base58btc; add -v 1");
-      continue;
+      if (version == 0) {
+        status = ReportUsage("cid format " + text + ": a CIDv0 can only be written in base58btc");
+        continue;
+      }
+      out = out.ToV1();  // as kubo's cid encoder upgrades v0 when another base is asked for
     }
     std::cout << (base ? out.ToString(*base) : out.ToString()) << "\n";
   }

@@ -1,0 +1,71 @@
+// FuseMount: the libfuse3 low-level session in front of a Filesystem.
+//
+// fuse_adapter.cc is thin on purpose (mountpoint-s3's fuse.rs): each handler
+// copies its arguments, calls one Filesystem method and replies from the
+// callback, on whichever thread completes it; the FUSE worker returns at once,
+// so a slow source never holds a worker. Each request is held by a move-only
+// PendingReply that replies EIO if dropped unanswered. Errors become errno in
+// fs/errors.h alone. Thread-safe; the Filesystem outlives the FuseMount.
+#ifndef IPFSFS_FS_FUSE_ADAPTER_H_
+#define IPFSFS_FS_FUSE_ADAPTER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "fs/filesystem.h"
+
+struct fuse_session;
+
+namespace ipfsfs::fs {
+
+struct FuseOptions {
+  std::string mountpoint;
+  // Mount options as for -o ("allow_other", "ro", "default_permissions" ...).
+  // fsname=, subtype= and max_read= are added when absent.
+  std::vector<std::string> options;
+  // Largest read the kernel may send (the kernel caps it at 1 MiB today).
+  uint32_t max_read = 1u << 20;
+  // The mount's backing-device read-ahead in KiB, set after mounting (0: the
+  // kernel default, 128 KiB). Larger windows mean fewer, larger reads.
+  uint32_t read_ahead_kb = 1024;
+  // FUSE worker threads; replies are asynchronous, so few are needed.
+  unsigned max_threads = 16;
+  bool debug = false;  // libfuse's own request trace
+};
+
+class FuseMount {
+ public:
+  // Creates the session and mounts. kNotFound when the mountpoint is missing,
+  // kUnavailable when FUSE is not (no /dev/fuse, no permission), kInternal
+  // for other mount failures; messages say what to do.
+  [[nodiscard]] static Result<std::unique_ptr<FuseMount>> Mount(Filesystem& fs, FuseOptions options);
+  ~FuseMount();
+  FuseMount(const FuseMount&) = delete;
+  FuseMount& operator=(const FuseMount&) = delete;
+
+  // Serves requests until the filesystem is unmounted or, with
+  // `handle_signals`, SIGTERM/SIGINT/SIGHUP arrive; then unmounts. Returns
+  // the signal number that ended it, or 0.
+  int Run(bool handle_signals);
+  // Asks Run to end and unmounts (from any thread).
+  void Stop();
+
+  const std::string& mountpoint() const { return options_.mountpoint; }
+
+ private:
+  FuseMount(Filesystem& fs, FuseOptions options, fuse_session* session);
+  void Unmount();
+
+  Filesystem& fs_;
+  const FuseOptions options_;
+  fuse_session* session_;
+  std::atomic<bool> mounted_{false};
+};
+
+}  // namespace ipfsfs::fs
+
+#endif  // IPFSFS_FS_FUSE_ADAPTER_H_

@@ -1,0 +1,54 @@
+// Warmer: fetches the root blocks of listed children in the background, a
+// bounded number at a time, so the stat calls that follow a listing (ls -l)
+// find their attributes already known. Work beyond `max_queued` is dropped:
+// warming is a hint. Thread-safe; the Resolver outlives the Warmer, and the
+// destructor waits for fetches in flight.
+#ifndef IPFSFS_FS_WARMER_H_
+#define IPFSFS_FS_WARMER_H_
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+
+#include "fs/types.h"
+#include "ipld/cid.h"
+#include "resolver/resolver.h"
+
+namespace ipfsfs::fs {
+
+struct WarmJob {
+  Ino parent = 0;
+  std::string name;
+  int tree = 0;
+  ipld::Cid cid;
+};
+
+class Warmer {
+ public:
+  using Sink = std::function<void(const WarmJob&, const resolver::NodeInfo&)>;
+  Warmer(size_t max_in_flight, size_t max_queued, Sink sink);
+  ~Warmer();
+
+  void Add(resolver::Resolver& resolver, WarmJob job);
+  size_t in_flight() const;
+
+ private:
+  // Starts queued work; `finished_one` retires a fetch that just ended.
+  void Pump(bool finished_one);
+
+  const size_t max_in_flight_;
+  const size_t max_queued_;
+  const Sink sink_;
+  mutable std::mutex mu_;
+  std::condition_variable idle_;
+  std::deque<std::pair<resolver::Resolver*, WarmJob>> queue_;  // GUARDED_BY(mu_)
+  size_t in_flight_ = 0;                                       // GUARDED_BY(mu_)
+  bool pumping_ = false;                                       // GUARDED_BY(mu_)
+  bool again_ = false;                                         // GUARDED_BY(mu_)
+};
+
+}  // namespace ipfsfs::fs
+
+#endif  // IPFSFS_FS_WARMER_H_

@@ -23,7 +23,7 @@
 namespace ipfsfs::blockcache {
 
 // Per-block metadata. Persisted layout (RocksDB "meta" column family, key 'm' +
-// multihash bytes): size u64le, last_use u64le (seconds since epoch), pins u32le.
+// multihash bytes): size u64le, last_use u64le (ms since the epoch), pins u32le.
 // Persisted: never reorder.
 struct BlockMeta {
   uint64_t size = 0;

@@ -1,0 +1,247 @@
+// CAR responses, verified and stored block by block as they arrive.
+//
+// The network thread only queues bytes (pausing the transfer when 16 MiB wait);
+// one pool task at a time parses, verifies and commits them, so a CAR is never
+// held whole and a bad block ends the stream at once.
+#include <deque>
+
+#include "blockcache/internal/block_cache_impl.h"
+#include "ipld/car.h"
+
+namespace ipfsfs::blockcache::internal {
+namespace {
+
+constexpr size_t kMaxQueued = 16u << 20;
+
+struct CarStream : std::enable_shared_from_this<CarStream> {
+  BlockCacheImpl* cache = nullptr;
+  ipld::Cid root;
+  size_t source = 0;
+  std::function<void(Status, uint64_t)> done;
+  
+
+  std::mutex mu;
+  std::shared_ptr<FetchHandle> handle;  // GUARDED_BY(mu); set once the request started
+  std::deque<Bytes> chunks;        // GUARDED_BY(mu)
+  size_t queued = 0;               // GUARDED_BY(mu)
+  bool draining = false;           // GUARDED_BY(mu)
+  bool paused = false;             // GUARDED_BY(mu)
+  bool net_done = false;           // GUARDED_BY(mu)
+  bool reported = false;           // GUARDED_BY(mu)
+  std::optional<Status> net_status;  // GUARDED_BY(mu)
+  std::optional<Error> failure;      // GUARDED_BY(mu): a bad block or a bad CAR
+
+  // Pool thread only (one drain at a time).
+  ipld::CarParser parser;
+  uint64_t blocks = 0;
+
+  std::shared_ptr<FetchHandle> Handle() {
+    std::lock_guard<std::mutex> lock(mu);
+    return handle;
+  }
+
+  bool OnData(ByteSpan bytes) {
+    bool post = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (failure) return true;  // being cancelled: discard
+      if (queued >= kMaxQueued) {
+        paused = true;
+        return false;
+      }
+      chunks.emplace_back(bytes.begin(), bytes.end());
+      queued += bytes.size();
+      if (!draining) post = draining = true;
+    }
+    if (post) {
+      auto self = shared_from_this();
+      cache->pool().Post([self] { self->Drain(); });
+    }
+    return true;
+  }
+
+  void OnNetDone(Status status) {
+    auto self = shared_from_this();
+    cache->pool().Post([self, status] {
+      bool finish = false;
+      {
+        std::lock_guard<std::mutex> lock(self->mu);
+        self->net_done = true;
+        self->net_status = status;
+        finish = !self->draining;
+        if (finish) self->draining = true;
+      }
+      if (finish) self->Drain();
+    });
+  }
+
+  // Feeds what is queued through the parser; reports when the net is done too.
+  void Drain() {
+    while (true) {
+      Bytes chunk;
+      bool resume = false;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (chunks.empty() || failure) {
+          chunks.clear();
+          queued = 0;
+          if (paused && !failure) {
+            paused = false;
+            resume = true;
+          }
+          if (net_done) {
+            draining = false;
+            break;  // finish below
+          }
+          draining = false;
+          if (!resume) return;
+        } else {
+          chunk = std::move(chunks.front());
+          chunks.pop_front();
+          queued -= chunk.size();
+        }
+      }
+      if (resume) {
+        if (auto h = Handle()) h->Resume();
+        return;
+      }
+      parser.Feed(chunk);
+      if (auto s = Parse(); !s) Fail(s.error());
+    }
+    Finish();
+  }
+
+  Status Parse() {
+    while (true) {
+      IPFSFS_ASSIGN_OR_RETURN(auto block, parser.Next());
+      if (!block) return OkStatus();
+      auto data = std::make_shared<const Bytes>(std::move(block->data));
+      IPFSFS_RETURN_IF_ERROR(cache->Accept(block->cid, std::move(data), source));
+      ++blocks;
+    }
+  }
+
+  void Fail(const Error& e) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (failure) return;
+      failure = e;
+    }
+    if (auto h = Handle()) h->Cancel();
+  }
+
+  void Finish() {
+    Status result = OkStatus();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (reported) return;
+      reported = true;
+      if (failure) {
+        result = tl::unexpected(*failure);
+      } else if (net_status && !*net_status) {
+        result = *net_status;
+      }
+    }
+    if (result) {
+      parser.Finish();
+      auto s = Parse();
+      if (!s) {
+        result = s;
+      } else if (!parser.at_end()) {
+        result = MakeError(ErrorCode::kCorrupt, "car for " + root.ToString() + " ended early");
+      }
+    }
+    if (!result && result.error().code != ErrorCode::kCancelled) {
+      Log()->debug("car {} from {}: {} ({} blocks)", root.ToString(), cache->source(source).name(),
+                   result.error().message, blocks);
+    }
+    auto d = std::move(done);
+    d(result, blocks);
+    cache->EndRequest();
+  }
+};
+
+}  // namespace
+
+Result<Block> BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
+  auto block = Block::Verify(cid, std::move(data));
+  if (!block) {
+    NoteCorrupt(source);
+    Log()->warn("{} sent a bad block in a car: {}; source demoted", sources_[source].stats.name,
+                block.error().message);
+    return tl::unexpected(block.error().Wrap(sources_[source].stats.name));
+  }
+  if (cid.hash().is_identity()) return block;
+  bool have;
+  std::shared_ptr<InFlight> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    have = index_.count(cid.hash()) > 0;
+    auto it = inflight_.find(cid.hash());
+    if (it != inflight_.end()) waiting = it->second;
+    sources_[source].stats.bytes += block->size();
+  }
+  if (!have) {
+    ++fetched_blocks_;
+    fetched_bytes_ += block->size();
+    IPFSFS_RETURN_IF_ERROR(Commit(*block, 0));
+  }
+  if (waiting) Complete(waiting, *block);
+  return block;
+}
+
+void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::function<void(Status, uint64_t)> done) {
+  if (options_.offline || sources_.empty()) {
+    done(MakeError(ErrorCode::kUnavailable, "no source to stream a car from"), 0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) {
+      done(MakeError(ErrorCode::kCancelled, "block cache is closing"), 0);
+      return;
+    }
+  }
+  auto stream = std::make_shared<CarStream>();
+  stream->cache = this;
+  stream->root = root;
+  stream->source = Ranked().front();
+  stream->done = std::move(done);
+  BeginRequest();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++sources_[stream->source].stats.requests;
+  }
+  auto handle = sources_[stream->source].source->FetchCar(
+      root, scope, [stream](ByteSpan bytes) { return stream->OnData(bytes); },
+      [stream](Status s) { stream->OnNetDone(std::move(s)); });
+  bool cancel;
+  {
+    std::lock_guard<std::mutex> lock(stream->mu);
+    stream->handle = handle;
+    cancel = stream->failure.has_value();
+  }
+  if (cancel) handle->Cancel();
+}
+
+void BlockCacheImpl::Prefetch(const ipld::Cid& root, PrefetchScope scope) {
+  if (options_.offline || sources_.empty() || root.hash().is_identity()) return;
+  {
+    // One prefetch per root at a time, and none for a root already fetched whole.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_ || prefetching_.count(root.hash()) || prefetched_.count(root.hash())) return;
+    prefetching_.insert(root.hash());
+  }
+  StreamCar(root, scope, [this, root](Status s, uint64_t blocks) {
+    std::lock_guard<std::mutex> lock(mu_);
+    prefetching_.erase(root.hash());
+    if (s) {
+      if (prefetched_.size() > 100000) prefetched_.clear();
+      prefetched_.insert(root.hash());
+    } else {
+      Log()->debug("prefetch {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
+    }
+  });
+}
+
+}  // namespace ipfsfs::blockcache::internal

@@ -1,0 +1,152 @@
+// BlockCacheImpl: the BlockCache behind blockcache/block_cache.h.
+//
+// Split over block_cache.cc (get, in-flight fetches, sources, commit, quota),
+// car_stream.cc (CAR responses verified block by block) and dag_ops.cc (the
+// blocking DAG walks: fetch, pin, export, import, verify).
+//
+// Locking: mu_ guards the index, the in-flight table and source health; it is
+// never held while calling a callback, a Source or the Store's writes.
+// Source callbacks arrive on net/ threads and only post to pool_.
+#ifndef IPFSFS_BLOCKCACHE_INTERNAL_BLOCK_CACHE_IMPL_H_
+#define IPFSFS_BLOCKCACHE_INTERNAL_BLOCK_CACHE_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "blockcache/block_cache.h"
+#include "blockcache/internal/executor.h"
+#include "net/http_engine.h"
+
+namespace ipfsfs::blockcache::internal {
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> Log();
+uint64_t NowMs();  // wall clock, for last-use times
+
+struct SourceState {
+  std::unique_ptr<Source> source;
+  SourceStats stats;
+  double ewma_ms = 0;            // usual latency of a good block response
+  Clock::time_point demoted_until{};
+};
+
+// One block being fetched; every Get of its multihash waits here.
+struct InFlight {
+  ipld::Cid cid;
+  std::vector<BlockCallback> waiters;
+  std::vector<std::shared_ptr<FetchHandle>> handles;
+  std::vector<size_t> tried;        // source indexes, in order of attempts
+  std::vector<bool> said_missing;   // per source: answered "not found"
+  int attempts = 0;
+  int outstanding = 0;
+  bool done = false;
+  bool any_not_found_only = true;   // every failure so far was kNotFound
+  std::optional<Error> last_error;
+  Clock::time_point deadline;
+};
+
+class BlockCacheImpl : public BlockCache {
+ public:
+  BlockCacheImpl(BlockCacheOptions options, std::unique_ptr<Store> store, std::vector<std::unique_ptr<Source>> sources,
+                 std::unique_ptr<net::HttpEngine> engine);
+  ~BlockCacheImpl() override;
+  Status Init();
+
+  void Get(const ipld::Cid& cid, BlockCallback done) override;
+  void Prefetch(const ipld::Cid& root, PrefetchScope scope) override;
+  Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) override;
+  bool Has(const ipld::Cid& cid) override;
+  Status Put(const Block& block) override;
+  Result<FetchProgress> Fetch(const ipld::Cid& root, bool use_car,
+                              std::function<void(const FetchProgress&)> progress) override;
+  Status Pin(const ipld::Cid& root) override;
+  Status Unpin(const ipld::Cid& root) override;
+  Result<std::vector<ipld::Cid>> Pins() override;
+  Result<GcResult> Gc(std::optional<uint64_t> target_bytes) override;
+  CacheStats Stats() override;
+  Result<std::vector<ipld::Cid>> ImportCar(const std::string& path) override;
+  Status ExportCar(const ipld::Cid& root, const std::string& path) override;
+  Result<VerifyResult> Verify() override;
+  Status Flush() override;
+
+  // Streams a CAR of `root` from the best source; `done(status, blocks)` when
+  // it ends (car_stream.cc).
+  void StreamCar(const ipld::Cid& root, PrefetchScope scope, std::function<void(Status, uint64_t)> done);
+  // Verifies and stores a block that arrived unasked (CAR); wakes its waiters.
+  Result<Block> Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source);
+  void NoteCorrupt(size_t source);
+  void NoteSourceResult(size_t source, bool ok, double ms, uint64_t bytes);
+  // Ranked source indexes, best first.
+  std::vector<size_t> Ranked();
+
+  // Bookkeeping of callbacks still to come from sources (the destructor waits).
+  void BeginRequest();
+  void EndRequest();
+
+  WorkerPool& pool() { return *pool_; }
+  size_t source_count() const { return sources_.size(); }
+  Source& source(size_t i) { return *sources_[i].source; }
+  const BlockCacheOptions& options() const { return options_; }
+
+ private:
+  struct IndexEntry {
+    uint64_t size = 0;
+    uint64_t last_use = 0;
+    uint32_t pins = 0;
+    bool dirty = false;
+  };
+
+  void StartAttempt(const std::shared_ptr<InFlight>& flight);
+  void OnFetched(const std::shared_ptr<InFlight>& flight, size_t source, Clock::time_point started,
+                 Result<std::shared_ptr<Bytes>> result);
+  void Complete(const std::shared_ptr<InFlight>& flight, Result<Block> result);
+  void ScheduleHedge(const std::shared_ptr<InFlight>& flight, size_t source);
+  Status Commit(const Block& block, uint32_t pins);
+  void ScheduleFlush();
+  void MaybeEvict();
+  Result<GcResult> EvictTo(uint64_t target);
+  // Visits every block of the DAG under root once (Get: cache, then network),
+  // up to `window` gets at a time; visit runs on whichever thread got the block.
+  Status WalkDag(const ipld::Cid& root, size_t window, const std::function<Status(const Block&)>& visit,
+                 const std::function<void()>& tick = nullptr);
+  // Adds `delta` to a stored block's pin count (storing it first if needed).
+  Status PinBlock(const Block& block, int delta, std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas);
+  std::chrono::milliseconds HedgeDelay(size_t source);
+
+  BlockCacheOptions options_;
+  std::unique_ptr<Store> store_;
+  std::vector<SourceState> sources_;  // health fields GUARDED_BY(mu_)
+  std::unique_ptr<net::HttpEngine> engine_;  // owned when Open() built the sources
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<TimerQueue> timers_;
+
+  std::mutex mu_;
+  std::unordered_map<ipld::Multihash, IndexEntry, ipld::MultihashHasher> index_;  // GUARDED_BY(mu_)
+  std::unordered_map<ipld::Multihash, std::shared_ptr<InFlight>, ipld::MultihashHasher> inflight_;  // GUARDED_BY(mu_)
+  std::unordered_set<ipld::Multihash, ipld::MultihashHasher> prefetching_;  // GUARDED_BY(mu_)
+  std::unordered_set<ipld::Multihash, ipld::MultihashHasher> prefetched_;   // GUARDED_BY(mu_): whole CARs done
+  uint64_t stored_bytes_ = 0;   // GUARDED_BY(mu_)
+  uint64_t pinned_blocks_ = 0;  // GUARDED_BY(mu_)
+  std::mutex evict_mu_;         // one eviction at a time; taken before mu_
+  std::mutex pin_mu_;           // pin/unpin/gc serialised; taken before mu_
+  bool closing_ = false;        // GUARDED_BY(mu_)
+
+  std::mutex requests_mu_;
+  std::condition_variable requests_cv_;
+  int64_t requests_ = 0;  // GUARDED_BY(requests_mu_)
+
+  std::atomic<uint64_t> hits_{0}, misses_{0}, coalesced_{0}, fetched_blocks_{0}, fetched_bytes_{0},
+      fetch_errors_{0}, evicted_blocks_{0};
+};
+
+}  // namespace ipfsfs::blockcache::internal
+
+#endif  // IPFSFS_BLOCKCACHE_INTERNAL_BLOCK_CACHE_IMPL_H_

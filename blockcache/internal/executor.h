@@ -1,0 +1,115 @@
+// WorkerPool and TimerQueue: the threads blockcache/ runs its work on.
+//
+// WorkerPool: a few threads taking tasks in FIFO order (hashing, decoding,
+// commits: never the network thread). TimerQueue: one thread running short
+// tasks at a deadline (hedges, fetch deadlines); a task must only hand work
+// off. Both are thread-safe; destructors run or drop what is queued (pool:
+// runs everything queued; timers: drops) and join.
+#ifndef IPFSFS_BLOCKCACHE_INTERNAL_EXECUTOR_H_
+#define IPFSFS_BLOCKCACHE_INTERNAL_EXECUTOR_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ipfsfs::blockcache::internal {
+
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;  // stop_ and drained
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;  // GUARDED_BY(mu_)
+  bool stop_ = false;                        // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;
+};
+
+class TimerQueue {
+ public:
+  using Clock = std::chrono::steady_clock;
+  TimerQueue() : thread_([this] { Run(); }) {}
+  ~TimerQueue() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void At(Clock::time_point when, std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.emplace(when, std::move(task));
+    }
+    cv_.notify_all();
+  }
+  void After(std::chrono::milliseconds delay, std::function<void()> task) { At(Clock::now() + delay, std::move(task)); }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      if (tasks_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto first = tasks_.begin();
+      if (first->first > Clock::now()) {
+        cv_.wait_until(lock, first->first);
+        continue;
+      }
+      auto task = std::move(first->second);
+      tasks_.erase(first);
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::multimap<Clock::time_point, std::function<void()>> tasks_;  // GUARDED_BY(mu_)
+  bool stop_ = false;                                              // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace ipfsfs::blockcache::internal
+
+#endif  // IPFSFS_BLOCKCACHE_INTERNAL_EXECUTOR_H_

@@ -1,0 +1,206 @@
+// Store on RocksDB: one database, two column families.
+//
+// Persisted layout (never change without a migration):
+//   "blocks": key = multihash bytes, value = block bytes (integrated blob files
+//             for values >= min_blob_size, no compression: content is hashed data)
+//   "meta":   key = 'm' + multihash bytes, value = BlockMeta (20 bytes, see store.h)
+//             key = 'p' + CID bytes, value = "" (a pinned root)
+// A block and its metadata go in one WriteBatch, so a crash leaves both or neither.
+#include <filesystem>
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "blockcache/store.h"
+
+namespace ipfsfs::blockcache {
+namespace {
+
+constexpr char kMetaPrefix = 'm';
+constexpr char kRootPrefix = 'p';
+constexpr size_t kMetaSize = 20;
+
+std::string MetaKey(const ipld::Multihash& mh) {
+  Bytes enc = mh.Encode();
+  std::string key(1, kMetaPrefix);
+  key.append(AsText(enc));
+  return key;
+}
+
+void PutLe(std::string& out, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t GetLe(const char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+std::string EncodeMeta(const BlockMeta& m) {
+  std::string out;
+  PutLe(out, m.size, 8);
+  PutLe(out, m.last_use, 8);
+  PutLe(out, m.pins, 4);
+  return out;
+}
+
+std::optional<BlockMeta> DecodeMeta(std::string_view v) {
+  if (v.size() != kMetaSize) return std::nullopt;
+  return BlockMeta{GetLe(v.data(), 8), GetLe(v.data() + 8, 8), static_cast<uint32_t>(GetLe(v.data() + 16, 4))};
+}
+
+Error FromRocks(const rocksdb::Status& s, std::string_view what) {
+  ErrorCode code = ErrorCode::kInternal;
+  if (s.IsCorruption()) code = ErrorCode::kCorrupt;
+  if (s.IsIOError()) code = ErrorCode::kUnavailable;
+  if (s.IsNoSpace()) code = ErrorCode::kNoSpace;
+  if (s.IsBusy() || s.IsTimedOut()) code = ErrorCode::kUnavailable;
+  return Error{code, std::string(what) + ": " + s.ToString()};
+}
+
+class RocksStore : public Store {
+ public:
+  ~RocksStore() override {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    if (db_) db_->Close().PermitUncheckedError();
+  }
+
+  Status Open(const std::string& dir, const RocksStoreOptions& o) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return MakeError(ErrorCode::kUnavailable, "cannot create " + dir + ": " + ec.message());
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    db_options.max_background_jobs = 2;
+    db_options.keep_log_file_num = 3;
+    rocksdb::ColumnFamilyOptions blocks;
+    blocks.enable_blob_files = true;
+    blocks.min_blob_size = o.min_blob_size;
+    blocks.blob_compression_type = rocksdb::kNoCompression;
+    blocks.compression = rocksdb::kNoCompression;
+    blocks.enable_blob_garbage_collection = true;
+    blocks.write_buffer_size = 64 << 20;
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = rocksdb::NewLRUCache(o.read_cache_bytes);
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    blocks.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    blocks.blob_cache = table.block_cache;
+    rocksdb::ColumnFamilyOptions meta;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {"blocks", blocks},
+        {"meta", meta},
+    };
+    rocksdb::DB* db = nullptr;
+    auto s = rocksdb::DB::Open(db_options, dir, cfs, &handles_, &db);
+    if (!s.ok()) {
+      Error e = FromRocks(s, "cannot open cache " + dir);
+      if (s.ToString().find("lock") != std::string::npos) {
+        e = Error{ErrorCode::kUnavailable, "cache " + dir + " is in use by another process"};
+      }
+      return tl::unexpected(e);
+    }
+    db_.reset(db);
+    return OkStatus();
+  }
+
+  Result<std::optional<std::shared_ptr<const Bytes>>> GetData(const ipld::Multihash& mh) override {
+    Bytes key = mh.Encode();
+    rocksdb::PinnableSlice value;
+    auto s = db_->Get(rocksdb::ReadOptions(), blocks(), rocksdb::Slice(AsText(key).data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::shared_ptr<const Bytes>>();
+    if (!s.ok()) return tl::unexpected(FromRocks(s, "read block"));
+    auto* p = reinterpret_cast<const std::byte*>(value.data());
+    return std::optional<std::shared_ptr<const Bytes>>(std::make_shared<const Bytes>(p, p + value.size()));
+  }
+
+  Status Put(const ipld::Multihash& mh, ByteSpan data, const BlockMeta& meta) override {
+    Bytes key = mh.Encode();
+    rocksdb::WriteBatch batch;
+    batch.Put(blocks(), rocksdb::Slice(AsText(key).data(), key.size()), rocksdb::Slice(AsText(data).data(), data.size()));
+    batch.Put(metas(), MetaKey(mh), EncodeMeta(meta));
+    return Write(batch, "store block");
+  }
+
+  Status PutMeta(const std::vector<std::pair<ipld::Multihash, BlockMeta>>& list) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& [mh, meta] : list) batch.Put(metas(), MetaKey(mh), EncodeMeta(meta));
+    return Write(batch, "store metadata");
+  }
+
+  Status Delete(const std::vector<ipld::Multihash>& mhs) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& mh : mhs) {
+      Bytes key = mh.Encode();
+      batch.Delete(blocks(), rocksdb::Slice(AsText(key).data(), key.size()));
+      batch.Delete(metas(), MetaKey(mh));
+    }
+    return Write(batch, "delete blocks");
+  }
+
+  Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), metas()));
+    for (it->Seek(std::string(1, kMetaPrefix)); it->Valid() && it->key()[0] == kMetaPrefix; it->Next()) {
+      auto k = it->key();
+      auto mh = ipld::Multihash::Decode(AsBytes(std::string_view(k.data() + 1, k.size() - 1)));
+      auto meta = DecodeMeta(std::string_view(it->value().data(), it->value().size()));
+      if (!mh || !meta) continue;  // unreadable entries are ignored; verify() removes them
+      fn(*mh, *meta);
+    }
+    if (!it->status().ok()) return tl::unexpected(FromRocks(it->status(), "scan metadata"));
+    return OkStatus();
+  }
+
+  Status AddRoot(const ipld::Cid& root) override {
+    auto s = db_->Put(rocksdb::WriteOptions(), metas(), RootKey(root), "");
+    if (!s.ok()) return tl::unexpected(FromRocks(s, "store pin"));
+    return OkStatus();
+  }
+  Status RemoveRoot(const ipld::Cid& root) override {
+    auto s = db_->Delete(rocksdb::WriteOptions(), metas(), RootKey(root));
+    if (!s.ok()) return tl::unexpected(FromRocks(s, "remove pin"));
+    return OkStatus();
+  }
+  Result<std::vector<ipld::Cid>> Roots() override {
+    std::vector<ipld::Cid> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), metas()));
+    for (it->Seek(std::string(1, kRootPrefix)); it->Valid() && it->key()[0] == kRootPrefix; it->Next()) {
+      auto k = it->key();
+      auto cid = ipld::Cid::FromBytes(AsBytes(std::string_view(k.data() + 1, k.size() - 1)));
+      if (cid) out.push_back(*cid);
+    }
+    if (!it->status().ok()) return tl::unexpected(FromRocks(it->status(), "scan pins"));
+    return out;
+  }
+
+ private:
+  static std::string RootKey(const ipld::Cid& cid) {
+    Bytes b = cid.ToBytes();
+    std::string key(1, kRootPrefix);
+    key.append(AsText(b));
+    return key;
+  }
+  Status Write(rocksdb::WriteBatch& batch, std::string_view what) {
+    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    if (!s.ok()) return tl::unexpected(FromRocks(s, what));
+    return OkStatus();
+  }
+  rocksdb::ColumnFamilyHandle* blocks() { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* metas() { return handles_[2]; }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir, RocksStoreOptions options) {
+  auto store = std::make_unique<RocksStore>();
+  IPFSFS_RETURN_IF_ERROR(store->Open(dir, options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace ipfsfs::blockcache

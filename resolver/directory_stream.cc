@@ -37,7 +37,8 @@ void DirectoryStream::AddEntry(DirEntry entry) {
 Status DirectoryStream::Expand(const Node& shard, std::deque<Item>& out) {
   std::deque<Item> items;
   for (const auto& link : shard.links) {
-    auto parsed = ipld::ParseHamtLinkName(link.name.value_or(""), shard.fanout);
+    if (!link.name) return MakeError(ErrorCode::kCorrupt, shard.info.cid.ToString() + ": shard link without a name");
+    auto parsed = ipld::ParseHamtLinkName(*link.name, shard.fanout);  // views into *link.name
     if (!parsed) return tl::unexpected(parsed.error().Wrap(shard.info.cid.ToString()));
     Item item;
     if (parsed->entry.empty()) {

@@ -12,6 +12,7 @@ struct FileReader::Walk {
   uint64_t begin = 0;
   uint64_t end = 0;
   bool collect = true;
+  uint64_t generation = 0;  // prefetches: the reader's generation when started
   ReadCallback done;
 
   std::mutex mu;
@@ -52,6 +53,10 @@ void FileReader::WalkNode(const std::shared_ptr<Walk>& walk, const NodePtr& node
       std::lock_guard lock(walk->mu);
       walk->slices.emplace_back(s, std::move(slice));
     }
+  }
+  if (!walk->collect) {
+    std::lock_guard lock(mu_);
+    if (walk->generation != generation_) return Finish(walk);  // the reader seeked away
   }
   uint64_t pos = base + node->data_length;
   for (size_t i = 0; i < node->links.size(); ++i) {
@@ -142,6 +147,7 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
       window_ = 0;
       next_expected_ = end;
       prefetched_until_ = 0;
+      ++generation_;
       for (auto it = slots_.begin(); it != slots_.end();) {
         auto [start, len, depth] = it->first;
         bool overlaps = start < end && start + len > offset;
@@ -163,6 +169,7 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
       prefetch->begin = from;
       prefetch->end = to;
       prefetch->collect = false;
+      prefetch->generation = generation_;
     }
   }
 

@@ -92,6 +92,7 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
   uint64_t next_expected_ = 0;    // GUARDED_BY(mu_)
   uint64_t window_ = 0;           // GUARDED_BY(mu_)
   uint64_t prefetched_until_ = 0;  // GUARDED_BY(mu_)
+  uint64_t generation_ = 0;  // GUARDED_BY(mu_): bumped on a seek; older prefetches stop descending
 };
 
 }  // namespace ipfsfs::resolver

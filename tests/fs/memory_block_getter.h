@@ -1,0 +1,333 @@
+// MemoryBlockGetter: an in-memory BlockGetter for tests, with per-CID delay and
+// failure injection, and DagBuilder: small UnixFS DAGs built with the ipld
+// encoders (multi-leaf files, plain and HAMT directories, symlinks, hostile
+// names). Blocks are verified on the way out as the real cache does.
+//
+// Answers inline (a cache hit) unless a delay is set, then from a timer thread.
+// Thread-safe. Header-only: shared by tests/resolver and tests/fs.
+#ifndef IPFSFS_TESTS_FS_MEMORY_BLOCK_GETTER_H_
+#define IPFSFS_TESTS_FS_MEMORY_BLOCK_GETTER_H_
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "blockcache/block_getter.h"
+#include "ipld/cid.h"
+#include "ipld/dag_pb.h"
+#include "ipld/hamt.h"
+#include "ipld/unixfs.h"
+
+namespace ipfsfs::testing {
+
+class MemoryBlockGetter : public blockcache::BlockGetter {
+ public:
+  MemoryBlockGetter() : timer_([this] { TimerLoop(); }) {}
+  ~MemoryBlockGetter() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    timer_.join();
+  }
+
+  ipld::Cid Put(Bytes data, ipld::Codec codec = ipld::Codec::kDagPb, int version = 1) {
+    auto hash = ipld::Multihash::Sha256(data);
+    ipld::Cid cid = version == 0 ? ipld::Cid::V0(hash) : ipld::Cid::V1(codec, hash);
+    std::lock_guard lock(mu_);
+    blocks_[hash] = std::make_shared<const Bytes>(std::move(data));
+    return cid;
+  }
+  // Stores bytes under a CID they do not hash to (a lying source).
+  void PutWrong(const ipld::Cid& cid, Bytes data) {
+    std::lock_guard lock(mu_);
+    blocks_[cid.hash()] = std::make_shared<const Bytes>(std::move(data));
+  }
+  void Remove(const ipld::Cid& cid) {
+    std::lock_guard lock(mu_);
+    blocks_.erase(cid.hash());
+  }
+  size_t BlockSize(const ipld::Cid& cid) {
+    std::lock_guard lock(mu_);
+    return blocks_.at(cid.hash())->size();
+  }
+
+  // Every Get answers after `delay` (0: inline).
+  void SetDelay(std::chrono::milliseconds delay) {
+    std::lock_guard lock(mu_);
+    delay_ = delay;
+  }
+  void SetDelay(const ipld::Cid& cid, std::chrono::milliseconds delay) {
+    std::lock_guard lock(mu_);
+    cid_delay_[cid.hash()] = delay;
+  }
+  void SetFailure(const ipld::Cid& cid, ErrorCode code) {
+    std::lock_guard lock(mu_);
+    failures_[cid.hash()] = code;
+  }
+  void ClearFailures() {
+    std::lock_guard lock(mu_);
+    failures_.clear();
+  }
+
+  uint64_t GetCount(const ipld::Cid& cid) {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(cid.hash());
+    return it == counts_.end() ? 0 : it->second;
+  }
+  uint64_t TotalGets() { return total_.load(); }
+  void ResetCounts() {
+    std::lock_guard lock(mu_);
+    counts_.clear();
+    total_ = 0;
+  }
+  size_t prefetches() { return prefetches_.load(); }
+
+  void Get(const ipld::Cid& cid, blockcache::BlockCallback done) override {
+    ++total_;
+    Result<blockcache::Block> result = MakeError(ErrorCode::kNotFound, "no source has " + cid.ToString());
+    std::chrono::milliseconds delay{0};
+    {
+      std::lock_guard lock(mu_);
+      ++counts_[cid.hash()];
+      delay = delay_;
+      if (auto d = cid_delay_.find(cid.hash()); d != cid_delay_.end()) delay = d->second;
+      if (auto f = failures_.find(cid.hash()); f != failures_.end()) {
+        result = MakeError(f->second, "injected failure for " + cid.ToString());
+      } else if (auto b = blocks_.find(cid.hash()); b != blocks_.end()) {
+        result = blockcache::Block::Verify(cid, b->second);
+      }
+    }
+    if (delay.count() == 0) return done(std::move(result));
+    std::lock_guard lock(mu_);
+    timers_.push(Timer{std::chrono::steady_clock::now() + delay, seq_++,
+                       [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); }});
+    cv_.notify_all();
+  }
+
+  void Prefetch(const ipld::Cid&, blockcache::PrefetchScope) override { ++prefetches_; }
+
+ private:
+  struct Timer {
+    std::chrono::steady_clock::time_point when;
+    uint64_t seq;
+    std::function<void()> fire;
+    bool operator>(const Timer& o) const { return when != o.when ? when > o.when : seq > o.seq; }
+  };
+
+  void TimerLoop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      if (stop_ && timers_.empty()) return;
+      if (timers_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto when = timers_.top().when;
+      if (!stop_ && std::chrono::steady_clock::now() < when) {
+        cv_.wait_until(lock, when);
+        continue;
+      }
+      auto fire = std::move(const_cast<Timer&>(timers_.top()).fire);
+      timers_.pop();
+      lock.unlock();
+      fire();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<ipld::Multihash, std::shared_ptr<const Bytes>, ipld::MultihashHasher> blocks_;
+  std::unordered_map<ipld::Multihash, std::chrono::milliseconds, ipld::MultihashHasher> cid_delay_;
+  std::unordered_map<ipld::Multihash, ErrorCode, ipld::MultihashHasher> failures_;
+  std::unordered_map<ipld::Multihash, uint64_t, ipld::MultihashHasher> counts_;
+  std::chrono::milliseconds delay_{0};
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  uint64_t seq_ = 0;
+  bool stop_ = false;
+  std::atomic<uint64_t> total_{0};
+  std::atomic<size_t> prefetches_{0};
+  std::thread timer_;  // last: starts after everything above exists
+};
+
+// A link as a directory builder takes it.
+struct TestLink {
+  std::string name;
+  ipld::Cid cid;
+  uint64_t tsize = 0;
+};
+
+class DagBuilder {
+ public:
+  explicit DagBuilder(MemoryBlockGetter& store) : store_(store) {}
+
+  struct FileOptions {
+    size_t chunk = 1024;
+    size_t max_links = 4;      // small, so tests get several levels
+    bool raw_leaves = true;
+    int cid_version = 1;       // of dag-pb nodes
+    std::optional<uint32_t> mode;
+    std::optional<ipld::UnixTime> mtime;
+  };
+
+  // A balanced UnixFS file; returns the root link (tsize = DAG size).
+  TestLink File(std::string name, ByteSpan content, const FileOptions& o) {
+    struct Part {
+      ipld::Cid cid;
+      uint64_t size;   // content bytes
+      uint64_t tsize;  // DAG bytes
+    };
+    std::vector<Part> level;
+    size_t pos = 0;
+    do {
+      size_t n = std::min(o.chunk, content.size() - pos);
+      ByteSpan chunk = content.subspan(pos, n);
+      pos += n;
+      if (o.raw_leaves) {
+        Bytes b(chunk.begin(), chunk.end());
+        level.push_back({store_.Put(std::move(b), ipld::Codec::kRaw, 1), n, n});
+      } else {
+        ipld::UnixfsData d;
+        d.type = ipld::UnixfsType::kFile;
+        d.data = Bytes(chunk.begin(), chunk.end());
+        d.filesize = n;
+        if (content.size() <= o.chunk) {
+          d.mode = o.mode;
+          d.mtime = o.mtime;
+        }
+        auto [cid, bytes] = PutNodeLinks({}, d, o.cid_version);
+        level.push_back({cid, n, bytes});
+      }
+    } while (pos < content.size());
+    bool single = level.size() == 1;
+    while (level.size() > 1 || (single && o.raw_leaves && (o.mode || o.mtime))) {
+      single = false;
+      std::vector<Part> next;
+      for (size_t i = 0; i < level.size(); i += o.max_links) {
+        ipld::UnixfsData d;
+        d.type = ipld::UnixfsType::kFile;
+        std::vector<ipld::PbLink> links;
+        uint64_t size = 0, tsize = 0;
+        for (size_t j = i; j < std::min(level.size(), i + o.max_links); ++j) {
+          links.push_back(ipld::PbLink{level[j].cid, std::string(), level[j].tsize});
+          d.blocksizes.push_back(level[j].size);
+          size += level[j].size;
+          tsize += level[j].tsize;
+        }
+        d.filesize = size;
+        if (level.size() <= o.max_links) {
+          d.mode = o.mode;
+          d.mtime = o.mtime;
+        }
+        auto node = PutNodeLinks(std::move(links), d, o.cid_version);
+        next.push_back({node.first, size, node.second + tsize});
+      }
+      level = std::move(next);
+    }
+    return TestLink{std::move(name), level[0].cid, level[0].tsize};
+  }
+
+  TestLink Symlink(std::string name, std::string target) {
+    ipld::UnixfsData d;
+    d.type = ipld::UnixfsType::kSymlink;
+    d.data = ToBytes(target);
+    auto [cid, size] = PutNodeLinks({}, d, 1);
+    return TestLink{std::move(name), cid, size};
+  }
+
+  // A plain directory, links in the given order (UnixFS writers sort by name).
+  TestLink Directory(std::string name, const std::vector<TestLink>& entries,
+                     std::optional<uint32_t> mode = std::nullopt) {
+    ipld::UnixfsData d;
+    d.type = ipld::UnixfsType::kDirectory;
+    d.mode = mode;
+    std::vector<ipld::PbLink> links;
+    uint64_t tsize = 0;
+    for (const auto& e : entries) {
+      links.push_back(ipld::PbLink{e.cid, e.name, e.tsize});
+      tsize += e.tsize;
+    }
+    auto [cid, size] = PutNodeLinks(std::move(links), d, 1);
+    return TestLink{std::move(name), cid, size + tsize};
+  }
+
+  // A HAMT-sharded directory with the given fanout, built as the spec lays it
+  // out: one entry per slot, a sub-shard where names collide.
+  TestLink Hamt(std::string name, const std::vector<TestLink>& entries, uint64_t fanout = 256) {
+    std::vector<std::pair<uint64_t, const TestLink*>> hashed;
+    for (const auto& e : entries) hashed.emplace_back(ipld::HamtHash(e.name), &e);
+    auto [cid, tsize] = Shard(hashed, fanout, 0);
+    return TestLink{std::move(name), cid, tsize};
+  }
+
+ private:
+  std::pair<ipld::Cid, uint64_t> PutNodeLinks(std::vector<ipld::PbLink> links, const ipld::UnixfsData& d,
+                                              int version) {
+    ipld::PbNode node;
+    node.links = std::move(links);
+    node.data = ipld::EncodeUnixfsData(d);
+    Bytes bytes = ipld::EncodePbNode(node);
+    uint64_t n = bytes.size();
+    return {store_.Put(std::move(bytes), ipld::Codec::kDagPb, version), n};
+  }
+
+  std::pair<ipld::Cid, uint64_t> Shard(const std::vector<std::pair<uint64_t, const TestLink*>>& entries,
+                                       uint64_t fanout, unsigned level) {
+    unsigned bits = *ipld::HamtBitsForFanout(fanout);
+    std::map<unsigned, std::vector<std::pair<uint64_t, const TestLink*>>> slots;
+    for (const auto& e : entries) slots[*ipld::HamtIndex(e.first, level, bits)].push_back(e);
+    ipld::HamtBitfield bitfield(fanout);
+    std::vector<ipld::PbLink> links;
+    uint64_t tsize = 0;
+    for (const auto& [slot, group] : slots) {
+      bitfield.Set(slot);
+      std::string prefix = ipld::HamtSlotPrefix(slot, fanout);
+      if (group.size() == 1) {
+        links.push_back(ipld::PbLink{group[0].second->cid, prefix + group[0].second->name, group[0].second->tsize});
+        tsize += group[0].second->tsize;
+      } else {
+        auto [sub, sub_tsize] = Shard(group, fanout, level + 1);
+        links.push_back(ipld::PbLink{sub, prefix, sub_tsize});
+        tsize += sub_tsize;
+      }
+    }
+    ipld::UnixfsData d;
+    d.type = ipld::UnixfsType::kHamtShard;
+    d.data = bitfield.Encode();
+    d.hash_type = ipld::kHamtHashMurmur3;
+    d.fanout = fanout;
+    auto [cid, size] = PutNodeLinks(std::move(links), d, 1);
+    return {cid, size + tsize};
+  }
+
+  MemoryBlockGetter& store_;
+};
+
+// Deterministic pseudo-random bytes (xorshift), so tests need no files.
+inline Bytes PatternBytes(size_t n, uint64_t seed) {
+  Bytes out(n);
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    out[i] = static_cast<std::byte>(x);
+  }
+  return out;
+}
+
+}  // namespace ipfsfs::testing
+
+#endif  // IPFSFS_TESTS_FS_MEMORY_BLOCK_GETTER_H_

@@ -1,0 +1,233 @@
+#include "resolver/file_reader.h"
+
+#include <future>
+#include <random>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "tests/fs/memory_block_getter.h"
+
+namespace ipfsfs::resolver {
+namespace {
+
+using testing::DagBuilder;
+using testing::MemoryBlockGetter;
+
+NodePtr GetRoot(Resolver& r, const ipld::Cid& cid) {
+  std::promise<Result<NodePtr>> p;
+  r.GetNode(cid, [&](Result<NodePtr> n) { p.set_value(std::move(n)); });
+  auto n = p.get_future().get();
+  REQUIRE(n);
+  return *n;
+}
+
+Result<Bytes> ReadRange(FileReader& reader, uint64_t offset, size_t length) {
+  std::promise<Result<std::vector<Slice>>> p;
+  reader.Read(offset, length, [&](Result<std::vector<Slice>> s) { p.set_value(std::move(s)); });
+  auto slices = p.get_future().get();
+  if (!slices) return tl::unexpected(slices.error());
+  Bytes out;
+  for (const auto& s : *slices) Append(out, s.span());
+  return out;
+}
+
+// The leaf holding byte `offset`, found by following blocksizes.
+ipld::Cid LeafAt(Resolver& r, NodePtr node, uint64_t offset) {
+  while (!node->links.empty()) {
+    size_t i = 0;
+    while (offset >= node->blocksizes[i]) offset -= node->blocksizes[i++];
+    if (node->links[i].hash.codec() == static_cast<uint64_t>(ipld::Codec::kRaw)) return node->links[i].hash;
+    node = GetRoot(r, node->links[i].hash);
+  }
+  return node->info.cid;
+}
+
+Bytes Expect(const Bytes& content, uint64_t offset, size_t length) {
+  if (offset >= content.size()) return {};
+  size_t n = std::min<size_t>(length, content.size() - offset);
+  return Bytes(content.begin() + offset, content.begin() + offset + n);
+}
+
+TEST_CASE("FileReader reads any range of multi-level files") {
+  auto leaves = GENERATE(true, false);
+  auto version = GENERATE(0, 1);
+  if (leaves && version == 0) return;  // covered by the v1 case: raw leaves are CIDv1 anyway
+  MemoryBlockGetter store;
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 1000;
+  o.max_links = 3;  // 100 leaves -> 4 levels
+  o.raw_leaves = leaves;
+  o.cid_version = version;
+  Bytes content = testing::PatternBytes(100'000, 7);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  auto reader = FileReader::Open(r, GetRoot(r, file.cid));
+  REQUIRE(reader);
+  CHECK((*reader)->size() == content.size());
+
+  auto whole = ReadRange(**reader, 0, content.size());
+  REQUIRE(whole);
+  CHECK(*whole == content);
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 200; ++i) {
+    uint64_t off = rng() % (content.size() + 2000);
+    size_t len = rng() % 9000;
+    auto got = ReadRange(**reader, off, len);
+    REQUIRE(got);
+    CHECK(*got == Expect(content, off, len));
+  }
+  auto last = ReadRange(**reader, content.size() - 1, 100);
+  REQUIRE(last);
+  CHECK(last->size() == 1);
+  auto past = ReadRange(**reader, content.size() + 5, 100);
+  REQUIRE(past);
+  CHECK(past->empty());
+}
+
+TEST_CASE("FileReader reads only the leaves that cover a range") {
+  MemoryBlockGetter store;
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 1000;
+  o.max_links = 10;
+  Bytes content = testing::PatternBytes(100'000, 9);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  auto root = GetRoot(r, file.cid);
+  FileReaderOptions ro;
+  ro.initial_window = 0;  // no prefetch: count exactly
+  ro.max_window = 0;
+  auto reader = FileReader::Open(r, root, ro);
+  REQUIRE(reader);
+  store.ResetCounts();
+  // Bytes 55'500..56'499 lie in leaves 55 and 56, under the 6th internal node.
+  auto got = ReadRange(**reader, 55'500, 1000);
+  REQUIRE(got);
+  CHECK(*got == Expect(content, 55'500, 1000));
+  CHECK(store.TotalGets() == 3);  // one internal node + two leaves
+}
+
+TEST_CASE("FileReader prefetch window doubles on sequential reads, resets on seek, stays bounded") {
+  MemoryBlockGetter store;
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 4096;
+  o.max_links = 16;
+  Bytes content = testing::PatternBytes(4 << 20, 11);
+  auto file = dag.File("f", content, o);
+  store.SetDelay(std::chrono::milliseconds(1));
+  Resolver r(store);
+  FileReaderOptions ro;
+  ro.initial_window = 64 << 10;
+  ro.max_window = 512 << 10;
+  ro.sequential_slack = 64 << 10;
+  auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
+  REQUIRE(reader);
+  std::vector<uint64_t> windows;
+  size_t max_held = 0;
+  for (uint64_t off = 0; off < (2u << 20); off += 32 << 10) {
+    auto got = ReadRange(**reader, off, 32 << 10);
+    REQUIRE(got);
+    REQUIRE(*got == Expect(content, off, 32 << 10));
+    windows.push_back((*reader)->window());
+    max_held = std::max(max_held, (*reader)->held_nodes());
+  }
+  CHECK(windows[0] == (64u << 10));
+  CHECK(windows[1] == (128u << 10));
+  CHECK(windows[2] == (256u << 10));
+  CHECK(windows[3] == (512u << 10));
+  CHECK(windows.back() == (512u << 10));
+  // Window + slack + one read of 4 KiB leaves, plus internal nodes: far below
+  // the 1024 leaves of the file.
+  CHECK(max_held < (512 + 64 + 32) / 4 + 40);
+  auto seek = ReadRange(**reader, 3 << 20, 4096);
+  REQUIRE(seek);
+  CHECK((*reader)->window() == 0);
+  CHECK((*reader)->held_nodes() < 10);
+  // Sequential reads find the prefetched leaves: the next read fetches nothing new.
+  auto a = ReadRange(**reader, (3 << 20) + 4096, 4096);
+  REQUIRE(a);
+  store.ResetCounts();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto b = ReadRange(**reader, (3 << 20) + 8192, 4096);
+  REQUIRE(b);
+  CHECK(*b == Expect(content, (3 << 20) + 8192, 4096));
+}
+
+TEST_CASE("FileReader errors: missing leaf, lying source, wrong sizes; concurrent readers") {
+  MemoryBlockGetter store;
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 100;
+  o.max_links = 4;
+  Bytes content = testing::PatternBytes(10'000, 3);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  auto root = GetRoot(r, file.cid);
+  FileReaderOptions ro;
+  ro.max_window = 0;
+  ro.initial_window = 0;
+
+  SECTION("a leaf nobody has") {
+    ipld::Cid leaf = LeafAt(r, root, 150);  // bytes 100..199
+    store.Remove(leaf);
+    auto reader = FileReader::Open(r, root, ro);
+    REQUIRE(reader);
+    auto ok = ReadRange(**reader, 0, 100);
+    REQUIRE(ok);
+    auto bad = ReadRange(**reader, 150, 10);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::kNotFound);
+    CHECK(bad.error().message.find(leaf.ToString()) != std::string::npos);
+  }
+  SECTION("a source sending other bytes") {
+    store.PutWrong(LeafAt(r, root, 1600), testing::PatternBytes(100, 99));
+    auto reader = FileReader::Open(r, root, ro);
+    REQUIRE(reader);
+    auto bad = ReadRange(**reader, 1600, 10);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::kCorrupt);
+  }
+  SECTION("a parent whose blocksizes lie about a child") {
+    ipld::UnixfsData d;
+    d.type = ipld::UnixfsType::kFile;
+    d.blocksizes = {50, 100};
+    d.filesize = 150;
+    ipld::PbNode n;
+    n.data = ipld::EncodeUnixfsData(d);
+    auto a = store.Put(testing::PatternBytes(100, 1), ipld::Codec::kRaw);
+    auto b = store.Put(testing::PatternBytes(100, 2), ipld::Codec::kRaw);
+    n.links = {ipld::PbLink{a, std::string(), 100}, ipld::PbLink{b, std::string(), 100}};
+    auto liar = store.Put(ipld::EncodePbNode(n));
+    auto reader = FileReader::Open(r, GetRoot(r, liar), ro);
+    REQUIRE(reader);
+    auto bad = ReadRange(**reader, 0, 150);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::kCorrupt);
+  }
+  SECTION("16 threads reading one reader with delays") {
+    store.SetDelay(std::chrono::milliseconds(1));
+    auto reader = FileReader::Open(r, root);
+    REQUIRE(reader);
+    std::vector<std::thread> threads;
+    std::atomic<int> bad{0};
+    for (int t = 0; t < 16; ++t) {
+      threads.emplace_back([&, t] {
+        std::mt19937_64 rng(t);
+        for (int i = 0; i < 30; ++i) {
+          uint64_t off = rng() % content.size();
+          size_t len = 1 + rng() % 700;
+          auto got = ReadRange(**reader, off, len);
+          if (!got || *got != Expect(content, off, len)) ++bad;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(bad == 0);
+  }
+}
+
+}  // namespace
+}  // namespace ipfsfs::resolver

@@ -42,14 +42,16 @@ tl::unexpected<Error> Corrupt(std::string message) {
 
 uint8_t U8(std::byte b) { return std::to_integer<uint8_t>(b); }
 
-// True when `in` holds a whole varint, or enough bytes that ReadVarint can
-// tell it is malformed; false when more input could still complete it.
+// True when `in` holds a whole varint, or enough bytes that ReadVarint calls
+// it too long; false when more input could still complete it. (With exactly
+// kMaxVarintBytes continuation bytes ReadVarint says "truncated": waiting for
+// one more byte keeps streamed and whole-buffer errors identical.)
 bool HasVarint(ByteSpan in) {
   size_t n = std::min(in.size(), kMaxVarintBytes);
   for (size_t i = 0; i < n; ++i) {
     if ((U8(in[i]) & 0x80) == 0) return true;
   }
-  return in.size() >= kMaxVarintBytes;
+  return in.size() > kMaxVarintBytes;
 }
 
 uint64_t LoadLe64(ByteSpan in) {

@@ -358,12 +358,12 @@ void BlockCacheImpl::OnFetched(const std::shared_ptr<InFlight>& flight, size_t s
       flight->last_error = error;
     }
     retry = flight->outstanding == 0;
-    backoff = flight->tried.size() >= sources_.size();
+    backoff = flight->tried.size() >= sources_.size() && flight->attempts < options_.max_attempts;
   }
   if (!retry) return;
   if (backoff) {
     // Every source was asked once: wait a little before asking again.
-    auto delay = std::chrono::milliseconds(100) * (1 << std::min(flight->attempts, 5));
+    auto delay = std::chrono::milliseconds(50) * (1 << std::min(flight->attempts - 1, 5));
     timers_->After(delay, [this, flight] { pool_->Post([this, flight] { StartAttempt(flight); }); });
   } else {
     StartAttempt(flight);
@@ -442,10 +442,10 @@ Result<GcResult> BlockCacheImpl::EvictTo(uint64_t target) {
     for (const auto& [last_use, mh] : candidates) {
       if (remaining <= target) break;
       victims.push_back(*mh);
+      remaining -= index_.find(*mh)->second.size;
     }
     for (const auto& mh : victims) {
       auto it = index_.find(mh);
-      remaining -= it->second.size;
       result.evicted_bytes += it->second.size;
       stored_bytes_ -= it->second.size;
       index_.erase(it);

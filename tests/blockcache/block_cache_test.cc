@@ -1,0 +1,513 @@
+#include "blockcache/block_cache.h"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "ipld/car.h"
+#include "net/http_engine.h"
+#include "tests/support/test_dag.h"
+#include "tests/support/test_gateway.h"
+
+namespace ipfsfs::blockcache {
+namespace {
+
+using testing::Fault;
+using testing::MakeRawBlock;
+using testing::TestGateway;
+using Clock = std::chrono::steady_clock;
+
+std::unique_ptr<TestGateway> NewGateway() {
+  testing::TestGatewayOptions o;
+  o.slow_chunk = 1024;
+  o.slow_delay = std::chrono::milliseconds(10);
+  auto g = TestGateway::Start(o);
+  REQUIRE(g);
+  return std::move(*g);
+}
+
+BlockCacheOptions FastOptions() {
+  BlockCacheOptions o;
+  o.fetch_timeout = std::chrono::milliseconds(3000);
+  o.request_timeout = std::chrono::milliseconds(1000);
+  o.connect_timeout = std::chrono::milliseconds(500);
+  o.hedge_min = std::chrono::milliseconds(200);
+  return o;
+}
+
+std::unique_ptr<BlockCache> OpenCache(std::vector<TestGateway*> gateways, BlockCacheOptions o = FastOptions()) {
+  for (auto* g : gateways) o.sources.push_back({SourceSpec::Kind::kGateway, g->url()});
+  auto c = BlockCache::Open(o);
+  REQUIRE(c);
+  return std::move(*c);
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/ipfsfs-blockcache-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+TEST_CASE("get fetches, verifies and caches: the second get is a hit") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto b = MakeRawBlock(50000, 1);
+  gw->AddBlock(b.cid, b.data);
+  auto r = cache->GetBlocking(b.cid);
+  REQUIRE(r);
+  CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == b.data);
+  r = cache->GetBlocking(b.cid);
+  REQUIRE(r);
+  CHECK(gw->RequestCount(b.cid) == 1);
+  auto s = cache->Stats();
+  CHECK(s.hits == 1);
+  CHECK(s.misses == 1);
+  CHECK(s.stored_blocks == 1);
+  CHECK(s.stored_bytes == 50000);
+}
+
+TEST_CASE("identity CIDs never touch the network") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  Bytes data = ToBytes("hello");
+  ipld::Cid cid = ipld::Cid::V1(ipld::Codec::kRaw, ipld::Multihash(0, data));
+  auto r = cache->GetBlocking(cid);
+  REQUIRE(r);
+  CHECK(AsText(r->bytes()) == "hello");
+  CHECK(gw->TotalRequests() == 0);
+}
+
+TEST_CASE("v0 and v1 of the same bytes share one entry") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto dag = testing::MakeFileDag(1000, 1000, 2, 2);  // a dag-pb root over one raw leaf
+  const auto& root = dag.blocks[0];
+  gw->AddBlock(root.cid, root.data);
+  auto v0 = root.cid.ToV0();
+  REQUIRE(v0);
+  REQUIRE(cache->GetBlocking(root.cid));
+  auto r = cache->GetBlocking(*v0);
+  REQUIRE(r);
+  CHECK(r->cid() == *v0);
+  CHECK(gw->RequestCount(root.cid) == 1);
+  CHECK(cache->Stats().stored_blocks == 1);
+}
+
+TEST_CASE("32 threads getting one CID make one request") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto b = MakeRawBlock(64 << 10, 3);
+  gw->AddBlock(b.cid, b.data);
+  gw->SetFault(b.cid, Fault::kSlow);  // ~0.6 s: every thread arrives while it is in flight
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 32; ++i) {
+    threads.emplace_back([&] {
+      auto r = cache->GetBlocking(b.cid);
+      if (r && Bytes(r->bytes().begin(), r->bytes().end()) == b.data) ++good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(good == 32);
+  CHECK(gw->RequestCount(b.cid) == 1);
+  CHECK(cache->Stats().coalesced == 31);
+}
+
+struct FaultCase {
+  Fault fault;
+  ErrorCode alone;  // the error with only the faulty source
+};
+
+TEST_CASE("fault matrix: the right bytes from another source, or a clear error in bounded time") {
+  auto fc = GENERATE(FaultCase{Fault::kCorrupt, ErrorCode::kCorrupt}, FaultCase{Fault::kWrongBlock, ErrorCode::kCorrupt},
+                     FaultCase{Fault::kTruncate, ErrorCode::kUnavailable},
+                     FaultCase{Fault::kStatus500, ErrorCode::kUnavailable},
+                     FaultCase{Fault::kStatus404, ErrorCode::kNotFound}, FaultCase{Fault::kStall, ErrorCode::kTimeout},
+                     FaultCase{Fault::kWrongContentType, ErrorCode::kUnavailable});
+  CAPTURE(testing::FaultName(fc.fault));
+  auto bad = NewGateway();
+  auto good = NewGateway();
+  auto b = MakeRawBlock(20000, 4);
+  auto other = MakeRawBlock(20000, 5);
+  for (auto* g : {bad.get(), good.get()}) {
+    g->AddBlock(b.cid, b.data);
+    g->AddBlock(other.cid, other.data);
+  }
+  bad->SetFault(fc.fault);
+
+  SECTION("with a good second source") {
+    auto cache = OpenCache({bad.get(), good.get()});
+    auto start = Clock::now();
+    auto r = cache->GetBlocking(b.cid);
+    REQUIRE(r);
+    CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == b.data);
+    CHECK(Clock::now() - start < std::chrono::seconds(3));
+    // What is stored is the right block.
+    auto local = cache->GetLocal(b.cid);
+    REQUIRE(local);
+    REQUIRE(local->has_value());
+    CHECK(Bytes((*local)->bytes().begin(), (*local)->bytes().end()) == b.data);
+  }
+  SECTION("alone") {
+    auto cache = OpenCache({bad.get()});
+    auto start = Clock::now();
+    auto r = cache->GetBlocking(b.cid);
+    auto took = Clock::now() - start;
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == fc.alone);
+    CHECK(r.error().message.find(b.cid.ToString()) != std::string::npos);
+    CHECK(took < std::chrono::milliseconds(3500));
+    CHECK_FALSE(cache->Has(b.cid));
+    CHECK(cache->Stats().stored_blocks == 0);  // a wrong block is never stored either
+  }
+}
+
+TEST_CASE("a slow source still yields the right bytes") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto b = MakeRawBlock(30000, 6);
+  gw->AddBlock(b.cid, b.data);
+  gw->SetFault(Fault::kSlow);
+  auto r = cache->GetBlocking(b.cid);
+  REQUIRE(r);
+  CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == b.data);
+}
+
+TEST_CASE("a stalled first source is hedged to the second") {
+  auto slow = NewGateway();
+  auto fast = NewGateway();
+  auto b = MakeRawBlock(1000, 7);
+  slow->AddBlock(b.cid, b.data);
+  fast->AddBlock(b.cid, b.data);
+  slow->SetFault(Fault::kStall);
+  auto o = FastOptions();
+  o.fetch_timeout = std::chrono::milliseconds(10000);
+  o.request_timeout = std::chrono::milliseconds(8000);
+  auto cache = OpenCache({slow.get(), fast.get()}, o);
+  auto start = Clock::now();
+  auto r = cache->GetBlocking(b.cid);
+  auto took = Clock::now() - start;
+  REQUIRE(r);
+  CHECK(took >= std::chrono::milliseconds(190));
+  CHECK(took < std::chrono::milliseconds(1500));  // the hedge, not the 8 s request timeout
+  CHECK(slow->RequestCount(b.cid) == 1);
+  CHECK(fast->RequestCount(b.cid) == 1);
+}
+
+TEST_CASE("a corrupting source is demoted: later gets go to the good one first") {
+  auto bad = NewGateway();
+  auto good = NewGateway();
+  std::vector<testing::TestBlock> blocks;
+  for (int i = 0; i < 10; ++i) {
+    blocks.push_back(MakeRawBlock(1000, 100 + i));
+    bad->AddBlock(blocks.back().cid, blocks.back().data);
+    good->AddBlock(blocks.back().cid, blocks.back().data);
+  }
+  bad->SetFault(Fault::kCorrupt);
+  auto cache = OpenCache({bad.get(), good.get()});
+  for (auto& b : blocks) REQUIRE(cache->GetBlocking(b.cid));
+  CHECK(bad->TotalRequests() == 1);
+  auto s = cache->Stats();
+  REQUIRE(s.sources.size() == 2);
+  CHECK(s.sources[0].corrupt == 1);
+  CHECK(s.sources[1].bytes == 10000);
+}
+
+TEST_CASE("offline: hits served, misses are kNotFound at once, no network") {
+  auto gw = NewGateway();
+  TempDir dir;
+  auto b = MakeRawBlock(1000, 8);
+  auto absent = MakeRawBlock(1000, 9);
+  gw->AddBlock(b.cid, b.data);
+  gw->AddBlock(absent.cid, absent.data);
+  {
+    auto o = FastOptions();
+    o.cache_dir = dir.path;
+    auto cache = OpenCache({gw.get()}, o);
+    REQUIRE(cache->GetBlocking(b.cid));
+  }
+  auto o = FastOptions();
+  o.cache_dir = dir.path;
+  o.offline = true;
+  auto cache = OpenCache({gw.get()}, o);
+  gw->ResetCounts();
+  REQUIRE(cache->GetBlocking(b.cid));
+  auto r = cache->GetBlocking(absent.cid);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kNotFound);
+  CHECK(gw->TotalRequests() == 0);
+}
+
+TEST_CASE("restart keeps blocks and pins (RocksDB)") {
+  auto gw = NewGateway();
+  TempDir dir;
+  auto dag = testing::MakeFileDag(600000, 100000, 3, 10);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  {
+    auto o = FastOptions();
+    o.cache_dir = dir.path;
+    auto cache = OpenCache({gw.get()}, o);
+    REQUIRE(cache->Pin(dag.root));
+  }
+  auto o = FastOptions();
+  o.cache_dir = dir.path;
+  o.offline = true;
+  auto cache = OpenCache({}, o);
+  for (auto& b : dag.blocks) {
+    auto r = cache->GetBlocking(b.cid);
+    REQUIRE(r);
+    CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == b.data);
+  }
+  auto pins = cache->Pins();
+  REQUIRE(pins);
+  REQUIRE(pins->size() == 1);
+  CHECK((*pins)[0] == dag.root);
+  auto s = cache->Stats();
+  CHECK(s.stored_blocks == dag.blocks.size());
+  CHECK(s.pinned_blocks == dag.blocks.size());
+}
+
+TEST_CASE("quota holds under churn; least recently used go first") {
+  auto gw = NewGateway();
+  auto o = FastOptions();
+  o.max_bytes = 1 << 20;
+  auto cache = OpenCache({gw.get()}, o);
+  std::vector<testing::TestBlock> blocks;
+  for (int i = 0; i < 64; ++i) {
+    blocks.push_back(MakeRawBlock(64 << 10, 200 + i));
+    gw->AddBlock(blocks.back().cid, blocks.back().data);
+  }
+  auto hot = blocks[0];
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    REQUIRE(cache->GetBlocking(blocks[i].cid));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    REQUIRE(cache->GetBlocking(hot.cid));  // keeps block 0 recently used
+    CHECK(cache->Stats().stored_bytes <= o.max_bytes);
+  }
+  auto s = cache->Stats();
+  CHECK(s.evicted_blocks > 0);
+  CHECK(s.stored_blocks <= 16);
+  CHECK(cache->Has(hot.cid));
+  CHECK(cache->Has(blocks.back().cid));
+  CHECK_FALSE(cache->Has(blocks[1].cid));
+  CHECK(gw->RequestCount(hot.cid) == 1);
+}
+
+TEST_CASE("pinned DAGs survive gc and churn; unpinned they go") {
+  auto gw = NewGateway();
+  auto o = FastOptions();
+  o.max_bytes = 1 << 20;
+  auto cache = OpenCache({gw.get()}, o);
+  auto dag = testing::MakeFileDag(700 << 10, 64 << 10, 4, 11);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  REQUIRE(cache->Pin(dag.root));
+  REQUIRE(cache->Pin(dag.root));  // twice is once
+  for (int i = 0; i < 40; ++i) {
+    auto b = MakeRawBlock(64 << 10, 300 + i);
+    REQUIRE(cache->Put(*Block::Verify(b.cid, b.data)));
+  }
+  auto gc = cache->Gc(0);
+  REQUIRE(gc);
+  for (auto& b : dag.blocks) CHECK(cache->Has(b.cid));
+  CHECK(cache->Stats().stored_blocks == dag.blocks.size());
+  REQUIRE(cache->Unpin(dag.root));
+  auto again = cache->Unpin(dag.root);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == ErrorCode::kNotFound);
+  REQUIRE(cache->Gc(0));
+  CHECK(cache->Stats().stored_blocks == 0);
+  CHECK(cache->Stats().pinned_blocks == 0);
+}
+
+TEST_CASE("a missing block fails a pin, which leaves nothing pinned") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto dag = testing::MakeFileDag(300000, 100000, 2, 12);
+  for (size_t i = 0; i + 1 < dag.blocks.size(); ++i) gw->AddBlock(dag.blocks[i].cid, dag.blocks[i].data);
+  auto s = cache->Pin(dag.root);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == ErrorCode::kNotFound);
+  CHECK(cache->Stats().pinned_blocks == 0);
+  CHECK(cache->Pins()->empty());
+}
+
+TEST_CASE("fetch by CAR: one request, every block verified and stored") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto dag = testing::MakeFileDag(2 << 20, 256 << 10, 3, 13);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto r = cache->Fetch(dag.root, true);
+  REQUIRE(r);
+  CHECK(r->blocks == dag.blocks.size());
+  CHECK(gw->TotalRequests() == 1);
+  for (auto& b : dag.blocks) CHECK(cache->Has(b.cid));
+}
+
+TEST_CASE("fetch block by block walks the DAG") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto dag = testing::MakeFileDag(1 << 20, 64 << 10, 4, 14);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto r = cache->Fetch(dag.root, false);
+  REQUIRE(r);
+  CHECK(r->blocks == dag.blocks.size());
+  uint64_t bytes = 0;
+  for (auto& b : dag.blocks) bytes += b.data.size();
+  CHECK(r->bytes == bytes);
+  CHECK(gw->TotalRequests() == dag.blocks.size());
+}
+
+TEST_CASE("a corrupt block inside a CAR is never stored; the rest comes block by block") {
+  auto bad = NewGateway();
+  auto good = NewGateway();
+  auto dag = testing::MakeFileDag(1 << 20, 128 << 10, 4, 15);
+  for (auto& b : dag.blocks) {
+    bad->AddBlock(b.cid, b.data);
+    good->AddBlock(b.cid, b.data);
+  }
+  const auto& victim = dag.blocks[3];
+  bad->SetFault(victim.cid, Fault::kCorrupt);
+  auto cache = OpenCache({bad.get(), good.get()});
+  auto r = cache->Fetch(dag.root, true);
+  REQUIRE(r);
+  CHECK(r->blocks == dag.blocks.size());
+  for (auto& b : dag.blocks) {
+    auto local = cache->GetLocal(b.cid);
+    REQUIRE(local);
+    REQUIRE(local->has_value());
+    CHECK(Bytes((*local)->bytes().begin(), (*local)->bytes().end()) == b.data);
+  }
+  CHECK(cache->Stats().sources[0].corrupt == 1);
+}
+
+TEST_CASE("a truncated CAR is completed block by block") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto dag = testing::MakeFileDag(2 << 20, 64 << 10, 8, 16);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  gw->SetFault(dag.root, Fault::kTruncate);  // the CAR request names the root
+  auto r = cache->Fetch(dag.root, true);
+  // The root's own raw request is truncated too: only a clear error is acceptable then.
+  if (r) {
+    CHECK(r->blocks == dag.blocks.size());
+  } else {
+    CHECK(r.error().code == ErrorCode::kUnavailable);
+  }
+  gw->ClearFaults();
+  r = cache->Fetch(dag.root, false);
+  REQUIRE(r);
+  CHECK(r->blocks == dag.blocks.size());
+}
+
+TEST_CASE("prefetch hint fills the cache and completes waiting gets") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto dag = testing::MakeFileDag(1 << 20, 128 << 10, 4, 17);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  cache->Prefetch(dag.root, PrefetchScope::kEntity);
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < deadline && cache->Stats().stored_blocks < dag.blocks.size()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(cache->Stats().stored_blocks == dag.blocks.size());
+  cache->Prefetch(dag.root, PrefetchScope::kEntity);  // done already: no second request
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(gw->TotalRequests() == 1);
+}
+
+TEST_CASE("export then import a CAR round-trips every block") {
+  auto gw = NewGateway();
+  TempDir dir;
+  auto cache = OpenCache({gw.get()});
+  auto dag = testing::MakeFileDag(900000, 100000, 3, 18);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  std::string car = dir.path + "/out.car";
+  REQUIRE(cache->ExportCar(dag.root, car));
+  // Depth-first, no duplicates: exactly these bytes.
+  Bytes expected = ipld::EncodeCarV1Header({dag.root});
+  for (auto& b : dag.blocks) ipld::AppendCarSection(expected, b.cid, b.data);
+  std::ifstream in(car, std::ios::binary);
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(got == std::string(AsText(expected)));
+
+  auto fresh = OpenCache({});
+  auto roots = fresh->ImportCar(car);
+  REQUIRE(roots);
+  REQUIRE(roots->size() == 1);
+  CHECK((*roots)[0] == dag.root);
+  for (auto& b : dag.blocks) CHECK(fresh->Has(b.cid));
+  auto v = fresh->Verify();
+  REQUIRE(v);
+  CHECK(v->checked == dag.blocks.size());
+  CHECK(v->removed == 0);
+}
+
+TEST_CASE("importing a CAR with a bad block fails and names it") {
+  TempDir dir;
+  auto b = MakeRawBlock(1000, 19);
+  Bytes car = ipld::EncodeCarV1Header({b.cid});
+  Bytes bad = b.data;
+  bad[10] ^= std::byte{1};
+  ipld::AppendCarSection(car, b.cid, bad);
+  std::string path = dir.path + "/bad.car";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(car.data()), car.size());
+  auto cache = OpenCache({});
+  auto r = cache->ImportCar(path);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kCorrupt);
+  CHECK(r.error().message.find(b.cid.ToString()) != std::string::npos);
+  CHECK_FALSE(cache->Has(b.cid));
+}
+
+TEST_CASE("kubo RPC source: block/get and dag/export") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(500000, 100000, 3, 20);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto o = FastOptions();
+  o.sources.push_back({SourceSpec::Kind::kKuboRpc, gw->url()});
+  auto c = BlockCache::Open(o);
+  REQUIRE(c);
+  auto& cache = *c;
+  auto r = cache->GetBlocking(dag.blocks[1].cid);
+  REQUIRE(r);
+  CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == dag.blocks[1].data);
+  auto f = cache->Fetch(dag.root, true);
+  REQUIRE(f);
+  CHECK(f->blocks == dag.blocks.size());
+  CHECK(gw->TotalRequests() == 2);
+  auto missing = MakeRawBlock(10, 21);
+  auto m = cache->GetBlocking(missing.cid);
+  REQUIRE_FALSE(m);
+  CHECK(m.error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("a source that is down fails over, and a dead only source errs in bounded time") {
+  auto good = NewGateway();
+  auto b = MakeRawBlock(1000, 22);
+  good->AddBlock(b.cid, b.data);
+  auto o = FastOptions();
+  o.sources.push_back({SourceSpec::Kind::kGateway, "http://127.0.0.1:1"});
+  o.sources.push_back({SourceSpec::Kind::kGateway, good->url()});
+  auto c = BlockCache::Open(o);
+  REQUIRE(c);
+  REQUIRE((*c)->GetBlocking(b.cid));
+
+  auto o2 = FastOptions();
+  o2.sources.push_back({SourceSpec::Kind::kGateway, "http://127.0.0.1:1"});
+  auto dead = BlockCache::Open(o2);
+  REQUIRE(dead);
+  auto start = Clock::now();
+  auto r = (*dead)->GetBlocking(b.cid);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kUnavailable);
+  CHECK(Clock::now() - start < std::chrono::seconds(3));
+}
+
+}  // namespace
+}  // namespace ipfsfs::blockcache

@@ -1,5 +1,6 @@
 #include "blockcache/block_cache.h"
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -45,6 +46,8 @@ std::unique_ptr<BlockCache> OpenCache(std::vector<TestGateway*> gateways, BlockC
   return std::move(*c);
 }
 
+bool Same(ByteSpan a, const Bytes& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
 struct TempDir {
   std::string path;
   TempDir() {
@@ -61,7 +64,7 @@ TEST_CASE("get fetches, verifies and caches: the second get is a hit") {
   gw->AddBlock(b.cid, b.data);
   auto r = cache->GetBlocking(b.cid);
   REQUIRE(r);
-  CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == b.data);
+  CHECK(Same(r->bytes(), b.data));
   r = cache->GetBlocking(b.cid);
   REQUIRE(r);
   CHECK(gw->RequestCount(b.cid) == 1);
@@ -110,7 +113,7 @@ TEST_CASE("32 threads getting one CID make one request") {
   for (int i = 0; i < 32; ++i) {
     threads.emplace_back([&] {
       auto r = cache->GetBlocking(b.cid);
-      if (r && Bytes(r->bytes().begin(), r->bytes().end()) == b.data) ++good;
+      if (r && Same(r->bytes(), b.data)) ++good;
     });
   }
   for (auto& t : threads) t.join();
@@ -146,13 +149,13 @@ TEST_CASE("fault matrix: the right bytes from another source, or a clear error i
     auto start = Clock::now();
     auto r = cache->GetBlocking(b.cid);
     REQUIRE(r);
-    CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == b.data);
+    CHECK(Same(r->bytes(), b.data));
     CHECK(Clock::now() - start < std::chrono::seconds(3));
     // What is stored is the right block.
     auto local = cache->GetLocal(b.cid);
     REQUIRE(local);
     REQUIRE(local->has_value());
-    CHECK(Bytes((*local)->bytes().begin(), (*local)->bytes().end()) == b.data);
+    CHECK(Same((*local)->bytes(), b.data));
   }
   SECTION("alone") {
     auto cache = OpenCache({bad.get()});
@@ -176,7 +179,7 @@ TEST_CASE("a slow source still yields the right bytes") {
   gw->SetFault(Fault::kSlow);
   auto r = cache->GetBlocking(b.cid);
   REQUIRE(r);
-  CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == b.data);
+  CHECK(Same(r->bytes(), b.data));
 }
 
 TEST_CASE("a stalled first source is hedged to the second") {
@@ -262,7 +265,7 @@ TEST_CASE("restart keeps blocks and pins (RocksDB)") {
   for (auto& b : dag.blocks) {
     auto r = cache->GetBlocking(b.cid);
     REQUIRE(r);
-    CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == b.data);
+    CHECK(Same(r->bytes(), b.data));
   }
   auto pins = cache->Pins();
   REQUIRE(pins);
@@ -381,7 +384,7 @@ TEST_CASE("a corrupt block inside a CAR is never stored; the rest comes block by
     auto local = cache->GetLocal(b.cid);
     REQUIRE(local);
     REQUIRE(local->has_value());
-    CHECK(Bytes((*local)->bytes().begin(), (*local)->bytes().end()) == b.data);
+    CHECK(Same((*local)->bytes(), b.data));
   }
   CHECK(cache->Stats().sources[0].corrupt == 1);
 }
@@ -476,7 +479,7 @@ TEST_CASE("kubo RPC source: block/get and dag/export") {
   auto& cache = *c;
   auto r = cache->GetBlocking(dag.blocks[1].cid);
   REQUIRE(r);
-  CHECK(Bytes(r->bytes().begin(), r->bytes().end()) == dag.blocks[1].data);
+  CHECK(Same(r->bytes(), dag.blocks[1].data));
   auto f = cache->Fetch(dag.root, true);
   REQUIRE(f);
   CHECK(f->blocks == dag.blocks.size());

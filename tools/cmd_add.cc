@@ -1,0 +1,199 @@
+// `ipfsfs add`: files and directories -> UnixFS, as `ipfs add` builds them
+// (kubo-add.md). Prints `added <cid> <path>` lines like kubo; --only-hash
+// keeps nothing, --car writes a CARv1, plain add stores and pins into the
+// block cache.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/command.h"
+#include "writeback/block_sink.h"
+#include "writeback/cache_sink.h"
+#include "writeback/car_sink.h"
+#include "writeback/importer.h"
+
+namespace ipfsfs::tools {
+namespace {
+
+struct AddFlags {
+  bool only_hash = false;
+  int cid_version = 0;
+  bool raw_leaves = false;
+  std::string chunker;
+  bool trickle = false;
+  bool recursive = false;
+  bool hidden = false;
+  bool wrap = false;
+  bool inline_blocks = false;
+  size_t inline_limit = 32;
+  std::string profile;
+  size_t max_file_links = 174;
+  uint64_t max_hamt_fanout = 256;
+  bool preserve_mode = false;
+  bool preserve_mtime = false;
+  std::string car;
+  std::string cache_dir;
+  bool quiet = false;
+  bool quieter = false;
+  std::vector<std::string> paths;
+
+  CLI::Option* cid_version_opt = nullptr;
+  CLI::Option* raw_leaves_opt = nullptr;
+  CLI::Option* chunker_opt = nullptr;
+  CLI::Option* max_links_opt = nullptr;
+  CLI::Option* fanout_opt = nullptr;
+};
+
+// Standard input as a file (`ipfsfs add` without paths, like `ipfs add`).
+class StdinSource : public writeback::ByteSource {
+ public:
+  Result<size_t> Read(std::span<std::byte> out) override {
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::read(0, out.data() + done, out.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return MakeError(ErrorCode::kUnavailable, std::string("stdin: ") + std::strerror(errno));
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    return done;
+  }
+};
+
+// CONVENTIONS.md: $XDG_CACHE_HOME/ipfsfs, else ~/.cache/ipfsfs.
+std::string DefaultCacheDir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/ipfsfs";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/ipfsfs";
+  return "/var/cache/ipfsfs";
+}
+
+// Explicit flags override the profile's values (IPIP-499 presets are config).
+Result<writeback::ImportOptions> BuildOptions(const AddFlags& f) {
+  writeback::ImportOptions o;
+  if (!f.profile.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(o, writeback::ProfileOptions(f.profile));
+  }
+  if (f.cid_version_opt->count() > 0) o.cid_version = f.cid_version;
+  if (f.raw_leaves_opt->count() > 0) o.raw_leaves = f.raw_leaves;
+  if (f.chunker_opt->count() > 0) o.chunker = f.chunker;
+  if (f.max_links_opt->count() > 0) o.max_links = f.max_file_links;
+  if (f.fanout_opt->count() > 0) o.hamt_fanout = f.max_hamt_fanout;
+  if (f.trickle) o.layout = writeback::Layout::kTrickle;
+  o.hidden = f.hidden;
+  o.wrap = f.wrap;
+  o.inline_blocks = f.inline_blocks;
+  o.inline_limit = f.inline_limit;
+  o.preserve_mode = f.preserve_mode;
+  o.preserve_mtime = f.preserve_mtime;
+  return o;
+}
+
+void PrintAdded(const AddFlags& f, const writeback::AddedEntry& e) {
+  if (f.quieter) return;
+  if (f.quiet) {
+    std::cout << e.cid.ToString() << "\n";
+  } else {
+    std::cout << "added " << e.cid.ToString() << " " << e.path << "\n";
+  }
+}
+
+int RunAdd(const AddFlags& f) {
+  auto options = BuildOptions(f);
+  if (!options) return ReportUsage("add: " + options.error().message);
+  auto resolved = writeback::ResolveOptions(*options);
+  if (!resolved) return ReportUsage("add: " + resolved.error().message);
+
+  std::unique_ptr<writeback::BlockSink> sink;
+  if (!f.car.empty()) {
+    size_t roots = f.wrap || f.paths.empty() ? 1 : f.paths.size();
+    auto car = writeback::CarFileSink::Create(f.car, roots, options->cid_version == 0 ? 34 : 36);
+    if (!car) return ReportError("add --car " + f.car, car.error());
+    sink = std::move(*car);
+  } else if (f.only_hash) {
+    sink = std::make_unique<writeback::NullSink>();
+  } else {
+    auto cache = writeback::CacheSink::Open(f.cache_dir.empty() ? DefaultCacheDir() : f.cache_dir);
+    if (!cache) return ReportError("add", cache.error());
+    sink = std::move(*cache);
+  }
+
+  auto importer = writeback::Importer::Create(*options, *sink);
+  if (!importer) return ReportUsage("add: " + importer.error().message);
+
+  std::optional<ipld::Cid> last;
+  auto added = [&](const writeback::AddedEntry& e) {
+    PrintAdded(f, e);
+    last = e.cid;
+  };
+  std::vector<ipld::Cid> roots;
+  if (f.paths.empty()) {
+    StdinSource in;
+    auto ref = (*importer)->AddStream(in);
+    if (!ref) {
+      std::cerr << "ipfsfs: add: " << ref.error().message << "\n";
+      return 1;
+    }
+    added(writeback::AddedEntry{ref->cid.ToString(), ref->cid, ref->tsize, false});
+    roots.push_back(ref->cid);
+  } else {
+    auto refs = (*importer)->AddPaths(f.paths, f.recursive, added);
+    if (!refs) {
+      std::cout.flush();
+      std::cerr << "ipfsfs: add " << refs.error().message << "\n";
+      return 1;
+    }
+    for (const auto& r : *refs) roots.push_back(r.cid);
+  }
+  if (auto done = sink->Finish(roots); !done) {
+    std::cout.flush();
+    return ReportError("add", done.error());
+  }
+  if (f.quieter && last) std::cout << last->ToString() << "\n";
+  return 0;
+}
+
+void Setup(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<AddFlags>();
+  CLI::App* add = app.add_subcommand("add", "Import files and directories as UnixFS, exactly as `ipfs add` does");
+  add->add_option("paths", flags->paths, "Files or directories to add (none: standard input)");
+  add->add_flag("-n,--only-hash", flags->only_hash, "Only compute the CIDs; store nothing");
+  flags->cid_version_opt =
+      add->add_option("--cid-version", flags->cid_version, "CID version (0 or 1; 1 turns on raw leaves)")
+          ->check(CLI::Range(0, 1));
+  flags->raw_leaves_opt =
+      add->add_flag("--raw-leaves", flags->raw_leaves, "Raw leaves (--raw-leaves=false for dag-pb leaves)");
+  flags->chunker_opt = add->add_option("-s,--chunker", flags->chunker,
+                                       "Chunker: size-N, rabin, rabin-AVG, rabin-MIN-AVG-MAX, buzhash");
+  add->add_flag("-t,--trickle", flags->trickle, "Trickle layout instead of balanced");
+  add->add_flag("-r,--recursive", flags->recursive, "Add directories recursively");
+  add->add_flag("-H,--hidden", flags->hidden, "Include files whose names start with '.'");
+  add->add_flag("-w,--wrap-with-directory", flags->wrap, "Wrap the arguments in a directory");
+  add->add_flag("--inline", flags->inline_blocks, "Identity CIDs for blocks up to --inline-limit bytes");
+  add->add_option("--inline-limit", flags->inline_limit, "Largest block to inline (bytes, at most 128)");
+  add->add_option("--profile", flags->profile, "IPIP-499 profile: unixfs-v0-2015 or unixfs-v1-2025");
+  flags->max_links_opt =
+      add->add_option("--max-file-links", flags->max_file_links, "Links per file node (default 174)");
+  flags->fanout_opt =
+      add->add_option("--max-hamt-fanout", flags->max_hamt_fanout, "HAMT fanout (power of 2, 8..1024)");
+  add->add_flag("--preserve-mode", flags->preserve_mode, "Store file permissions");
+  add->add_flag("--preserve-mtime", flags->preserve_mtime, "Store modification times");
+  add->add_option("--car", flags->car, "Write the blocks to this CARv1 file");
+  add->add_option("--cache-dir", flags->cache_dir, "Block cache to store and pin into (plain add)");
+  add->add_flag("-q,--quiet", flags->quiet, "Print only the CIDs");
+  add->add_flag("-Q,--quieter", flags->quieter, "Print only the final root CID");
+  add->callback([flags, &exit_code] { exit_code = RunAdd(*flags); });
+}
+
+IPFSFS_REGISTER_COMMAND(30, Setup);
+
+}  // namespace
+}  // namespace ipfsfs::tools

@@ -1,0 +1,200 @@
+#include "writeback/importer.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <thread>
+
+#include "writeback/file_source.h"
+
+namespace ipfsfs::writeback {
+namespace {
+
+using internal::Metadata;
+
+tl::unexpected<Error> PathError(const std::string& path, const Error& e) {
+  return tl::unexpected<Error>(e.Wrap(path));
+}
+
+tl::unexpected<Error> PathErrno(const std::string& path, int err) {
+  ErrorCode code = err == ENOENT || err == ENOTDIR ? ErrorCode::kNotFound : ErrorCode::kUnavailable;
+  return MakeError(code, path + ": " + std::strerror(err));
+}
+
+const char* SpecialKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "fifo";
+  if (S_ISSOCK(mode)) return "socket";
+  if (S_ISCHR(mode)) return "character device";
+  if (S_ISBLK(mode)) return "block device";
+  return "unknown file type";
+}
+
+Result<std::string> ReadLink(const std::string& path, size_t hint) {
+  std::string target(std::max<size_t>(hint, 64) + 1, '\0');
+  while (true) {
+    ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+    if (n < 0) return PathErrno(path, errno);
+    if (static_cast<size_t>(n) < target.size()) {
+      target.resize(static_cast<size_t>(n));
+      return target;
+    }
+    target.resize(target.size() * 2);
+  }
+}
+
+Result<std::vector<std::string>> ListDirectory(const std::string& path, bool hidden) {
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) return PathErrno(path, errno);
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* e = ::readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (!hidden && name.front() == '.') continue;
+    names.emplace_back(name);
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) return PathErrno(path, err);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string Join(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  if (dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+}  // namespace
+
+std::string ArgumentName(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  std::string base = p.substr(p.find_last_of('/') == std::string::npos ? 0 : p.find_last_of('/') + 1);
+  if (base == "." || base == ".." || base.empty()) {
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved)) {
+      std::string r = resolved;
+      base = r.substr(r.find_last_of('/') + 1);
+    }
+  }
+  return base;
+}
+
+struct Importer::Walk {
+  bool recursive = false;
+  const AddedCallback& added;
+  std::vector<AddedEntry> dirs;  // directory lines, in kubo's post-order
+};
+
+Importer::Importer(ResolvedOptions options, BlockSink& sink) : options_(std::move(options)), sink_(sink) {
+  unsigned threads = options_.options.threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  pool_ = std::make_unique<internal::WorkerPool>(threads);
+  files_ = std::make_unique<FileBuilder>(options_, sink_, *pool_);
+  dirs_ = std::make_unique<DirectoryBuilder>(options_, files_->cid_maker(), sink_);
+}
+
+Importer::~Importer() = default;
+
+Result<std::unique_ptr<Importer>> Importer::Create(const ImportOptions& options, BlockSink& sink) {
+  IPFSFS_ASSIGN_OR_RETURN(ResolvedOptions resolved, ResolveOptions(options));
+  return std::unique_ptr<Importer>(new Importer(std::move(resolved), sink));
+}
+
+Result<DagRef> Importer::AddStream(ByteSource& source) { return files_->Build(source, Metadata{}); }
+
+Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const std::string& shown, bool top) {
+  struct stat st;
+  if (::lstat(fs_path.c_str(), &st) != 0) return PathErrno(fs_path, errno);
+  Metadata meta;
+  if (options_.options.preserve_mode) meta.mode = static_cast<uint32_t>(st.st_mode & 07777);
+  if (options_.options.preserve_mtime) {
+    meta.mtime = ipld::UnixTime{static_cast<int64_t>(st.st_mtim.tv_sec), std::nullopt};
+    if (st.st_mtim.tv_nsec != 0) meta.mtime->nanos = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+  }
+
+  if (S_ISLNK(st.st_mode)) {
+    IPFSFS_ASSIGN_OR_RETURN(std::string target, ReadLink(fs_path, static_cast<size_t>(st.st_size)));
+    meta.mode.reset();
+    auto ref = dirs_->Symlink(target, meta);
+    if (!ref) return PathError(fs_path, ref.error());
+    if (walk.added) walk.added(AddedEntry{shown, ref->cid, ref->tsize, false});
+    return ref;
+  }
+  if (S_ISREG(st.st_mode)) {
+    auto source = FileSource::Open(fs_path);
+    if (!source) return PathError(fs_path, source.error());
+    auto ref = files_->Build(**source, meta);
+    if (!ref) return PathError(fs_path, ref.error());
+    if (auto same = (*source)->CheckUnchanged(); !same) return PathError(fs_path, same.error());
+    if (walk.added) walk.added(AddedEntry{shown, ref->cid, ref->tsize, false});
+    return ref;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (top && !walk.recursive) {
+      return MakeError(ErrorCode::kInvalidArgument, fs_path + ": is a directory (use -r to add it)");
+    }
+    IPFSFS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(fs_path, options_.options.hidden));
+    std::vector<DirEntry> entries;
+    entries.reserve(names.size());
+    for (std::string& name : names) {
+      IPFSFS_ASSIGN_OR_RETURN(DagRef child, AddNode(walk, Join(fs_path, name), Join(shown, name), false));
+      entries.push_back(DirEntry{std::move(name), std::move(child.cid), child.tsize});
+    }
+    auto ref = dirs_->Build(std::move(entries), meta);
+    if (!ref) return PathError(fs_path, ref.error());
+    walk.dirs.push_back(AddedEntry{shown, ref->cid, ref->tsize, true});
+    return ref;
+  }
+  return MakeError(ErrorCode::kInvalidArgument, fs_path + ": " + SpecialKind(st.st_mode) + " cannot be added");
+}
+
+Result<std::vector<DagRef>> Importer::AddPaths(const std::vector<std::string>& paths, bool recursive,
+                                               const AddedCallback& added) {
+  std::vector<DagRef> roots;
+  const bool wrap = options_.options.wrap;
+  // With -w, kubo prints directories after all files, ordered by argument name.
+  std::vector<std::pair<std::string, std::vector<AddedEntry>>> wrapped_dirs;
+  std::vector<DirEntry> wrapper;
+  std::set<std::string> seen;
+  for (const std::string& path : paths) {
+    Walk walk{recursive, added, {}};
+    std::string name = ArgumentName(path);
+    IPFSFS_ASSIGN_OR_RETURN(DagRef ref, AddNode(walk, path, name, true));
+    if (wrap) {
+      if (!seen.insert(name).second) {
+        return MakeError(ErrorCode::kInvalidArgument, path + ": two arguments share the name \"" + name + "\"");
+      }
+      wrapped_dirs.emplace_back(name, std::move(walk.dirs));
+      wrapper.push_back(DirEntry{name, ref.cid, ref.tsize});
+    } else {
+      if (added) {
+        for (const AddedEntry& d : walk.dirs) added(d);
+      }
+      roots.push_back(std::move(ref));
+    }
+  }
+  if (!wrap) return roots;
+  std::stable_sort(wrapped_dirs.begin(), wrapped_dirs.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (added) {
+    for (const auto& group : wrapped_dirs) {
+      for (const AddedEntry& d : group.second) added(d);
+    }
+  }
+  IPFSFS_ASSIGN_OR_RETURN(DagRef root, dirs_->Build(std::move(wrapper), Metadata{}));
+  if (added) added(AddedEntry{"", root.cid, root.tsize, true});
+  roots.push_back(std::move(root));
+  return roots;
+}
+
+}  // namespace ipfsfs::writeback

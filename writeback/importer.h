@@ -1,0 +1,77 @@
+// Importer: files and directory trees -> UnixFS DAGs exactly as `ipfs add`
+// builds them (kubo-add.md), every block handed to a BlockSink.
+//
+// AddPaths walks the local filesystem the way kubo does (§6): symlinks are
+// stored, never followed; dotfiles below the given paths are left out unless
+// `hidden`; empty directories are kept; -w wraps the arguments. It reports
+// every entry in kubo's output order (files and symlinks as they are added,
+// then directories deepest first, the argument's root last). AddStream imports
+// one byte stream. Files are streamed; memory stays bounded whatever their
+// size. The sink's Finish is left to the caller. One call at a time.
+#ifndef IPFSFS_WRITEBACK_IMPORTER_H_
+#define IPFSFS_WRITEBACK_IMPORTER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "ipld/cid.h"
+#include "writeback/block_sink.h"
+#include "writeback/chunker.h"
+#include "writeback/directory_builder.h"
+#include "writeback/file_builder.h"
+#include "writeback/import_options.h"
+
+namespace ipfsfs::writeback {
+
+// One `added <cid> <path>` line: `path` as kubo prints it (the argument's base
+// name, then names below it joined with '/'; "" for the -w wrapper).
+struct AddedEntry {
+  std::string path;
+  ipld::Cid cid;
+  uint64_t tsize = 0;
+  bool directory = false;
+};
+using AddedCallback = std::function<void(const AddedEntry&)>;
+
+class Importer {
+ public:
+  // kInvalidArgument for options ResolveOptions rejects. `sink` must outlive
+  // the importer.
+  [[nodiscard]] static Result<std::unique_ptr<Importer>> Create(const ImportOptions& options, BlockSink& sink);
+  ~Importer();
+
+  // One stream as a file, without metadata.
+  [[nodiscard]] Result<DagRef> AddStream(ByteSource& source);
+
+  // The paths as `ipfs add [-r] [-w]` takes them. Returns one root per path,
+  // or the wrapper alone with wrap. Errors name the offending path:
+  // "<path>: <why>" (unreadable, changed while read, special file, a directory
+  // without `recursive`).
+  [[nodiscard]] Result<std::vector<DagRef>> AddPaths(const std::vector<std::string>& paths, bool recursive,
+                                                     const AddedCallback& added);
+
+  const ResolvedOptions& options() const { return options_; }
+
+ private:
+  Importer(ResolvedOptions options, BlockSink& sink);
+  struct Walk;
+  [[nodiscard]] Result<DagRef> AddNode(Walk& walk, const std::string& fs_path, const std::string& shown,
+                                       bool top);
+
+  ResolvedOptions options_;
+  BlockSink& sink_;
+  std::unique_ptr<internal::WorkerPool> pool_;
+  std::unique_ptr<FileBuilder> files_;
+  std::unique_ptr<DirectoryBuilder> dirs_;
+};
+
+// kubo's name for a command-line argument: its base name, trailing slashes
+// ignored ("a/b/" -> "b"; "." and ".." -> the base name of the real path).
+std::string ArgumentName(const std::string& path);
+
+}  // namespace ipfsfs::writeback
+
+#endif  // IPFSFS_WRITEBACK_IMPORTER_H_

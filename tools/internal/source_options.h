@@ -1,0 +1,62 @@
+// SourceOptions: the flags, environment and config that choose where blocks
+// come from and where the cache lives, turned into a BlockCache.
+//
+// Shared by `ipfsfs cache …`, `ipfsfs mount` and anything else that opens the
+// cache. Precedence (CONVENTIONS.md): flag, environment, config file, default.
+//   --gateway URL (repeatable) | IPFS_GATEWAY | config "gateways" | ~/.ipfs/gateway
+//   --api URL-or-multiaddr     | config "api" | $IPFS_PATH/api (default ~/.ipfs/api)
+//   no source at all: public trustless gateways.
+//   --cache-dir | config "cache_dir" | $XDG_CACHE_HOME/ipfsfs (~/.cache/ipfsfs)
+//   --cache-size 10G (K M G T, powers of 1024) | config "cache_size"
+//   --offline | config "offline"
+//   --config FILE (JSON) | $XDG_CONFIG_HOME/ipfsfs/config.json if present
+// Config keys also: "fetch_timeout" / "request_timeout" (Go durations, "15s").
+// Values only; not thread-safe.
+#ifndef IPFSFS_TOOLS_INTERNAL_SOURCE_OPTIONS_H_
+#define IPFSFS_TOOLS_INTERNAL_SOURCE_OPTIONS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "base/result.h"
+#include "blockcache/block_cache.h"
+
+namespace ipfsfs::tools {
+
+struct SourceOptions {
+  std::vector<std::string> gateways;  // --gateway
+  std::string api;                    // --api
+  std::string cache_dir;              // --cache-dir
+  std::string cache_size;             // --cache-size
+  bool offline = false;               // --offline
+  std::string config;                 // --config
+};
+
+// The public gateways used when nothing else is configured.
+inline const std::vector<std::string> kDefaultGateways = {"https://trustless-gateway.link", "https://ipfs.io"};
+
+void AddSourceOptions(CLI::App& app, SourceOptions& options);
+
+// Resolves flags, environment, files and defaults into cache options.
+// kInvalidArgument for a bad size, URL, multiaddr or config file.
+[[nodiscard]] Result<blockcache::BlockCacheOptions> ResolveSourceOptions(const SourceOptions& options);
+[[nodiscard]] Result<std::unique_ptr<blockcache::BlockCache>> OpenBlockCache(const SourceOptions& options);
+
+// "10G" -> 10737418240; K M G T (optionally "i", "B"), powers of 1024; a bare number is bytes.
+[[nodiscard]] Result<uint64_t> ParseSize(std::string_view text);
+// "/ip4/127.0.0.1/tcp/5001" -> "http://127.0.0.1:5001"; a URL passes through.
+[[nodiscard]] Result<std::string> ApiUrl(std::string_view multiaddr_or_url);
+// Go-style duration: "1500ms", "30s", "5m", "1h".
+[[nodiscard]] Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+// "1.5 GiB".
+std::string FormatSize(uint64_t bytes);
+
+}  // namespace ipfsfs::tools
+
+#endif  // IPFSFS_TOOLS_INTERNAL_SOURCE_OPTIONS_H_

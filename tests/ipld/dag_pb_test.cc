@@ -253,6 +253,7 @@ TEST_CASE("dag-pb rejects truncation and bad CIDs", "[dag_pb]") {
   ExpectReject("12030a01ff", "not a CID");
   ExpectReject("12040a021800", "not a CID");  // CID version 24
   ExpectReject("120d0a090155000500010203041880", "bad Tsize varint");
+  ExpectReject("12160a0901550005000102030418ffffffffffffffffff7f", "bad Tsize varint");  // over 64 bits
   // The error names the link it is about.
   ExpectReject("120b0a09015500050001020304" "1200", "(link 1)");
 }

@@ -95,6 +95,21 @@ void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
     return;
   }
   const ipld::Multihash& mh = cid.hash();
+  if (auto m = MemoryGet(mh)) {
+    Result<Block> block = *m;
+    if (!(m->cid() == cid)) block = Block::Verify(cid, m->shared_bytes());  // another CID form
+    if (block) {
+      ++hits_;
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = index_.find(mh);
+      if (it != index_.end()) {
+        it->second.last_use = NowMs();
+        it->second.dirty = true;
+      }
+    }
+    done(std::move(block));
+    return;
+  }
   bool present = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -112,6 +127,7 @@ void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
       auto block = Block::Verify(cid, std::move(**data));
       if (block) {
         ++hits_;
+        MemoryPut(*block);
         done(std::move(block));
         return;
       }
@@ -340,6 +356,7 @@ void BlockCacheImpl::OnFetched(const std::shared_ptr<InFlight>& flight, size_t s
       ++fetched_blocks_;
       fetched_bytes_ += block->size();
       if (auto s = Commit(*block, 0); !s) Log()->error("storing block {}: {}", flight->cid.ToString(), s.error().message);
+      MemoryPut(*block);
       Complete(flight, std::move(*block));
       return;
     }
@@ -388,6 +405,31 @@ void BlockCacheImpl::Complete(const std::shared_ptr<InFlight>& flight, Result<Bl
   }
   for (auto& h : handles) h->Cancel();
   for (auto& w : waiters) w(result);
+}
+
+std::optional<Block> BlockCacheImpl::MemoryGet(const ipld::Multihash& mh) {
+  if (options_.memory_cache_bytes == 0) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mem_mu_);
+  auto it = mem_index_.find(mh);
+  if (it == mem_index_.end()) return std::nullopt;
+  mem_lru_.splice(mem_lru_.begin(), mem_lru_, it->second);
+  return *it->second;
+}
+
+void BlockCacheImpl::MemoryPut(const Block& block) {
+  if (block.size() > options_.memory_cache_bytes) return;
+  std::lock_guard<std::mutex> lock(mem_mu_);
+  const auto& mh = block.cid().hash();
+  if (mem_index_.count(mh)) return;
+  mem_lru_.push_front(block);
+  mem_index_[mh] = mem_lru_.begin();
+  mem_bytes_ += block.size();
+  while (mem_bytes_ > options_.memory_cache_bytes) {
+    const Block& last = mem_lru_.back();
+    mem_bytes_ -= last.size();
+    mem_index_.erase(last.cid().hash());
+    mem_lru_.pop_back();
+  }
 }
 
 Status BlockCacheImpl::Commit(const Block& block, uint32_t pins) {

@@ -60,6 +60,9 @@ struct BlockCacheOptions {
   // Send a second (hedged) request to the next source when the first is slower
   // than max(hedge_min, 3 x the source's usual latency).
   std::chrono::milliseconds hedge_min{400};
+  // Recently used verified blocks kept in memory: a hit there costs neither a
+  // read nor a hash. 0 disables it.
+  uint64_t memory_cache_bytes = 64ull << 20;
   // Threads that hash and commit blocks (never the network thread).
   int workers = 2;
   // net/ event-loop threads.

@@ -22,7 +22,7 @@ Result<std::vector<ipld::Cid>> Links(const Block& block) {
 
 }  // namespace
 
-Status BlockCacheImpl::WalkDag(const ipld::Cid& root, size_t window, const std::function<Status(const Block&)>& visit,
+Status BlockCacheImpl::WalkDag(const ipld::Cid& root, size_t window, const Visit& visit,
                                const std::function<void()>& tick) {
   std::mutex mu;
   std::condition_variable cv;
@@ -45,6 +45,24 @@ Status BlockCacheImpl::WalkDag(const ipld::Cid& root, size_t window, const std::
     if (queue.empty() || running >= window) continue;
     ipld::Cid cid = std::move(queue.front());
     queue.pop_front();
+    lock.unlock();
+    if (cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw) && !cid.hash().is_identity()) {
+      std::optional<uint64_t> size;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = index_.find(cid.hash());
+        if (it != index_.end()) size = it->second.size;
+      }
+      if (size) {
+        Status s = visit(cid, nullptr, *size);
+        if (s || s.error().code != ErrorCode::kNotFound) {
+          lock.lock();
+          if (!s && !error) error = s.error();
+          continue;
+        }
+      }
+    }
+    lock.lock();
     ++running;
     lock.unlock();
     Get(cid, [&, cid](Result<Block> block) {
@@ -53,7 +71,7 @@ Status BlockCacheImpl::WalkDag(const ipld::Cid& root, size_t window, const std::
       if (!block) {
         status = tl::unexpected(block.error());
       } else {
-        status = visit(*block);
+        status = visit(cid, &*block, block->size());
         if (status) {
           auto l = Links(*block);
           if (l) links = std::move(*l);
@@ -101,10 +119,10 @@ Result<BlockCache::FetchProgress> BlockCacheImpl::Fetch(const ipld::Cid& root, b
   };
   IPFSFS_RETURN_IF_ERROR(WalkDag(
       root, 64,
-      [&](const Block& b) {
+      [&](const ipld::Cid&, const Block*, uint64_t size) {
         std::lock_guard<std::mutex> l(mu);
         ++p.blocks;
-        p.bytes += b.size();
+        p.bytes += size;
         return OkStatus();
       },
       report));
@@ -112,8 +130,9 @@ Result<BlockCache::FetchProgress> BlockCacheImpl::Fetch(const ipld::Cid& root, b
   return p;
 }
 
-Status BlockCacheImpl::PinBlock(const Block& block, int delta, std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas) {
-  const auto& mh = block.cid().hash();
+Status BlockCacheImpl::PinBlock(const ipld::Cid& cid, const Block* block, int delta,
+                                std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas) {
+  const auto& mh = cid.hash();
   if (mh.is_identity()) return OkStatus();
   for (int round = 0; round < 2; ++round) {
     {
@@ -130,8 +149,9 @@ Status BlockCacheImpl::PinBlock(const Block& block, int delta, std::vector<std::
       }
     }
     if (delta < 0) return OkStatus();
+    if (!block) return MakeError(ErrorCode::kNotFound, "block " + cid.ToString() + " was evicted");
     // Evicted between the get and now (a DAG bigger than the quota): store it pinned.
-    IPFSFS_RETURN_IF_ERROR(Commit(block, 1));
+    IPFSFS_RETURN_IF_ERROR(Commit(*block, 1));
     std::lock_guard<std::mutex> lock(mu_);
     auto it = index_.find(mh);
     if (it != index_.end() && it->second.pins > 0) {
@@ -139,7 +159,7 @@ Status BlockCacheImpl::PinBlock(const Block& block, int delta, std::vector<std::
       return OkStatus();
     }
   }
-  return MakeError(ErrorCode::kInternal, "could not pin " + block.cid().ToString());
+  return MakeError(ErrorCode::kInternal, "could not pin " + cid.ToString());
 }
 
 Status BlockCacheImpl::Pin(const ipld::Cid& root) {
@@ -150,16 +170,16 @@ Status BlockCacheImpl::Pin(const ipld::Cid& root) {
   }
   std::mutex mu;
   std::vector<std::pair<ipld::Multihash, BlockMeta>> metas;
-  std::vector<Block> pinned;  // to undo on failure
-  auto s = WalkDag(root, 64, [&](const Block& b) {
+  std::vector<ipld::Cid> pinned;  // to undo on failure
+  auto s = WalkDag(root, 64, [&](const ipld::Cid& cid, const Block* b, uint64_t) {
     std::lock_guard<std::mutex> l(mu);
-    auto r = PinBlock(b, +1, metas);
-    if (r) pinned.push_back(b);
+    auto r = PinBlock(cid, b, +1, metas);
+    if (r) pinned.push_back(cid);
     return r;
   });
   if (!s) {
     std::vector<std::pair<ipld::Multihash, BlockMeta>> undo;
-    for (const auto& b : pinned) (void)PinBlock(b, -1, undo);
+    for (const auto& cid : pinned) (void)PinBlock(cid, nullptr, -1, undo);
     (void)store_->PutMeta(undo);
     return tl::unexpected(s.error().Wrap("pin " + root.ToString()));
   }
@@ -177,9 +197,9 @@ Status BlockCacheImpl::Unpin(const ipld::Cid& root) {
   if (!found) return MakeError(ErrorCode::kNotFound, root.ToString() + " is not pinned");
   std::mutex mu;
   std::vector<std::pair<ipld::Multihash, BlockMeta>> metas;
-  IPFSFS_RETURN_IF_ERROR(WalkDag(*found, 64, [&](const Block& b) {
+  IPFSFS_RETURN_IF_ERROR(WalkDag(*found, 64, [&](const ipld::Cid& cid, const Block* b, uint64_t) {
     std::lock_guard<std::mutex> l(mu);
-    return PinBlock(b, -1, metas);
+    return PinBlock(cid, b, -1, metas);
   }));
   IPFSFS_RETURN_IF_ERROR(store_->PutMeta(metas));
   return store_->RemoveRoot(*found);

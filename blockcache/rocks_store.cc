@@ -63,8 +63,12 @@ Error FromRocks(const rocksdb::Status& s, std::string_view what) {
 class RocksStore : public Store {
  public:
   ~RocksStore() override {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    if (db_) db_->Close().PermitUncheckedError();
+    if (db_) {
+      // Unlogged block writes live in memtables until flushed.
+      db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
+      for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+      db_->Close().PermitUncheckedError();
+    }
   }
 
   Status Open(const std::string& dir, const RocksStoreOptions& o) {
@@ -76,6 +80,9 @@ class RocksStore : public Store {
     db_options.create_missing_column_families = true;
     db_options.max_background_jobs = 2;
     db_options.keep_log_file_num = 3;
+    // Block writes skip the WAL (see Put); flushing both column families together
+    // keeps a block and its metadata whole-or-absent after a crash.
+    db_options.atomic_flush = true;
     rocksdb::ColumnFamilyOptions blocks;
     blocks.enable_blob_files = true;
     blocks.min_blob_size = o.min_blob_size;
@@ -87,7 +94,6 @@ class RocksStore : public Store {
     table.block_cache = rocksdb::NewLRUCache(o.read_cache_bytes);
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     blocks.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    blocks.blob_cache = table.block_cache;
     rocksdb::ColumnFamilyOptions meta;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
@@ -110,7 +116,9 @@ class RocksStore : public Store {
   Result<std::optional<std::shared_ptr<const Bytes>>> GetData(const ipld::Multihash& mh) override {
     Bytes key = mh.Encode();
     rocksdb::PinnableSlice value;
-    auto s = db_->Get(rocksdb::ReadOptions(), blocks(), rocksdb::Slice(AsText(key).data(), key.size()), &value);
+    rocksdb::ReadOptions ro;
+    ro.verify_checksums = false;  // the caller re-hashes every block against its CID
+    auto s = db_->Get(ro, blocks(), rocksdb::Slice(AsText(key).data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::shared_ptr<const Bytes>>();
     if (!s.ok()) return tl::unexpected(FromRocks(s, "read block"));
     auto* p = reinterpret_cast<const std::byte*>(value.data());
@@ -122,7 +130,9 @@ class RocksStore : public Store {
     rocksdb::WriteBatch batch;
     batch.Put(blocks(), rocksdb::Slice(AsText(key).data(), key.size()), rocksdb::Slice(AsText(data).data(), data.size()));
     batch.Put(metas(), MetaKey(mh), EncodeMeta(meta));
-    return Write(batch, "store block");
+    // A cache may forget recent blocks in a crash, never mix them up: no WAL
+    // (half the write traffic); AddRoot flushes before a pin is recorded.
+    return Write(batch, "store block", /*wal=*/false);
   }
 
   Status PutMeta(const std::vector<std::pair<ipld::Multihash, BlockMeta>>& list) override {
@@ -155,6 +165,10 @@ class RocksStore : public Store {
   }
 
   Status AddRoot(const ipld::Cid& root) override {
+    // Blocks written without the WAL must be on disk before the pin is.
+    rocksdb::FlushOptions fo;
+    auto f = db_->Flush(fo, handles_);
+    if (!f.ok()) return tl::unexpected(FromRocks(f, "flush before pin"));
     auto s = db_->Put(rocksdb::WriteOptions(), metas(), RootKey(root), "");
     if (!s.ok()) return tl::unexpected(FromRocks(s, "store pin"));
     return OkStatus();
@@ -183,8 +197,10 @@ class RocksStore : public Store {
     key.append(AsText(b));
     return key;
   }
-  Status Write(rocksdb::WriteBatch& batch, std::string_view what) {
-    auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+  Status Write(rocksdb::WriteBatch& batch, std::string_view what, bool wal = true) {
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = !wal;
+    auto s = db_->Write(wo, &batch);
     if (!s.ok()) return tl::unexpected(FromRocks(s, what));
     return OkStatus();
   }

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -115,10 +116,15 @@ class BlockCacheImpl : public BlockCache {
   Result<GcResult> EvictTo(uint64_t target);
   // Visits every block of the DAG under root once (Get: cache, then network),
   // up to `window` gets at a time; visit runs on whichever thread got the block.
-  Status WalkDag(const ipld::Cid& root, size_t window, const std::function<Status(const Block&)>& visit,
-                 const std::function<void()>& tick = nullptr);
-  // Adds `delta` to a stored block's pin count (storing it first if needed).
-  Status PinBlock(const Block& block, int delta, std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas);
+  // Raw leaves already stored are visited from the index alone (block null, no
+  // read, no hash); visit may answer kNotFound then (evicted meanwhile) and
+  // the leaf is fetched as usual.
+  using Visit = std::function<Status(const ipld::Cid& cid, const Block* block, uint64_t size)>;
+  Status WalkDag(const ipld::Cid& root, size_t window, const Visit& visit, const std::function<void()>& tick = nullptr);
+  // Adds `delta` to a stored block's pin count (storing `block`, if given, when
+  // it is not stored); kNotFound if it is neither stored nor given.
+  Status PinBlock(const ipld::Cid& cid, const Block* block, int delta,
+                  std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas);
   std::chrono::milliseconds HedgeDelay(size_t source);
 
   BlockCacheOptions options_;
@@ -138,6 +144,14 @@ class BlockCacheImpl : public BlockCache {
   std::mutex evict_mu_;         // one eviction at a time; taken before mu_
   std::mutex pin_mu_;           // pin/unpin/gc serialised; taken before mu_
   bool closing_ = false;        // GUARDED_BY(mu_)
+
+  // Memory tier: verified blocks, most recent first.
+  std::optional<Block> MemoryGet(const ipld::Multihash& mh);
+  void MemoryPut(const Block& block);
+  std::mutex mem_mu_;
+  std::list<Block> mem_lru_;  // GUARDED_BY(mem_mu_)
+  std::unordered_map<ipld::Multihash, std::list<Block>::iterator, ipld::MultihashHasher> mem_index_;  // GUARDED_BY(mem_mu_)
+  uint64_t mem_bytes_ = 0;  // GUARDED_BY(mem_mu_)
 
   std::mutex requests_mu_;
   std::condition_variable requests_cv_;

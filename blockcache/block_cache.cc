@@ -1,15 +1,23 @@
 // BlockCache: get, in-flight fetches across sources, commit, quota.
 #include <algorithm>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+
 #include "blockcache/internal/block_cache_impl.h"
 
 namespace ipfsfs::blockcache {
 namespace internal {
 
 std::shared_ptr<spdlog::logger> Log() {
+  // Registered once, on stderr: nothing below tools/ writes to stdout. tools/
+  // may register its own "blockcache" logger first (file, level).
   static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = spdlog::get("blockcache");
-    return l ? l : spdlog::default_logger()->clone("blockcache");
+    if (auto l = spdlog::get("blockcache")) return l;
+    try {
+      return spdlog::stderr_color_mt("blockcache");
+    } catch (const spdlog::spdlog_ex&) {
+      return spdlog::get("blockcache");
+    }
   }();
   return logger;
 }
@@ -493,8 +501,8 @@ Result<GcResult> BlockCacheImpl::EvictTo(uint64_t target) {
       index_.erase(it);
     }
     if (!victims.empty()) prefetched_.clear();
-    if (stored_bytes_ > target) {
-      Log()->warn("cache holds {} bytes of pinned blocks, over the {} byte target", stored_bytes_, target);
+    if (stored_bytes_ > target && target > 0) {
+      Log()->info("cache holds {} bytes of pinned blocks, over the {} byte target", stored_bytes_, target);
     }
   }
   result.evicted_blocks = victims.size();

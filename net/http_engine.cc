@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace ipfsfs::net {
@@ -19,9 +20,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::shared_ptr<spdlog::logger> Log() {
+  // Registered once, on stderr: nothing below tools/ writes to stdout. tools/
+  // may register its own "net" logger first (file, level).
   static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = spdlog::get("net");
-    return l ? l : spdlog::default_logger()->clone("net");
+    if (auto l = spdlog::get("net")) return l;
+    try {
+      return spdlog::stderr_color_mt("net");
+    } catch (const spdlog::spdlog_ex&) {
+      return spdlog::get("net");
+    }
   }();
   return logger;
 }

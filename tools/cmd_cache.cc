@@ -44,6 +44,7 @@ Result<ipld::Cid> ParseCid(const std::string& text) {
 
 int WithCache(const std::string& what, const std::function<int(blockcache::BlockCache&)>& fn) {
   auto cache = OpenBlockCache(Args().sources);
+  if (!cache && cache.error().code == ErrorCode::kInvalidArgument) return ReportUsage(cache.error().message);
   if (!cache) return ReportError(what, cache.error());
   return fn(**cache);
 }

@@ -31,6 +31,7 @@ class BlockSink {
 // --only-hash: keeps nothing.
 class NullSink : public BlockSink {
  public:
+  using BlockSink::Put;
   [[nodiscard]] Status Put(const ipld::Cid&, std::span<const ByteSpan>) override { return OkStatus(); }
   [[nodiscard]] Status Finish(const std::vector<ipld::Cid>&) override { return OkStatus(); }
 };

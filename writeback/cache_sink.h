@@ -23,6 +23,7 @@ class CacheSink : public BlockSink {
   // Over an already open cache that outlives the sink.
   explicit CacheSink(blockcache::BlockCache& cache) : cache_(cache) {}
 
+  using BlockSink::Put;
   [[nodiscard]] Status Put(const ipld::Cid& cid, std::span<const ByteSpan> parts) override;
   [[nodiscard]] Status Finish(const std::vector<ipld::Cid>& roots) override;
 

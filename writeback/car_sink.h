@@ -26,6 +26,7 @@ class CarFileSink : public BlockSink {
                                                                    size_t root_cid_length);
   ~CarFileSink() override;
 
+  using BlockSink::Put;
   [[nodiscard]] Status Put(const ipld::Cid& cid, std::span<const ByteSpan> parts) override;
   [[nodiscard]] Status Finish(const std::vector<ipld::Cid>& roots) override;
 

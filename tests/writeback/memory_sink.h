@@ -11,6 +11,7 @@ namespace ipfsfs::testing {
 
 class MemorySink : public writeback::BlockSink {
  public:
+  using BlockSink::Put;
   [[nodiscard]] Status Put(const ipld::Cid& cid, std::span<const ByteSpan> parts) override {
     Bytes block;
     for (ByteSpan p : parts) Append(block, p);

@@ -6,13 +6,18 @@
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/mount.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <climits>
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "fs/errors.h"
@@ -82,8 +87,12 @@ fuse_entry_param ToEntryParam(const Entry& e) {
     fuse_reply_err(req, EIO);                                \
   }
 
+// The -o max_read= given to the session; init must ask for the same.
+std::atomic<uint32_t> g_max_read{1u << 20};
+
 void OpInit(void* userdata, fuse_conn_info* conn) {
   (void)userdata;
+  conn->max_read = g_max_read.load();
   auto want = [conn](unsigned cap) {
     if (conn->capable & cap) conn->want |= cap;
   };
@@ -350,6 +359,25 @@ bool HasOption(const std::vector<std::string>& options, std::string_view key) {
   return false;
 }
 
+// "major:minor" of the topmost mount at `mountpoint` (an absolute path) when it
+// is an ipfsfs FUSE mount; empty otherwise.
+std::string MountDevice(const std::string& mountpoint) {
+  char real[PATH_MAX];
+  std::string path = realpath(mountpoint.c_str(), real) ? real : mountpoint;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line, found;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    std::string rest;
+    std::getline(fields, rest);
+    if (point == path && rest.find(" - fuse.ipfsfs ") != std::string::npos) found = dev;
+    else if (point == path) found.clear();  // something mounted over it since
+  }
+  return found;
+}
+
 }  // namespace
 
 FuseMount::FuseMount(Filesystem& fs, FuseOptions options, fuse_session* session)
@@ -377,6 +405,10 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(Filesystem& fs, FuseOptions 
   if (!HasOption(opts, "fsname")) opts.push_back("fsname=ipfsfs");
   if (!HasOption(opts, "subtype")) opts.push_back("subtype=ipfsfs");
   if (!HasOption(opts, "max_read")) opts.push_back("max_read=" + std::to_string(options.max_read));
+  g_max_read = options.max_read;
+  for (const auto& o : opts) {
+    if (o.rfind("max_read=", 0) == 0) g_max_read = static_cast<uint32_t>(std::strtoul(o.c_str() + 9, nullptr, 10));
+  }
   std::string joined;
   for (const auto& o : opts) {
     if (!joined.empty()) joined += ',';
@@ -397,9 +429,11 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(Filesystem& fs, FuseOptions 
     return MakeError(ErrorCode::kInternal, options.mountpoint + ": mount failed (see the log for libfuse's reason)");
   }
   mount->mounted_.store(true);
-  if (options.read_ahead_kb > 0 && stat(options.mountpoint.c_str(), &st) == 0) {
-    std::string path = "/sys/class/bdi/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev)) +
-                       "/read_ahead_kb";
+  // Never stat the mountpoint here: the kernel would wait for our own loop,
+  // which is not running yet. /proc/self/mountinfo names the device.
+  mount->device_ = MountDevice(options.mountpoint);
+  if (options.read_ahead_kb > 0 && !mount->device_.empty()) {
+    std::string path = "/sys/class/bdi/" + mount->device_ + "/read_ahead_kb";
     std::ofstream out(path);
     out << options.read_ahead_kb << "\n";
     out.flush();
@@ -437,7 +471,18 @@ int FuseMount::Run(bool handle_signals) {
 
 void FuseMount::Stop() {
   fuse_session_exit(session_);
-  // Unmounting wakes the workers blocked reading /dev/fuse.
+  // Workers block reading /dev/fuse, and a mount with open files outlives a
+  // plain unmount: a forced unmount aborts the connection (Linux
+  // fuse_umount_begin), which wakes them in every case. Only while the
+  // mountpoint still shows our device, and only root may.
+  if (mounted_ && geteuid() == 0 && !device_.empty() && MountDevice(options_.mountpoint) == device_) {
+    umount2(options_.mountpoint.c_str(), MNT_FORCE);
+    // libfuse skips unmounting an aborted connection: detach it here.
+    if (MountDevice(options_.mountpoint) == device_ && mounted_.exchange(false)) {
+      umount2(options_.mountpoint.c_str(), MNT_DETACH);
+      Logger()->info("unmounted {}", options_.mountpoint);
+    }
+  }
   Unmount();
 }
 

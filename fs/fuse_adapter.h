@@ -51,7 +51,8 @@ class FuseMount {
   // `handle_signals`, SIGTERM/SIGINT/SIGHUP arrive; then unmounts. Returns
   // the signal number that ended it, or 0.
   int Run(bool handle_signals);
-  // Asks Run to end and unmounts (from any thread).
+  // Asks Run to end, unmounts, and aborts the connection so that workers
+  // blocked on /dev/fuse return even while files are still open (any thread).
   void Stop();
 
   const std::string& mountpoint() const { return options_.mountpoint; }
@@ -64,6 +65,7 @@ class FuseMount {
   const FuseOptions options_;
   fuse_session* session_;
   std::atomic<bool> mounted_{false};
+  std::string device_;  // "major:minor" of the mount, from /proc/self/mountinfo
 };
 
 }  // namespace ipfsfs::fs

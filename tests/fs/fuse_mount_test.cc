@@ -1,0 +1,276 @@
+// Real FUSE mounts of the Filesystem over an in-memory BlockGetter: the
+// kernel, ls, cat, find, stat and getfattr see exactly what users will.
+// Every mount is stopped (connection aborted, unmounted) by the fixture even
+// when a check fails, and a watchdog ends a hung test instead of CI.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "fs/fuse_adapter.h"
+#include "fs/ipfs_tree.h"
+#include "tests/fs/memory_block_getter.h"
+
+namespace ipfsfs::fs {
+namespace {
+
+using testing::DagBuilder;
+using testing::MemoryBlockGetter;
+using testing::TestLink;
+
+bool CanMount() { return geteuid() == 0 && access("/dev/fuse", R_OK | W_OK) == 0; }
+
+std::string Sh(const std::string& command, int* status = nullptr) {
+  std::string full = "timeout 60 sh -c '" + command + "' 2>&1";
+  FILE* p = popen(full.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int rc = pclose(p);
+  if (status) *status = WEXITSTATUS(rc);
+  return out;
+}
+
+struct MountedWorld {
+  MemoryBlockGetter store;
+  DagBuilder dag{store};
+  Bytes big = testing::PatternBytes(3 << 20, 5);
+  TestLink big_link, root;
+  std::vector<TestLink> shard_files;
+  resolver::Resolver resolver{store};
+  std::unique_ptr<Filesystem> fs;
+  std::unique_ptr<FuseMount> mount;
+  std::string dir;
+  std::string top;  // <dir>/ipfs/<root cid>
+  std::thread loop;
+  std::thread watchdog;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+
+  MountedWorld() {
+    DagBuilder::FileOptions o;
+    o.chunk = 65536;
+    o.max_links = 8;
+    big_link = dag.File("big.bin", big, o);
+    auto small = dag.File("hello.txt", AsBytes("hello, world\n"), {});
+    auto uni = dag.File("ünïcødé 名前.txt", AsBytes("unicode\n"), {});
+    auto link = dag.Symlink("link", "hello.txt");
+    auto dangling = dag.Symlink("escape", "../../../../etc/passwd");
+    for (int i = 0; i < 1000; ++i) {
+      std::string n = "entry-" + std::to_string(i);
+      shard_files.push_back(dag.File(n, AsBytes(n), {}));
+    }
+    auto shard = dag.Hamt("shard", shard_files, 256);
+    auto secret = dag.File("secret", AsBytes("secret"), {});
+    auto inner = dag.Directory("inner", {small});
+    std::vector<TestLink> entries = {big_link, dangling, small, inner, link, shard, uni};
+    for (std::string bad : {"..", ".", "", "a/b", "../../x"}) entries.push_back(TestLink{bad, secret.cid, 6});
+    root = dag.Directory("", entries);
+
+    std::vector<std::unique_ptr<Tree>> trees;
+    IpfsTreeOptions to;
+    to.pinned_roots = [this] { return std::vector<ipld::Cid>{root.cid}; };
+    trees.push_back(std::make_unique<IpfsTree>(resolver, to));
+    FilesystemOptions fo;
+    fo.reader.max_window = 1 << 20;
+    fs = std::make_unique<Filesystem>(std::move(trees), fo);
+
+    char tmpl[] = "/tmp/ipfsfs-fuse-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    dir = tmpl;
+    top = dir + "/ipfs/" + root.cid.ToString();
+    FuseOptions opts;
+    opts.mountpoint = dir;
+    opts.options = {"default_permissions", "allow_other"};
+    auto m = FuseMount::Mount(*fs, opts);
+    REQUIRE(m);
+    mount = std::move(*m);
+    loop = std::thread([this] { mount->Run(false); });
+    watchdog = std::thread([this] {
+      std::unique_lock lock(mu);
+      if (!cv.wait_for(lock, std::chrono::seconds(120), [this] { return done; })) {
+        fprintf(stderr, "watchdog: test hung, aborting the mount\n");
+        mount->Stop();
+      }
+    });
+  }
+
+  ~MountedWorld() {
+    {
+      std::lock_guard lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+    watchdog.join();
+    mount->Stop();
+    loop.join();
+    mount.reset();
+    rmdir(dir.c_str());
+  }
+};
+
+TEST_CASE("FUSE mount: ls, cat, stat, readlink, xattrs, find through the kernel") {
+  if (!CanMount()) {
+    WARN("not root or no /dev/fuse: FUSE mount test skipped");
+    return;
+  }
+  MountedWorld w;
+  CHECK(Sh("ls " + w.dir) == "ipfs\n");
+  CHECK(Sh("ls " + w.dir + "/ipfs") == w.root.cid.ToString() + "\n");
+  CHECK(Sh("ls -a " + w.top) == ".\n..\nbig.bin\nescape\nhello.txt\ninner\nlink\nshard\nünïcødé 名前.txt\n");
+  CHECK(Sh("cat " + w.top + "/hello.txt") == "hello, world\n");
+  CHECK(Sh("cat \"" + w.top + "/ünïcødé 名前.txt\"") == "unicode\n");
+  CHECK(Sh("cat " + w.top + "/link") == "hello, world\n");
+  CHECK(Sh("cat " + w.top + "/inner/hello.txt") == "hello, world\n");
+  CHECK(Sh("readlink " + w.top + "/escape") == "../../../../etc/passwd\n");
+  CHECK(Sh("stat -c %s:%F:%a " + w.top + "/big.bin") == std::to_string(w.big.size()) + ":regular file:444\n");
+  CHECK(Sh("stat -c %F:%a " + w.top + "/inner") == "directory:555\n");
+  CHECK(Sh("stat -c %i " + w.top + "/hello.txt") == Sh("stat -c %i " + w.top + "/hello.txt"));
+  CHECK(Sh("getfattr --absolute-names --only-values -n user.ipfs.cid " + w.top + "/big.bin") == w.big_link.cid.ToString());
+  CHECK(Sh("getfattr --absolute-names --only-values -n user.ipfs.codec " + w.top) == "dag-pb");
+  // Another text form of the same CID works as a name too.
+  CHECK(Sh("cat " + w.dir + "/ipfs/" + w.root.cid.ToV0()->ToString() + "/hello.txt") == "hello, world\n");
+  CHECK(Sh("find " + w.top + " -type f | wc -l") == "1004\n");
+  CHECK(Sh("find " + w.top + " -type l | wc -l") == "2\n");
+  CHECK(Sh("ls " + w.top + "/shard | wc -l") == "1000\n");
+  CHECK(Sh("ls -l " + w.top + "/shard | grep -c ^-r--r--r--") == "1000\n");
+  CHECK(Sh("cat " + w.top + "/shard/entry-777") == "entry-777");
+  {
+    std::string copy = w.dir + ".big";
+    FILE* f = fopen(copy.c_str(), "wb");
+    REQUIRE(f);
+    fwrite(w.big.data(), 1, w.big.size(), f);
+    fclose(f);
+    CHECK(Sh("cmp " + w.top + "/big.bin " + copy + " && echo same") == "same\n");
+    unlink(copy.c_str());
+  }
+  // Hostile names are invisible and unreachable.
+  int status = 0;
+  Sh("test -e " + w.top + "/secret", &status);
+  CHECK(status != 0);
+  CHECK(Sh("ls " + w.dir + "/ipfs/notacid 2>&1 >/dev/null | grep -c \"No such file\"") == "1\n");
+}
+
+TEST_CASE("FUSE mount: writes are EROFS") {
+  if (!CanMount()) return;
+  MountedWorld w;
+  CHECK(Sh("touch " + w.top + "/new").find("Read-only file system") != std::string::npos);
+  CHECK(Sh("mkdir " + w.top + "/d").find("Read-only file system") != std::string::npos);
+  CHECK(Sh("echo x >> " + w.top + "/hello.txt").find("Read-only file system") != std::string::npos);
+  CHECK(Sh("rm -f " + w.top + "/hello.txt").find("Read-only file system") != std::string::npos);
+  CHECK(Sh("chmod 777 " + w.top + "/hello.txt").find("Read-only file system") != std::string::npos);
+  CHECK(Sh("mv " + w.top + "/hello.txt " + w.top + "/h2").find("Read-only file system") != std::string::npos);
+  CHECK(Sh("setfattr -n user.x -v 1 " + w.top + "/hello.txt").find("Read-only file system") != std::string::npos);
+}
+
+TEST_CASE("FUSE mount: whole and random-offset reads, 32 concurrent readers") {
+  if (!CanMount()) return;
+  MountedWorld w;
+  std::string path = w.top + "/big.bin";
+  auto read_at = [&](int fd, uint64_t off, size_t len) {
+    Bytes buf(len);
+    ssize_t n = pread(fd, buf.data(), len, static_cast<off_t>(off));
+    buf.resize(n < 0 ? 0 : static_cast<size_t>(n));
+    return buf;
+  };
+  int fd = open(path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  CHECK(read_at(fd, 0, w.big.size() + 10) == w.big);
+  close(fd);
+  // O_DIRECT bypasses the page cache so every read reaches the filesystem.
+  fd = open(path.c_str(), O_RDONLY | O_DIRECT);
+  REQUIRE(fd >= 0);
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 100; ++i) {
+    uint64_t off = rng() % w.big.size();
+    size_t len = 1 + rng() % 300'000;
+    Bytes want(w.big.begin() + off, w.big.begin() + std::min<uint64_t>(w.big.size(), off + len));
+    REQUIRE(read_at(fd, off, len) == want);
+  }
+  close(fd);
+
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 32; ++t) {
+    readers.emplace_back([&, t] {
+      std::mt19937_64 r(t);
+      std::string p = t % 2 ? path : w.top + "/shard/entry-" + std::to_string(t * 31);
+      int f = open(p.c_str(), O_RDONLY | O_DIRECT);
+      if (f < 0) {
+        ++bad;
+        return;
+      }
+      for (int i = 0; i < 20; ++i) {
+        if (t % 2) {
+          uint64_t off = r() % w.big.size();
+          size_t len = 1 + r() % 100'000;
+          Bytes want(w.big.begin() + off, w.big.begin() + std::min<uint64_t>(w.big.size(), off + len));
+          if (read_at(f, off, len) != want) ++bad;
+        } else {
+          std::string n = "entry-" + std::to_string(t * 31);
+          Bytes got = read_at(f, 0, 100);
+          if (AsText(got) != n) ++bad;
+        }
+      }
+      close(f);
+    });
+  }
+  for (auto& th : readers) th.join();
+  CHECK(bad == 0);
+}
+
+TEST_CASE("FUSE mount: a source failing mid-read gives EIO quickly, the mount stays usable") {
+  if (!CanMount()) return;
+  MountedWorld w;
+  std::string path = w.top + "/big.bin";
+  auto node = resolver::DecodeNode(*w.store.GetBlocking(w.big_link.cid));
+  REQUIRE(node);
+  // The second half of the file's first-level children fail (slowly).
+  for (size_t i = node->links.size() / 2; i < node->links.size(); ++i) {
+    w.store.SetDelay(node->links[i].hash, std::chrono::milliseconds(200));
+    w.store.SetFailure(node->links[i].hash, ErrorCode::kUnavailable);
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECT);
+  REQUIRE(fd >= 0);
+  Bytes buf(1 << 20);
+  auto start = std::chrono::steady_clock::now();
+  ssize_t n = pread(fd, buf.data(), buf.size(), static_cast<off_t>(w.big.size() - 100));
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(n == -1);
+  CHECK(errno == EIO);
+  CHECK(took < std::chrono::seconds(5));
+  n = pread(fd, buf.data(), 4096, 0);
+  CHECK(n == 4096);
+  CHECK(Bytes(buf.begin(), buf.begin() + 4096) == Bytes(w.big.begin(), w.big.begin() + 4096));
+  close(fd);
+  CHECK(Sh("cat " + w.top + "/hello.txt") == "hello, world\n");
+}
+
+TEST_CASE("FUSE mount: stopping with files open returns promptly") {
+  if (!CanMount()) return;
+  auto w = std::make_unique<MountedWorld>();
+  std::string path = w->top + "/big.bin";
+  int fd = open(path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  char c;
+  REQUIRE(read(fd, &c, 1) == 1);
+  auto start = std::chrono::steady_clock::now();
+  w.reset();  // Stop + join while fd is open
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  close(fd);
+}
+
+}  // namespace
+}  // namespace ipfsfs::fs

@@ -143,14 +143,18 @@ void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
     } else if (!data) {
       Log()->error("reading cached block {}: {}", cid.ToString(), data.error().message);
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = index_.find(mh);
-    if (it != index_.end() && data) {
-      stored_bytes_ -= it->second.size;
-      if (it->second.pins > 0) --pinned_blocks_;
-      index_.erase(it);
-      (void)store_->Delete({mh});
+    bool drop = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = index_.find(mh);
+      if (it != index_.end() && data) {
+        stored_bytes_ -= it->second.size;
+        if (it->second.pins > 0) --pinned_blocks_;
+        index_.erase(it);
+        drop = true;
+      }
     }
+    if (drop) (void)store_->Delete({mh});
   }
   ++misses_;
   if (options_.offline) {

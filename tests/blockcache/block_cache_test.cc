@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "ipld/car.h"
@@ -510,6 +511,110 @@ TEST_CASE("a source that is down fails over, and a dead only source errs in boun
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::kUnavailable);
   CHECK(Clock::now() - start < std::chrono::seconds(3));
+}
+
+}  // namespace
+}  // namespace ipfsfs::blockcache
+
+namespace ipfsfs::blockcache {
+namespace {
+
+// A Store over memory whose reads can be damaged: disk rot, seen from above.
+class RottingStore : public Store {
+ public:
+  RottingStore() : inner_(NewMemoryStore()) {}
+  Result<std::optional<std::shared_ptr<const Bytes>>> GetData(const ipld::Multihash& mh) override {
+    auto r = inner_->GetData(mh);
+    if (r && *r && rot_ && mh == *rot_) {
+      Bytes copy = ***r;
+      copy[0] ^= std::byte{0xff};
+      return std::optional<std::shared_ptr<const Bytes>>(std::make_shared<const Bytes>(std::move(copy)));
+    }
+    return r;
+  }
+  Status Put(const ipld::Multihash& mh, ByteSpan data, const BlockMeta& meta) override {
+    if (rot_ && mh == *rot_) rot_.reset();  // a fresh copy is healthy
+    return inner_->Put(mh, data, meta);
+  }
+  Status PutMeta(const std::vector<std::pair<ipld::Multihash, BlockMeta>>& m) override { return inner_->PutMeta(m); }
+  Status Delete(const std::vector<ipld::Multihash>& mhs) override { return inner_->Delete(mhs); }
+  Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) override {
+    return inner_->ForEachMeta(fn);
+  }
+  Status AddRoot(const ipld::Cid& root) override { return inner_->AddRoot(root); }
+  Status RemoveRoot(const ipld::Cid& root) override { return inner_->RemoveRoot(root); }
+  Result<std::vector<ipld::Cid>> Roots() override { return inner_->Roots(); }
+
+  std::optional<ipld::Multihash> rot_;
+
+ private:
+  std::unique_ptr<Store> inner_;
+};
+
+TEST_CASE("a block damaged on disk is never served: dropped, fetched again") {
+  auto gw = NewGateway();
+  net::HttpEngineOptions eo;
+  auto engine = net::HttpEngine::Create(eo);
+  REQUIRE(engine);
+  auto b = MakeRawBlock(5000, 30);
+  gw->AddBlock(b.cid, b.data);
+  auto store = std::make_unique<RottingStore>();
+  auto* rotting = store.get();
+  std::vector<std::unique_ptr<Source>> sources;
+  sources.push_back(NewGatewaySource(**engine, gw->url()));
+  auto o = FastOptions();
+  o.memory_cache_bytes = 0;  // every hit reads the store
+  auto c = BlockCache::Create(o, std::move(store), std::move(sources));
+  REQUIRE(c);
+  auto& cache = **c;
+  REQUIRE(cache.GetBlocking(b.cid));
+  rotting->rot_ = b.cid.hash();
+  auto r = cache.GetBlocking(b.cid);
+  REQUIRE(r);
+  CHECK(Same(r->bytes(), b.data));
+  CHECK(gw->RequestCount(b.cid) == 2);
+  // Verify() finds rot too.
+  rotting->rot_ = b.cid.hash();
+  auto v = cache.Verify();
+  REQUIRE(v);
+  CHECK(v->checked == 1);
+  CHECK(v->removed == 1);
+  CHECK_FALSE(cache.Has(b.cid));
+}
+
+TEST_CASE("closing the cache with gets in flight answers them, no hang") {
+  auto gw = NewGateway();
+  auto b = MakeRawBlock(100, 31);
+  gw->AddBlock(b.cid, b.data);
+  gw->SetFault(Fault::kStall);
+  auto o = FastOptions();
+  o.fetch_timeout = std::chrono::milliseconds(20000);
+  o.request_timeout = std::chrono::milliseconds(20000);
+  std::promise<Result<Block>> p;
+  auto f = p.get_future();
+  auto start = Clock::now();
+  {
+    auto cache = OpenCache({gw.get()}, o);
+    cache->Get(b.cid, [&](Result<Block> r) { p.set_value(std::move(r)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(f.wait_for(std::chrono::seconds(1)) == std::future_status::ready);
+  auto r = f.get();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kCancelled);
+  CHECK(Clock::now() - start < std::chrono::seconds(2));
+}
+
+TEST_CASE("GetLocal and Has never touch the network") {
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto b = MakeRawBlock(100, 32);
+  gw->AddBlock(b.cid, b.data);
+  CHECK_FALSE(cache->Has(b.cid));
+  auto local = cache->GetLocal(b.cid);
+  REQUIRE(local);
+  CHECK_FALSE(local->has_value());
+  CHECK(gw->TotalRequests() == 0);
 }
 
 }  // namespace

@@ -27,8 +27,7 @@ std::optional<uint64_t> DirectoryBuilder::Estimate(const std::vector<DirEntry>& 
 }
 
 Result<DagRef> DirectoryBuilder::Build(std::vector<DirEntry> entries, const Metadata& meta) {
-  std::optional<uint64_t> estimate = Estimate(entries, meta);
-  if (!estimate || *estimate <= options_.options.hamt_threshold) return Basic(entries, meta);
+  if (!Shards(entries, meta)) return Basic(entries, meta);
   IPFSFS_ASSIGN_OR_RETURN(unsigned bits, ipld::HamtBitsForFanout(options_.options.hamt_fanout));
   std::vector<HashedEntry> all;
   all.reserve(entries.size());

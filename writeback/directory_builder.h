@@ -40,6 +40,12 @@ class DirectoryBuilder {
   // disabled.
   std::optional<uint64_t> Estimate(const std::vector<DirEntry>& entries, const internal::Metadata& meta) const;
 
+  // Whether Build will make a HAMT of these entries.
+  bool Shards(const std::vector<DirEntry>& entries, const internal::Metadata& meta) const {
+    std::optional<uint64_t> e = Estimate(entries, meta);
+    return e && *e > options_.options.hamt_threshold;
+  }
+
   // A symlink node (§5): no links, the target as Data, mtime if given.
   [[nodiscard]] Result<DagRef> Symlink(std::string_view target, const internal::Metadata& meta);
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "ipld/hamt.h"
 #include "writeback/file_source.h"
 
 namespace ipfsfs::writeback {
@@ -71,6 +72,27 @@ std::string Join(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;
   if (dir.back() == '/') return dir + name;
   return dir + "/" + name;
+}
+
+// kubo lists a sharded directory's children in shard order (by name hash)
+// when it prints the directory lines; reorder this directory's children's
+// lines to match.
+void ReorderForShard(std::vector<AddedEntry>& lines, size_t first, const std::vector<size_t>& ends,
+                     const std::vector<DirEntry>& entries) {
+  std::vector<size_t> order(entries.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<uint64_t> hashes;
+  hashes.reserve(entries.size());
+  for (const DirEntry& e : entries) hashes.push_back(ipld::HamtHash(e.name));
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return hashes[a] < hashes[b]; });
+  std::vector<AddedEntry> sorted;
+  sorted.reserve(lines.size() - first);
+  for (size_t i : order) {
+    size_t begin = i == 0 ? first : ends[i - 1];
+    for (size_t k = begin; k < ends[i]; ++k) sorted.push_back(std::move(lines[k]));
+  }
+  lines.resize(first);
+  for (AddedEntry& e : sorted) lines.push_back(std::move(e));
 }
 
 }  // namespace
@@ -146,10 +168,14 @@ Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const s
     IPFSFS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(fs_path, options_.options.hidden));
     std::vector<DirEntry> entries;
     entries.reserve(names.size());
+    const size_t first_line = walk.dirs.size();
+    std::vector<size_t> line_ends;  // where each child's directory lines end in walk.dirs
     for (std::string& name : names) {
       IPFSFS_ASSIGN_OR_RETURN(DagRef child, AddNode(walk, Join(fs_path, name), Join(shown, name), false));
       entries.push_back(DirEntry{std::move(name), std::move(child.cid), child.tsize});
+      line_ends.push_back(walk.dirs.size());
     }
+    if (dirs_->Shards(entries, meta)) ReorderForShard(walk.dirs, first_line, line_ends, entries);
     auto ref = dirs_->Build(std::move(entries), meta);
     if (!ref) return PathError(fs_path, ref.error());
     walk.dirs.push_back(AddedEntry{shown, ref->cid, ref->tsize, true});

@@ -1,0 +1,693 @@
+// `ipfsfs mount [options] MOUNTPOINT`, `ipfsfs umount [-z] MOUNTPOINT`,
+// `ipfsfs status MOUNTPOINT`.
+//
+// mount wires net -> blockcache -> resolver -> fs into one FUSE mount. It
+// daemonizes unless -f, and the parent exits 0 only once the mount answers
+// (or 1 with the child's reason). Every long flag has a -o twin so an fstab
+// line can say everything; a flag beats its -o twin (CONVENTIONS.md). The
+// running mount answers `ipfsfs status` on a unix socket in the state dir.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "blockcache/block_cache.h"
+#include "fs/filesystem.h"
+#include "fs/fuse_adapter.h"
+#include "fs/ipfs_tree.h"
+#include "ipld/multihash.h"
+#include "resolver/resolver.h"
+#include "tools/command.h"
+#include "tools/internal/source_options.h"
+
+namespace ipfsfs::tools {
+namespace {
+
+struct MountArgs {
+  std::string mountpoint;
+  bool foreground = false;
+  std::vector<std::string> o;  // -o, each comma-separated
+  bool allow_other = false;
+  bool allow_root = false;
+  bool read_only = false;
+  std::string uid, gid, file_mode, dir_mode;
+  std::string attr_timeout;
+  std::string read_ahead;
+  std::string log_file;
+  std::string log_level;
+  int verbose = 0;
+  bool fuse_debug = false;
+  SourceOptions sources;
+  // umount / status
+  bool lazy = false;
+  bool json = false;
+};
+
+MountArgs& Args() {
+  static MountArgs args;
+  return args;
+}
+
+// ---------------------------------------------------------------- options
+
+// fstab and mount(8) options that mean nothing to FUSE; dropped.
+bool IsFstabOnly(const std::string& key) {
+  static const char* kIgnored[] = {"defaults", "_netdev", "auto", "noauto", "user", "users", "nouser", "nofail",
+                                   "owner", "group", "comment", "rw", "exec", "noexec", "suid", "nosuid", "dev",
+                                   "nodev", "atime", "noatime", "relatime", "strictatime", "sync", "async"};
+  for (const char* k : kIgnored) {
+    if (key == k) return true;
+  }
+  return key.rfind("x-", 0) == 0;
+}
+
+struct ParsedOptions {
+  std::map<std::string, std::string> twins;  // ipfsfs options given as -o key=value
+  std::vector<std::string> fuse;             // passed to libfuse as they are
+};
+
+// Long flags whose -o twin is spelled with '_' for '-'.
+const std::vector<std::string> kTwinKeys = {
+    "gateway",   "api",       "cache_dir",    "cache_size", "offline",  "config",   "uid",
+    "gid",       "file_mode", "dir_mode",     "attr_timeout", "read_ahead", "log_file", "log_level",
+    "read_only", "foreground"};
+
+ParsedOptions ParseO(const std::vector<std::string>& groups) {
+  ParsedOptions out;
+  for (const auto& group : groups) {
+    std::stringstream ss(group);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (item.empty()) continue;
+      std::string key = item.substr(0, item.find('='));
+      std::string value = item.find('=') == std::string::npos ? "" : item.substr(item.find('=') + 1);
+      std::string twin = key;
+      for (char& c : twin) {
+        if (c == '-') c = '_';
+      }
+      if (std::find(kTwinKeys.begin(), kTwinKeys.end(), twin) != kTwinKeys.end()) {
+        if (twin == "gateway" && out.twins.count("gateway")) value = out.twins["gateway"] + "\n" + value;
+        out.twins[twin] = value;
+      } else if (key == "ro") {
+        out.twins["read_only"] = "";
+      } else if (!IsFstabOnly(key)) {
+        out.fuse.push_back(item);
+      }
+    }
+  }
+  return out;
+}
+
+Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long v = std::strtoul(text.c_str(), &end, base);
+  if (text.empty() || *end != '\0' || errno != 0 || v > 0xffffffffUL) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string("bad ") + what + " '" + text + "'");
+  }
+  return static_cast<uint32_t>(v);
+}
+
+// ---------------------------------------------------------------- paths
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// systemd's StateDirectory=, XDG, or /var/lib/ipfsfs for root without a home.
+std::string StateDir() {
+  if (!Env("STATE_DIRECTORY").empty()) return Env("STATE_DIRECTORY");
+  if (!Env("XDG_STATE_HOME").empty()) return Env("XDG_STATE_HOME") + "/ipfsfs";
+  if (!Env("HOME").empty() && !(geteuid() == 0 && Env("HOME") == "/")) return Env("HOME") + "/.local/state/ipfsfs";
+  return "/var/lib/ipfsfs";
+}
+
+void MakeDirs(const std::string& path) {
+  for (size_t pos = 1; pos != std::string::npos;) {
+    pos = path.find('/', pos + 1);
+    mkdir(path.substr(0, pos).c_str(), 0700);
+  }
+}
+
+std::string Absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf)) return buf;
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  return std::string(getcwd(cwd, sizeof(cwd)) ? cwd : ".") + "/" + path;
+}
+
+// One socket per mountpoint: mount-<first 8 bytes of sha256(path)>.sock.
+std::string SocketPath(const std::string& mountpoint) {
+  auto mh = ipld::Multihash::Sha256(AsBytes(mountpoint));
+  return StateDir() + "/mount-" + ToHex(ByteSpan(mh.digest()).first(8)) + ".sock";
+}
+
+bool IsMountPoint(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point;
+    f >> id >> parent >> dev >> root >> point;
+    if (point == path) return true;
+  }
+  return false;
+}
+
+// Clear reasons before libfuse gives its own.
+Status CheckMountpoint(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOTCONN) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "a dead mount is still there (transport endpoint is not connected); run 'ipfsfs umount " +
+                           path + "' first");
+    }
+    if (errno == ENOENT) return MakeError(ErrorCode::kNotFound, "mountpoint does not exist (mkdir it first)");
+    return MakeError(ErrorCode::kInvalidArgument, std::string("cannot use mountpoint: ") + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return MakeError(ErrorCode::kInvalidArgument, "mountpoint is not a directory");
+  if (IsMountPoint(path)) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "mountpoint is busy: something is already mounted there (run 'ipfsfs umount " + path + "')");
+  }
+  if (access("/dev/fuse", R_OK | W_OK) != 0) {
+    return MakeError(ErrorCode::kUnavailable, std::string("FUSE is unavailable: /dev/fuse: ") + std::strerror(errno) +
+                                                  " (install fuse3, load the fuse module, or give the container "
+                                                  "--device /dev/fuse)");
+  }
+  return OkStatus();
+}
+
+// ---------------------------------------------------------------- logging
+
+void SetupLogging(const std::string& file, spdlog::level::level_enum level, bool to_stderr) {
+  std::vector<spdlog::sink_ptr> sinks;
+  if (!file.empty()) {
+    try {
+      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file));
+    } catch (const spdlog::spdlog_ex& e) {
+      std::cerr << "ipfsfs: cannot open log file " << file << ": " << e.what() << "\n";
+    }
+  }
+  if (to_stderr || sinks.empty()) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  for (const char* name : {"net", "blockcache", "resolver", "writeback", "fs", "tools"}) {
+    spdlog::drop(name);
+    auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
+    logger->set_level(level);
+    logger->flush_on(spdlog::level::warn);
+    spdlog::register_logger(logger);
+  }
+  auto def = std::make_shared<spdlog::logger>("", sinks.begin(), sinks.end());
+  def->set_level(level);
+  spdlog::set_default_logger(def);
+  spdlog::flush_every(std::chrono::seconds(2));
+}
+
+// ---------------------------------------------------------------- control socket
+
+// Counts the block gets the filesystem has outstanding (cache hits included).
+class CountingGetter : public blockcache::BlockGetter {
+ public:
+  explicit CountingGetter(blockcache::BlockGetter& inner) : inner_(inner) {}
+  void Get(const ipld::Cid& cid, blockcache::BlockCallback done) override {
+    ++in_flight_;
+    inner_.Get(cid, [this, done = std::move(done)](Result<blockcache::Block> b) {
+      --in_flight_;
+      done(std::move(b));
+    });
+  }
+  void Prefetch(const ipld::Cid& root, blockcache::PrefetchScope scope) override { inner_.Prefetch(root, scope); }
+  int64_t in_flight() const { return in_flight_.load(); }
+
+ private:
+  blockcache::BlockGetter& inner_;
+  std::atomic<int64_t> in_flight_{0};
+};
+
+// One JSON line in, one JSON line out, per connection; commands in a table.
+class ControlServer {
+ public:
+  using Handler = std::function<nlohmann::json(const nlohmann::json&)>;
+
+  static Result<std::unique_ptr<ControlServer>> Start(const std::string& path, std::map<std::string, Handler> handlers) {
+    MakeDirs(path.substr(0, path.rfind('/')));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(addr.sun_path)) {
+      return MakeError(ErrorCode::kInvalidArgument, "control socket path too long: " + path);
+    }
+    std::strcpy(addr.sun_path, path.c_str());
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return MakeError(ErrorCode::kInternal, std::string("socket: ") + std::strerror(errno));
+    unlink(path.c_str());  // a stale socket of a mount that died; the mountpoint check ran first
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 8) != 0) {
+      int err = errno;
+      close(fd);
+      return MakeError(ErrorCode::kInternal, "control socket " + path + ": " + std::strerror(err));
+    }
+    chmod(path.c_str(), 0600);
+    auto server = std::unique_ptr<ControlServer>(new ControlServer(path, fd, std::move(handlers)));
+    if (pipe2(server->wake_, O_CLOEXEC) != 0) return MakeError(ErrorCode::kInternal, "pipe failed");
+    server->thread_ = std::thread([s = server.get()] { s->Loop(); });
+    return server;
+  }
+
+  ~ControlServer() {
+    if (write(wake_[1], "x", 1) < 0) {
+    }
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+    close(wake_[0]);
+    close(wake_[1]);
+    unlink(path_.c_str());
+  }
+
+ private:
+  ControlServer(std::string path, int fd, std::map<std::string, Handler> handlers)
+      : path_(std::move(path)), fd_(fd), handlers_(std::move(handlers)) {}
+
+  void Loop() {
+    while (true) {
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents) return;
+      int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (conn < 0) continue;
+      timeval tv{2, 0};
+      setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      std::string request;
+      char buf[1024];
+      ssize_t n;
+      while (request.find('\n') == std::string::npos && request.size() < 65536 &&
+             (n = read(conn, buf, sizeof(buf))) > 0) {
+        request.append(buf, static_cast<size_t>(n));
+      }
+      nlohmann::json reply;
+      auto req = nlohmann::json::parse(request.substr(0, request.find('\n')), nullptr, false);
+      if (req.is_discarded() || !req.is_object() || !req.contains("command") || !req["command"].is_string()) {
+        reply = {{"error", "bad request: want {\"command\": NAME}"}};
+      } else if (auto it = handlers_.find(req["command"].get<std::string>()); it == handlers_.end()) {
+        reply = {{"error", "unknown command " + req["command"].get<std::string>()}};
+      } else {
+        reply = it->second(req);
+      }
+      std::string out = reply.dump() + "\n";
+      if (write(conn, out.data(), out.size()) < 0) {
+      }
+      close(conn);
+    }
+  }
+
+  std::string path_;
+  int fd_;
+  int wake_[2] = {-1, -1};
+  std::map<std::string, Handler> handlers_;
+  std::thread thread_;
+};
+
+Result<nlohmann::json> AskMount(const std::string& mountpoint, const std::string& command) {
+  std::string path = SocketPath(mountpoint);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    close(fd);
+    return MakeError(ErrorCode::kNotFound, "no ipfsfs mount answers for " + mountpoint + " (" + path + ": " +
+                                               std::strerror(err) + ")");
+  }
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string req = nlohmann::json{{"command", command}}.dump() + "\n";
+  if (write(fd, req.data(), req.size()) < 0) {
+  }
+  std::string reply;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) reply.append(buf, static_cast<size_t>(n));
+  close(fd);
+  auto j = nlohmann::json::parse(reply, nullptr, false);
+  if (j.is_discarded()) return MakeError(ErrorCode::kCorrupt, "the mount sent no valid answer");
+  if (j.contains("error")) return MakeError(ErrorCode::kInternal, j["error"].dump());
+  return j;
+}
+
+// ---------------------------------------------------------------- mount
+
+// The child's report to the waiting parent: "ready" or the error line.
+void Tell(int fd, const std::string& message) {
+  if (fd < 0) return;
+  std::string line = message + "\n";
+  if (write(fd, line.data(), line.size()) < 0) {
+  }
+}
+
+// Everything after the fork (or in the foreground). Returns the exit code.
+int Serve(const std::string& mountpoint, int report_fd) {
+  MountArgs& a = Args();
+  ParsedOptions parsed = ParseO(a.o);
+  auto twin = [&](const std::string& key, std::string& flag) {
+    if (flag.empty() && parsed.twins.count(key)) flag = parsed.twins[key];
+  };
+  auto fail = [&](const std::string& what, const Error& e) {
+    Tell(report_fd, what + ": " + e.message);
+    spdlog::error("{}: {}", what, e.message);
+    return report_fd >= 0 ? 1 : ReportError(what, e);
+  };
+  twin("uid", a.uid);
+  twin("gid", a.gid);
+  twin("file_mode", a.file_mode);
+  twin("dir_mode", a.dir_mode);
+  twin("attr_timeout", a.attr_timeout);
+  twin("read_ahead", a.read_ahead);
+  twin("api", a.sources.api);
+  twin("cache_dir", a.sources.cache_dir);
+  twin("cache_size", a.sources.cache_size);
+  twin("config", a.sources.config);
+  if (a.sources.gateways.empty() && parsed.twins.count("gateway")) {
+    std::stringstream ss(parsed.twins["gateway"]);
+    for (std::string g; std::getline(ss, g);) a.sources.gateways.push_back(g);
+  }
+  if (parsed.twins.count("offline")) a.sources.offline = true;
+  if (parsed.twins.count("read_only")) a.read_only = true;
+
+  fs::FilesystemOptions fo;
+  fo.uid = geteuid();
+  fo.gid = getegid();
+  fs::IpfsTreeOptions to;
+  if (!a.uid.empty()) {
+    auto v = ParseNumber(a.uid, 10, "--uid");
+    if (!v) return fail("mount " + mountpoint, v.error());
+    fo.uid = *v;
+  }
+  if (!a.gid.empty()) {
+    auto v = ParseNumber(a.gid, 10, "--gid");
+    if (!v) return fail("mount " + mountpoint, v.error());
+    fo.gid = *v;
+  }
+  if (!a.file_mode.empty()) {
+    auto v = ParseNumber(a.file_mode, 8, "--file-mode");
+    if (!v || *v > 07777) return fail("mount " + mountpoint, Error{ErrorCode::kInvalidArgument, "bad --file-mode"});
+    fo.file_mode = *v;
+  }
+  if (!a.dir_mode.empty()) {
+    auto v = ParseNumber(a.dir_mode, 8, "--dir-mode");
+    if (!v || *v > 07777) return fail("mount " + mountpoint, Error{ErrorCode::kInvalidArgument, "bad --dir-mode"});
+    fo.dir_mode = *v;
+  }
+  if (!a.attr_timeout.empty()) {
+    auto d = ParseDuration(a.attr_timeout);
+    if (!d) return fail("mount " + mountpoint, d.error());
+    to.attr_timeout = static_cast<double>(d->count()) / 1000.0;
+  }
+  if (!a.read_ahead.empty()) {
+    auto s = ParseSize(a.read_ahead);
+    if (!s) return fail("mount " + mountpoint, s.error());
+    fo.reader.max_window = *s;
+    fo.reader.initial_window = std::min<uint64_t>(fo.reader.initial_window, *s);
+  }
+
+  auto cache = OpenBlockCache(a.sources);
+  if (!cache) return fail("mount " + mountpoint, cache.error());
+  CountingGetter counting(**cache);
+  resolver::Resolver resolver(counting);
+  blockcache::BlockCache* cache_ptr = cache->get();
+  to.pinned_roots = [cache_ptr] {
+    auto pins = cache_ptr->Pins();
+    return pins ? *pins : std::vector<ipld::Cid>{};
+  };
+  std::vector<std::unique_ptr<fs::Tree>> trees;
+  trees.push_back(std::make_unique<fs::IpfsTree>(resolver, to));
+  fs::Filesystem filesystem(std::move(trees), fo);
+
+  fs::FuseOptions fuse;
+  fuse.mountpoint = mountpoint;
+  fuse.options = parsed.fuse;
+  fuse.options.push_back("default_permissions");
+  if (a.allow_other) fuse.options.push_back("allow_other");
+  if (a.allow_root) fuse.options.push_back("allow_root");
+  if (a.read_only) fuse.options.push_back("ro");
+  fuse.debug = a.fuse_debug;
+  auto mount = fs::FuseMount::Mount(filesystem, fuse);
+  if (!mount) return fail("mount " + mountpoint, mount.error());
+
+  const auto started = std::chrono::steady_clock::now();
+  auto control = ControlServer::Start(
+      SocketPath(mountpoint),
+      {{"status", [&](const nlohmann::json&) {
+          auto s = cache_ptr->Stats();
+          auto f = filesystem.stats();
+          nlohmann::json sources = nlohmann::json::array();
+          for (const auto& src : s.sources) {
+            sources.push_back({{"name", src.name},
+                               {"requests", src.requests},
+                               {"failures", src.failures},
+                               {"corrupt", src.corrupt},
+                               {"bytes", src.bytes},
+                               {"mean_latency_ms", src.mean_latency_ms},
+                               {"health", src.health}});
+          }
+          uint64_t lookups = s.hits + s.misses;
+          return nlohmann::json{
+              {"mountpoint", mountpoint},
+              {"pid", getpid()},
+              {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+                               .count()},
+              {"sources", sources},
+              {"cache", {{"blocks", s.stored_blocks}, {"bytes", s.stored_bytes}, {"max_bytes", s.max_bytes},
+                         {"pinned_roots", s.pinned_roots}, {"hits", s.hits}, {"misses", s.misses},
+                         {"hit_rate", lookups ? static_cast<double>(s.hits) / static_cast<double>(lookups) : 0.0},
+                         {"fetched_bytes", s.fetched_bytes}, {"fetch_errors", s.fetch_errors}}},
+              {"in_flight_fetches", counting.in_flight()},
+              {"fs", {{"lookups", f.lookups}, {"reads", f.reads}, {"read_bytes", f.read_bytes},
+                      {"errors", f.errors}, {"open_files", f.open_files}, {"inodes", f.inodes}}}};
+        }}});
+  if (!control) spdlog::warn("no control socket: {}", control.error().message);
+
+  // Ready once the kernel's first request is answered: stat needs INIT and GETATTR.
+  std::thread ready([mountpoint, report_fd] {
+    struct stat st {};
+    int rc = stat(mountpoint.c_str(), &st);
+    Tell(report_fd, rc == 0 ? "ready" : std::string("mount did not answer: ") + std::strerror(errno));
+    if (report_fd >= 0) close(report_fd);
+  });
+  // FUSE workers are created by Run from this thread: let them take the
+  // signals that libfuse's handlers turn into a clean exit.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  int signal_number = (*mount)->Run(true);
+  ready.join();
+  if (signal_number) spdlog::info("signal {}: unmounted {}", signal_number, mountpoint);
+  if (control) control->reset();
+  mount->reset();
+  return 0;
+}
+
+int RunMount() {
+  MountArgs& a = Args();
+  ParsedOptions parsed = ParseO(a.o);
+  std::string log_level = a.log_level.empty() && parsed.twins.count("log_level") ? parsed.twins["log_level"] : a.log_level;
+  std::string log_file = a.log_file.empty() && parsed.twins.count("log_file") ? parsed.twins["log_file"] : a.log_file;
+  bool foreground = a.foreground || parsed.twins.count("foreground");
+  std::string mountpoint = Absolute(a.mountpoint);
+
+  if (auto st = CheckMountpoint(mountpoint); !st) return ReportError("mount " + mountpoint, st.error());
+
+  spdlog::level::level_enum level = a.verbose >= 2 ? spdlog::level::trace
+                                    : a.verbose == 1 ? spdlog::level::debug
+                                                     : spdlog::level::info;
+  if (!log_level.empty()) {
+    level = spdlog::level::from_str(log_level);
+    if (level == spdlog::level::off && log_level != "off") return ReportUsage("bad --log-level '" + log_level + "'");
+  }
+  // Signals are blocked in every thread but the FUSE workers (see Serve).
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  if (foreground) {
+    SetupLogging(log_file, level, true);
+    return Serve(mountpoint, -1);
+  }
+  if (log_file.empty()) {
+    MakeDirs(StateDir());
+    log_file = SocketPath(mountpoint);
+    log_file.replace(log_file.size() - 5, 5, ".log");
+  } else {
+    log_file = Absolute(log_file);
+  }
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return ReportError("mount", Error{ErrorCode::kInternal, "pipe failed"});
+  std::cout.flush();
+  pid_t pid = fork();
+  if (pid < 0) return ReportError("mount", Error{ErrorCode::kInternal, std::string("fork: ") + std::strerror(errno)});
+  if (pid > 0) {
+    close(pipefd[1]);
+    std::string message;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) message.append(buf, static_cast<size_t>(n));
+    close(pipefd[0]);
+    if (message.rfind("ready", 0) == 0) return 0;
+    if (message.empty()) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      message = "the mount process died before the mount was ready (see " + log_file + ")";
+    }
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    std::cerr << "ipfsfs: " << message << "\n";
+    return 1;
+  }
+  // The daemon: own session, no terminal, cwd /, stdio to /dev/null.
+  close(pipefd[0]);
+  setsid();
+  if (chdir("/") != 0) {
+  }
+  int devnull = open("/dev/null", O_RDWR);
+  dup2(devnull, 0);
+  dup2(devnull, 1);
+  dup2(devnull, 2);
+  if (devnull > 2) close(devnull);
+  SetupLogging(log_file, level, false);
+  int rc = Serve(mountpoint, pipefd[1]);
+  spdlog::shutdown();
+  _exit(rc);
+}
+
+// ---------------------------------------------------------------- umount, status
+
+int RunUmount() {
+  std::string mountpoint = Absolute(Args().mountpoint);
+  if (geteuid() == 0) {
+    if (umount2(mountpoint.c_str(), Args().lazy ? MNT_DETACH : 0) == 0) return 0;
+    int err = errno;
+    if (err == EBUSY) {
+      return ReportError("umount " + mountpoint,
+                         Error{ErrorCode::kUnavailable, "busy: files are open there (use --lazy to detach now)"});
+    }
+    if (err == EINVAL) return ReportError("umount " + mountpoint, Error{ErrorCode::kNotFound, "not mounted"});
+    return ReportError("umount " + mountpoint, Error{ErrorCode::kInternal, std::strerror(err)});
+  }
+  std::vector<const char*> argv = {"fusermount3", "-u"};
+  if (Args().lazy) argv.push_back("-z");
+  argv.push_back(mountpoint.c_str());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execvp("fusermount3", const_cast<char* const*>(argv.data()));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    return ReportError("umount " + mountpoint, Error{ErrorCode::kUnavailable, "fusermount3 not found (install fuse3)"});
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+int RunStatus() {
+  std::string mountpoint = Absolute(Args().mountpoint);
+  auto j = AskMount(mountpoint, "status");
+  if (!j) return ReportError("status " + mountpoint, j.error());
+  if (Args().json) {
+    std::cout << j->dump() << "\n";
+    return 0;
+  }
+  const auto& c = (*j)["cache"];
+  std::cout << "mount:      " << (*j)["mountpoint"].get<std::string>() << " (pid " << (*j)["pid"] << ", up "
+            << (*j)["uptime_s"] << " s)\n";
+  std::cout << "cache:      " << FormatSize(c["bytes"].get<uint64_t>()) << " of "
+            << FormatSize(c["max_bytes"].get<uint64_t>()) << ", " << c["blocks"] << " blocks\n";
+  char rate[32];
+  std::snprintf(rate, sizeof(rate), "%.1f%%", c["hit_rate"].get<double>() * 100);
+  std::cout << "hit rate:   " << rate << " (" << c["hits"] << " hits, " << c["misses"] << " misses)\n";
+  std::cout << "in flight:  " << (*j)["in_flight_fetches"] << " fetches\n";
+  std::cout << "reads:      " << (*j)["fs"]["reads"] << " (" << FormatSize((*j)["fs"]["read_bytes"].get<uint64_t>())
+            << "), " << (*j)["fs"]["errors"] << " errors, " << (*j)["fs"]["open_files"] << " open files\n";
+  std::cout << "sources:\n";
+  for (const auto& s : (*j)["sources"]) {
+    char line[256];
+    std::snprintf(line, sizeof(line), "  %-40s %6llu requests %4llu failed  %7.1f ms  health %.2f\n",
+                  s["name"].get<std::string>().c_str(), static_cast<unsigned long long>(s["requests"].get<uint64_t>()),
+                  static_cast<unsigned long long>(s["failures"].get<uint64_t>()), s["mean_latency_ms"].get<double>(),
+                  s["health"].get<double>());
+    std::cout << line;
+  }
+  return 0;
+}
+
+void Setup(CLI::App& app, int& exit_code) {
+  MountArgs& a = Args();
+  auto* mount = app.add_subcommand("mount", "Mount IPFS as a filesystem (ipfs/<cid>/...)");
+  mount->add_option("mountpoint", a.mountpoint, "Where to mount")->required();
+  mount->add_flag("-f,--foreground", a.foreground, "Stay in the foreground (else daemonize once mounted)");
+  mount->add_option("-o", a.o, "Mount options, comma-separated: FUSE options and the -o twin of every long flag")
+      ->allow_extra_args(false);
+  mount->add_flag("--allow-other", a.allow_other, "Let other users in (= -o allow_other)");
+  mount->add_flag("--allow-root", a.allow_root, "Let root in (= -o allow_root)");
+  mount->add_flag("--read-only", a.read_only, "Read-only mount (= -o ro)");
+  mount->add_option("--uid", a.uid, "Owner shown for everything (default: yours)");
+  mount->add_option("--gid", a.gid, "Group shown for everything (default: yours)");
+  mount->add_option("--file-mode", a.file_mode, "Permission bits of files, octal (default: UnixFS mode or 0444)");
+  mount->add_option("--dir-mode", a.dir_mode, "Permission bits of directories, octal (default: UnixFS mode or 0555)");
+  mount->add_option("--attr-timeout", a.attr_timeout, "How long the kernel caches names and attributes (e.g. 1h)");
+  mount->add_option("--read-ahead", a.read_ahead, "Read-ahead for sequential reads (default 32M)");
+  mount->add_option("--log-file", a.log_file, "Log here (default: stderr with -f, else a file in the state dir)");
+  mount->add_option("--log-level", a.log_level, "trace, debug, info, warn, error");
+  mount->add_flag("-v", a.verbose, "More logging (-vv: trace)");
+  mount->add_flag("--fuse-debug", a.fuse_debug, "libfuse's own request trace");
+  AddSourceOptions(*mount, a.sources);
+  mount->callback([&exit_code] { exit_code = RunMount(); });
+
+  auto* umount = app.add_subcommand("umount", "Unmount an ipfsfs mount");
+  umount->add_option("mountpoint", a.mountpoint, "The mountpoint")->required();
+  umount->add_flag("-z,--lazy", a.lazy, "Detach now, finish when files are closed");
+  umount->callback([&exit_code] { exit_code = RunUmount(); });
+
+  auto* status = app.add_subcommand("status", "Show a running mount: sources, cache, hit rate, in-flight fetches");
+  status->add_option("mountpoint", a.mountpoint, "The mountpoint")->required();
+  status->add_flag("--json", a.json, "One JSON object");
+  status->callback([&exit_code] { exit_code = RunStatus(); });
+}
+
+}  // namespace
+
+IPFSFS_REGISTER_COMMAND(10, Setup);
+
+}  // namespace ipfsfs::tools

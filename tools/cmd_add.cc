@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -69,6 +71,23 @@ class StdinSource : public writeback::ByteSource {
   }
 };
 
+// Interrupted with --car: remove the partial file (unlink is async-signal-safe).
+char g_car_temp[4096];
+char g_car_temp2[4096];
+
+void RemovePartialCar(int sig) {
+  ::unlink(g_car_temp);
+  ::unlink(g_car_temp2);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void CleanUpOnSignals(const std::string& car) {
+  std::snprintf(g_car_temp, sizeof g_car_temp, "%s.tmp", car.c_str());
+  std::snprintf(g_car_temp2, sizeof g_car_temp2, "%s.tmp2", car.c_str());
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, RemovePartialCar);
+}
+
 // CONVENTIONS.md: $XDG_CACHE_HOME/ipfsfs, else ~/.cache/ipfsfs.
 std::string DefaultCacheDir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/ipfsfs";
@@ -117,6 +136,7 @@ int RunAdd(const AddFlags& f) {
     size_t roots = f.wrap || f.paths.empty() ? 1 : f.paths.size();
     auto car = writeback::CarFileSink::Create(f.car, roots, options->cid_version == 0 ? 34 : 36);
     if (!car) return ReportError("add --car " + f.car, car.error());
+    CleanUpOnSignals(f.car);
     sink = std::move(*car);
   } else if (f.only_hash) {
     sink = std::make_unique<writeback::NullSink>();

@@ -81,7 +81,7 @@ void FileReader::WalkChild(const std::shared_ptr<Walk>& walk, const ipld::Cid& c
   // The continuation keeps the reader alive until the walk ends; the slot
   // drops it once the node arrives, so no cycle outlives the fetch.
   auto self = shared_from_this();
-  slot->OnReady([self, walk, start, length, depth](const Result<NodePtr>& node) {
+  slot->OnReady([self, walk, slot, start, length, depth](const Result<NodePtr>& node) {
     std::optional<Error> error;
     if (!node) {
       error = node.error();
@@ -91,6 +91,12 @@ void FileReader::WalkChild(const std::shared_ptr<Walk>& walk, const ipld::Cid& c
                                              std::to_string(length)};
     }
     if (error) {
+      {
+        // A failed fetch is not remembered: the next read of the range retries.
+        std::lock_guard lock(self->mu_);
+        auto it = self->slots_.find(SlotKey{start, length, depth});
+        if (it != self->slots_.end() && it->second == slot) self->slots_.erase(it);
+      }
       {
         std::lock_guard lock(walk->mu);
         if (!walk->error) walk->error = std::move(error);

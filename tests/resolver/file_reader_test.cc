@@ -182,6 +182,19 @@ TEST_CASE("FileReader errors: missing leaf, lying source, wrong sizes; concurren
     CHECK(bad.error().code == ErrorCode::kNotFound);
     CHECK(bad.error().message.find(leaf.ToString()) != std::string::npos);
   }
+  SECTION("a transient failure is retried by the next read") {
+    ipld::Cid leaf = LeafAt(r, root, 5000);
+    store.SetFailure(leaf, ErrorCode::kUnavailable);
+    auto reader = FileReader::Open(r, root, ro);
+    REQUIRE(reader);
+    auto bad = ReadRange(**reader, 4990, 20);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::kUnavailable);
+    store.ClearFailures();
+    auto good = ReadRange(**reader, 4990, 20);
+    REQUIRE(good);
+    CHECK(*good == Expect(content, 4990, 20));
+  }
   SECTION("a source sending other bytes") {
     store.PutWrong(LeafAt(r, root, 1600), testing::PatternBytes(100, 99));
     auto reader = FileReader::Open(r, root, ro);

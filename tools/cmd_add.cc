@@ -116,12 +116,53 @@ Result<writeback::ImportOptions> BuildOptions(const AddFlags& f) {
   return o;
 }
 
+// kubo's cmdenv.EscNonPrint: a name with a backslash or a non-printable
+// character is printed as the inside of a Go quoted string.
+std::string EscapeNonPrintable(const std::string& name) {
+  auto is_plain = [](unsigned char c) { return c >= 0x20 && c != 0x7f && c != '\\'; };
+  bool escape = false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x80 && !is_plain(c)) escape = true;
+    // C1 controls U+0080..U+009F arrive as C2 80..C2 9F.
+    if (c == 0xc2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) < 0xa0) escape = true;
+  }
+  if (!escape) return name;
+  std::string out;
+  char buf[8];
+  for (size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    switch (c) {
+      case '\a': out += "\\a"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\v': out += "\\v"; continue;
+      case '\\': out += "\\\\"; continue;
+      case '"': out += "\\\""; continue;
+      default: break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else if (c == 0xc2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) < 0xa0) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(name[++i]));
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 void PrintAdded(const AddFlags& f, const writeback::AddedEntry& e) {
   if (f.quieter) return;
   if (f.quiet) {
     std::cout << e.cid.ToString() << "\n";
   } else {
-    std::cout << "added " << e.cid.ToString() << " " << e.path << "\n";
+    std::cout << "added " << e.cid.ToString() << " " << EscapeNonPrintable(e.path) << "\n";
   }
 }
 

@@ -205,6 +205,7 @@ TEST_CASE("ipfsfs add: kubo vectors and output through the command", "[conforman
   write("moons/.secret", "not added\n");
   write("hello", "hello world\n");
   write("example.jpg", "");
+  write("tab\there", "x");
   const std::string add = "cd " + Quote(dir) + " && " + Quote(kBinary) + " add ";
 
   CHECK(Shell(add + "-n -r moons").out ==
@@ -225,6 +226,8 @@ TEST_CASE("ipfsfs add: kubo vectors and output through the command", "[conforman
   CHECK(Shell(add + "-n --raw-leaves hello example.jpg").out ==
         "added bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4 hello\n"
         "added bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku example.jpg\n");
+  // Names are escaped as kubo's EscNonPrint does.
+  CHECK(Shell(add + "-n 'tab\there'").out == "added QmULKig5Fxrs2sC4qt9nNduucXfb92AFYQ6Hi3YRqDmrYC tab\\there\n");
   // Hidden entries only with -H: the root changes.
   CHECK(Shell(add + "-n -Q -r -H moons").out != "QmbGoaQZm8kjYfCiN1aBsgwhqfUBGDYTrDb91Mz7Dvq81B\n");
   CHECK(Shell("printf 'hello world\\n' | " + Quote(kBinary) + " add -n").out ==

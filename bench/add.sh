@@ -15,8 +15,10 @@ IPFSFS="$BUILD/tools/ipfsfs"
 DIR=$(mktemp -d /tmp/ipfsfs-bench-add.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 FILE="$DIR/input.bin"
-# Incompressible, deterministic bytes: a ChaCha20 keystream.
-openssl enc -chacha20 -K "$(printf '%064d' 0)" -iv "$(printf '%032d' 0)" -in /dev/zero 2>/dev/null |
+# Incompressible, deterministic bytes: kubo's test stream (kubo-add.md 7.1),
+# ChaCha20 keyed with SHA-256("v1-2025-seed"); at 1 GiB it is a 7.3 vector.
+KEY=$(printf 'v1-2025-seed' | sha256sum | cut -d' ' -f1)
+openssl enc -chacha20 -K "$KEY" -iv "$(printf '%032d' 0)" -in /dev/zero 2>/dev/null |
   head -c $((SIZE_MIB * 1048576)) >"$FILE" || true  # openssl dies of SIGPIPE
 [ "$(stat -c %s "$FILE")" -eq $((SIZE_MIB * 1048576)) ] || { echo "could not make the input" >&2; exit 1; }
 cat "$FILE" >/dev/null  # warm the page cache: every tool reads from memory
@@ -42,6 +44,7 @@ run "sha256sum" sha256sum "$FILE"; T_SHA=$SECS
 run "ipfsfs add --only-hash (v0 defaults)" "$IPFSFS" add -n -Q "$FILE"; T_V0=$SECS; RSS_V0=$RSS
 run "ipfsfs add --only-hash --cid-version 1" "$IPFSFS" add -n -Q --cid-version 1 "$FILE"; T_V1=$SECS
 run "ipfsfs add --only-hash --profile unixfs-v1-2025" "$IPFSFS" add -n -Q --profile unixfs-v1-2025 "$FILE"
+V1_ROOT=$(cat "$DIR/out")
 run "ipfsfs add --only-hash --trickle" "$IPFSFS" add -n -Q --trickle "$FILE"
 run "ipfsfs add --only-hash --chunker rabin" "$IPFSFS" add -n -Q --chunker rabin "$FILE"
 run "ipfsfs add --only-hash --chunker buzhash" "$IPFSFS" add -n -Q --chunker buzhash "$FILE"
@@ -56,4 +59,9 @@ echo
 echo "ratio sha256sum / ipfsfs add -n (goal >= 1.0):      $(ratio "$T_SHA" "$T_V0")"
 echo "ratio sha256sum / ipfsfs add -n --cid-version 1:    $(ratio "$T_SHA" "$T_V1")"
 [ -n "$T_JS" ] && echo "ratio js importer / ipfsfs add -n (goal >= 5):     $(ratio "$T_JS" "$T_V0")"
+if [ "$SIZE_MIB" -eq 1024 ]; then
+  want=bafybeihmf37wcuvtx4hpu7he5zl5qaf2ineo2lqlfrapokkm5zzw7zyhvm
+  [ "$V1_ROOT" = "$want" ] && echo "kubo vector (7.3, 1 GiB unixfs-v1-2025): ok" ||
+    { echo "kubo vector (7.3) MISMATCH: $V1_ROOT != $want"; exit 1; }
+fi
 echo "peak RSS ipfsfs add -n: $((RSS_V0 / 1024)) MiB, --car: $((RSS_CAR / 1024)) MiB (goal <= 64 MiB)"

@@ -101,7 +101,7 @@ std::string ArgumentName(const std::string& path) {
   std::string p = path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   std::string base = p.substr(p.find_last_of('/') == std::string::npos ? 0 : p.find_last_of('/') + 1);
-  if (base == "." || base == ".." || base.empty()) {
+  if (base == "." || base.empty()) {
     char resolved[PATH_MAX];
     if (::realpath(path.c_str(), resolved)) {
       std::string r = resolved;

@@ -69,7 +69,7 @@ class Importer {
 };
 
 // kubo's name for a command-line argument: its base name, trailing slashes
-// ignored ("a/b/" -> "b"; "." and ".." -> the base name of the real path).
+// ignored ("a/b/" -> "b"; "." -> the base name of the working directory).
 std::string ArgumentName(const std::string& path);
 
 }  // namespace ipfsfs::writeback

@@ -38,6 +38,8 @@ Leaf MakeLeaf(Chunk chunk, bool raw, ipld::UnixfsType type, const Metadata& meta
   return leaf;
 }
 
+constexpr size_t kHashHereBelow = 64u << 10;
+
 // Chunks in, hashed leaves out in file order; hashing runs ahead on the pool
 // within a byte and count budget.
 class LeafStream {
@@ -77,7 +79,13 @@ class LeafStream {
           });
       queue_.emplace_back(task->get_future(), bytes);
       queued_bytes_ += bytes;
-      pool_.Submit([task] { (*task)(); });
+      // A small chunk (a small file, a file's tail) costs less to hash here
+      // than to hand to another thread and wait for.
+      if (bytes < kHashHereBelow) {
+        (*task)();
+      } else {
+        pool_.Submit([task] { (*task)(); });
+      }
     }
     return OkStatus();
   }

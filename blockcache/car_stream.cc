@@ -155,6 +155,10 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
       Log()->debug("car {} from {}: {} ({} blocks)", root.ToString(), cache->source(source).name(),
                    result.error().message, blocks);
     }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      handle.reset();  // the request holds this stream's callbacks: break the cycle
+    }
     auto d = std::move(done);
     d(result, blocks);
     cache->EndRequest();

@@ -76,7 +76,11 @@ class HttpSourceBase : public Source {
 
 class GatewaySource : public HttpSourceBase {
  public:
-  using HttpSourceBase::HttpSourceBase;
+  GatewaySource(net::HttpEngine& engine, std::string base, HttpSourceOptions options)
+      : HttpSourceBase(engine, std::move(base), options) {
+    // "http://host:8080/ipfs" names the same gateway as "http://host:8080".
+    if (base_.size() > 5 && base_.compare(base_.size() - 5, 5, "/ipfs") == 0) base_.resize(base_.size() - 5);
+  }
 
   std::shared_ptr<FetchHandle> FetchBlock(const ipld::Cid& cid, RawCallback done) override {
     std::string text = cid.ToString();

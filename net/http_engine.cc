@@ -208,6 +208,9 @@ class Loop {
     Detach(t);
     HttpCallback done = std::move(t->done_);
     t->done_ = nullptr;
+    // Drop the callers' captures now: a handle kept by them must not keep them alive.
+    t->request_.on_data = nullptr;
+    t->request_.on_head = nullptr;
     try {
       done(std::move(result));
     } catch (const std::exception& e) {

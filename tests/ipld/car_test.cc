@@ -249,6 +249,11 @@ TEST_CASE("header encoding is canonical dag-cbor", "[car]") {
   CHECK(empty->header.roots.empty());
   CHECK(empty->blocks.empty());
 
+  // go-car wrote the inner CARv1 header of carv2-basic with a CIDv0 root.
+  Bytes v2 = ReadFixture("carv2-basic.car");
+  CHECK(ToHex(EncodeCarV1Header({ParseCid("QmfEoLyB5NndqeKieExd1rtJzTduQUPEV8TwAYcUiy3H5Z")})) ==
+        ToHex(ByteSpan(v2).subspan(51, 57)));
+
   // Enough roots that the header length needs a two-byte varint and the
   // array a one-byte count.
   std::vector<Cid> roots;

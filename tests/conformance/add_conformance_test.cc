@@ -14,6 +14,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -87,9 +88,11 @@ Entries OurEntries(const ImportOptions& options, const std::string& path) {
   return entries;
 }
 
-void Compare(const std::string& config, const ImportOptions& options) {
+void Compare(const std::string& config, const ImportOptions& options, bool big_only = false) {
   RequirePeers();
-  for (const std::string& path : {Corpus().tree, Corpus().big}) {
+  std::vector<std::string> paths = {Corpus().big};
+  if (!big_only) paths.push_back(Corpus().tree);
+  for (const std::string& path : paths) {
     Entries js = JsEntries(config, path);
     Entries ours = OurEntries(options, path);
     INFO(config << " on " << path);
@@ -154,6 +157,19 @@ TEST_CASE("conformance: trickle with v1 raw leaves", "[conformance]") {
   o.layout = Layout::kTrickle;
   o.cid_version = 1;
   Compare("trickle-v1", o);
+}
+
+TEST_CASE("conformance: trickle, 16 KiB chunks (depth 3)", "[conformance]") {
+  ImportOptions o;
+  o.layout = Layout::kTrickle;
+  o.chunker = "size-16384";
+  Compare("trickle-16k", o, true);
+}
+
+TEST_CASE("conformance: balanced, 1 KiB chunks (three layers)", "[conformance]") {
+  ImportOptions o;
+  o.chunker = "size-1024";
+  Compare("v0-1k", o, true);
 }
 
 std::string TempDir() {

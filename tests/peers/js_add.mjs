@@ -4,7 +4,8 @@
 // symlinks stored, empty directories kept.
 //
 // Usage: node js_add.mjs CONFIG PATH [--hidden]
-//   CONFIG: v0 | v1-raw | profile-v0 | profile-v1 | v1-1mib | trickle | trickle-v1
+//   CONFIG: v0 | v1-raw | profile-v0 | profile-v1 | v1-1mib | trickle | trickle-v1 |
+//           trickle-16k (16 KiB chunks: deep trickle) | v0-1k (1 KiB chunks: 3 balanced layers)
 // Prints one line per entry the importer yields: "<cid>\t<path>" (the
 // argument's base name, then names joined with '/'), the root last.
 import { createReadStream, promises as fs } from 'node:fs'
@@ -43,6 +44,8 @@ function config (name) {
     case 'v1-1mib': return { ...kubo, cidVersion: 1, rawLeaves: true, chunker: fixedSize({ chunkSize: MiB }) }
     case 'trickle': return { ...kubo, ...trickleLayout }
     case 'trickle-v1': return { ...kubo, ...trickleLayout, cidVersion: 1, rawLeaves: true }
+    case 'trickle-16k': return { ...kubo, ...trickleLayout, chunker: fixedSize({ chunkSize: 16384 }) }
+    case 'v0-1k': return { ...kubo, chunker: fixedSize({ chunkSize: 1024 }) }
     default: throw new Error(`unknown config ${name}`)
   }
 }

@@ -451,7 +451,7 @@ Status BlockCacheImpl::Commit(const Block& block, uint32_t pins) {
     if (index_.count(mh)) return OkStatus();
   }
   BlockMeta meta{block.size(), NowMs(), pins};
-  IPFSFS_RETURN_IF_ERROR(store_->Put(mh, block.bytes(), meta));
+  IPFSFS_RETURN_IF_ERROR(store_->PutShared(mh, block.shared_bytes(), meta));
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto [it, inserted] = index_.emplace(mh, IndexEntry{meta.size, meta.last_use, pins, false});

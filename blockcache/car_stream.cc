@@ -4,6 +4,7 @@
 // one pool task at a time parses, verifies and commits them, so a CAR is never
 // held whole and a bad block ends the stream at once.
 #include <deque>
+#include <vector>
 
 #include "blockcache/internal/block_cache_impl.h"
 #include "ipld/car.h"
@@ -23,6 +24,7 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
   std::mutex mu;
   std::shared_ptr<FetchHandle> handle;  // GUARDED_BY(mu); set once the request started
   std::deque<Bytes> chunks;        // GUARDED_BY(mu)
+  std::vector<Bytes> spare;        // GUARDED_BY(mu): drained buffers, reused (no fresh pages per chunk)
   size_t queued = 0;               // GUARDED_BY(mu)
   bool draining = false;           // GUARDED_BY(mu)
   bool paused = false;             // GUARDED_BY(mu)
@@ -49,7 +51,13 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
         paused = true;
         return false;
       }
-      chunks.emplace_back(bytes.begin(), bytes.end());
+      Bytes buf;
+      if (!spare.empty()) {
+        buf = std::move(spare.back());
+        spare.pop_back();
+      }
+      buf.assign(bytes.begin(), bytes.end());
+      chunks.push_back(std::move(buf));
       queued += bytes.size();
       if (!draining) post = draining = true;
     }
@@ -107,6 +115,8 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
       }
       parser.Feed(chunk);
       if (auto s = Parse(); !s) Fail(s.error());
+      std::lock_guard<std::mutex> lock(mu);
+      if (spare.size() < 8) spare.push_back(std::move(chunk));
     }
     Finish();
   }

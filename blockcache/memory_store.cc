@@ -22,6 +22,11 @@ class MemoryStore : public Store {
     entries_[mh] = Entry{std::move(bytes), meta};
     return OkStatus();
   }
+  Status PutShared(const ipld::Multihash& mh, const std::shared_ptr<const Bytes>& data, const BlockMeta& meta) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_[mh] = Entry{data, meta};
+    return OkStatus();
+  }
   Status PutMeta(const std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas) override {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [mh, meta] : metas) {

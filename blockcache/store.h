@@ -40,6 +40,11 @@ class Store {
   [[nodiscard]] virtual Result<std::optional<std::shared_ptr<const Bytes>>> GetData(const ipld::Multihash& mh) = 0;
   // Block and metadata in one atomic write.
   [[nodiscard]] virtual Status Put(const ipld::Multihash& mh, ByteSpan data, const BlockMeta& meta) = 0;
+  // The same, for bytes already shared (a store in memory keeps them as they are).
+  [[nodiscard]] virtual Status PutShared(const ipld::Multihash& mh, const std::shared_ptr<const Bytes>& data,
+                                         const BlockMeta& meta) {
+    return Put(mh, ByteSpan(*data), meta);
+  }
   // Metadata only (pins, batched last-use), all in one write.
   [[nodiscard]] virtual Status PutMeta(const std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas) = 0;
   // Block and metadata, atomically, for each.

@@ -61,7 +61,7 @@ struct stat ToStat(const Attr& a) {
   st.st_gid = a.gid;
   st.st_size = static_cast<off_t>(a.size);
   st.st_blocks = static_cast<blkcnt_t>(a.blocks);
-  st.st_blksize = 1 << 20;  // cp and friends size their buffers by it
+  st.st_blksize = 128 << 10;  // cp and cat size their buffers by it; 128 KiB stays in cache
   st.st_mtim.tv_sec = a.mtime_sec;
   st.st_mtim.tv_nsec = a.mtime_nsec;
   st.st_atim = st.st_mtim;
@@ -432,15 +432,21 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(Filesystem& fs, FuseOptions 
   // Never stat the mountpoint here: the kernel would wait for our own loop,
   // which is not running yet. /proc/self/mountinfo names the device.
   mount->device_ = MountDevice(options.mountpoint);
-  if (options.read_ahead_kb > 0 && !mount->device_.empty()) {
-    std::string path = "/sys/class/bdi/" + mount->device_ + "/read_ahead_kb";
-    std::ofstream out(path);
-    out << options.read_ahead_kb << "\n";
-    out.flush();
-    if (!out) Logger()->debug("cannot set {} (needs root); kernel read-ahead stays at its default", path);
-  }
   Logger()->info("mounted on {}", options.mountpoint);
   return mount;
+}
+
+void FuseMount::TuneReadAhead() {
+  if (options_.read_ahead_kb == 0 || device_.empty()) return;
+  std::string path = "/sys/class/bdi/" + device_ + "/read_ahead_kb";
+  std::ofstream out(path);
+  out << options_.read_ahead_kb << "\n";
+  out.flush();
+  if (!out) {
+    Logger()->debug("cannot set {} (needs root); kernel read-ahead stays at its default", path);
+  } else {
+    Logger()->debug("{} = {}", path, options_.read_ahead_kb);
+  }
 }
 
 FuseMount::~FuseMount() {

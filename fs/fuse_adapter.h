@@ -29,8 +29,8 @@ struct FuseOptions {
   std::vector<std::string> options;
   // Largest read the kernel may send (the kernel caps it at 1 MiB today).
   uint32_t max_read = 1u << 20;
-  // The mount's backing-device read-ahead in KiB, set after mounting (0: the
-  // kernel default, 128 KiB). Larger windows mean fewer, larger reads.
+  // The mount's backing-device read-ahead in KiB, set by TuneReadAhead (0:
+  // the kernel default, 128 KiB). Larger windows mean fewer, larger reads.
   uint32_t read_ahead_kb = 1024;
   // FUSE worker threads; replies are asynchronous, so few are needed.
   unsigned max_threads = 16;
@@ -51,6 +51,10 @@ class FuseMount {
   // `handle_signals`, SIGTERM/SIGINT/SIGHUP arrive; then unmounts. Returns
   // the signal number that ended it, or 0.
   int Run(bool handle_signals);
+  // Raises the kernel's read-ahead for this mount to read_ahead_kb. Call once
+  // the mount has answered a request: the kernel resets it while it
+  // processes INIT. Needs root; otherwise logs and keeps the default.
+  void TuneReadAhead();
   // Asks Run to end, unmounts, and aborts the connection so that workers
   // blocked on /dev/fuse return even while files are still open (any thread).
   void Stop();

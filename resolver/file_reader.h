@@ -36,7 +36,7 @@ struct FileReaderOptions {
   // Prefetch window after the first sequential read; doubles from there.
   uint64_t initial_window = 1u << 20;
   // The most read ahead of the reader (the mount's --read-ahead).
-  uint64_t max_window = 32u << 20;
+  uint64_t max_window = 16u << 20;
   // Reads this close to the previous one's end still count as sequential.
   uint64_t sequential_slack = 4u << 20;
 };

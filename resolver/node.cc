@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "ipld/hamt.h"
+#include "ipld/protobuf.h"
 
 namespace ipfsfs::resolver {
 namespace {
@@ -15,6 +16,26 @@ uint64_t LinkSizes(const std::vector<ipld::PbLink>& links) {
   uint64_t total = 0;
   for (const auto& link : links) total += link.tsize.value_or(0);
   return total;
+}
+
+// Where the UnixFS Data bytes sit inside a dag-pb block (PBNode.Data ->
+// Data.Data), so file nodes can share the block instead of copying it. The
+// strict decoders have already checked that each field appears once.
+std::optional<std::pair<size_t, size_t>> LocateUnixfsPayload(ByteSpan block) {
+  auto find = [](ByteSpan in, uint32_t number) -> std::optional<ByteSpan> {
+    ipld::ProtoReader reader(in);
+    while (!reader.done()) {
+      auto field = reader.Next();
+      if (!field) return std::nullopt;
+      if (field->number == number && field->type == ipld::WireType::kLengthDelimited) return field->bytes;
+    }
+    return std::nullopt;
+  };
+  auto pb_data = find(block, 1);
+  if (!pb_data) return std::nullopt;
+  auto payload = find(*pb_data, 2);
+  if (!payload) return std::nullopt;
+  return std::pair<size_t, size_t>{static_cast<size_t>(payload->data() - block.data()), payload->size()};
 }
 
 }  // namespace
@@ -84,7 +105,13 @@ Result<Node> DecodeNode(const blockcache::Block& block) {
       if (fs->data) {
         node.data_length = fs->data->size();
         total = node.data_length;
-        node.data = std::make_shared<const Bytes>(std::move(*fs->data));
+        auto at = LocateUnixfsPayload(block.bytes());
+        if (at && at->second == node.data_length) {
+          node.data = block.shared_bytes();  // no copy: the leaf's bytes stay in the block
+          node.data_offset = at->first;
+        } else {
+          node.data = std::make_shared<const Bytes>(std::move(*fs->data));
+        }
       }
       for (uint64_t s : fs->blocksizes) {
         if (s > (uint64_t{1} << 50) || total + s < total) return tl::unexpected(Corrupt(cid, "blocksizes overflow"));

@@ -60,6 +60,21 @@ TEST_CASE("DecodeNode: file, directory, symlink, shard with metadata") {
   REQUIRE(f->info.mtime);
   CHECK(f->info.mtime->seconds == 1700000000);
   CHECK(f->info.dag_size == file.tsize);
+  // A dag-pb leaf shares its block's bytes rather than copying them.
+  auto leaf_block = Fetch(store, f->links[0].hash);
+  auto leaf = DecodeNode(Fetch(store, f->links[0].hash));
+  REQUIRE(leaf);
+  auto inner = DecodeNode(leaf_block);
+  REQUIRE(inner);
+  if (inner->links.empty()) {
+    CHECK(inner->data.get() == leaf_block.shared_bytes().get());
+  } else {
+    auto leaf2_block = Fetch(store, inner->links[0].hash);
+    auto leaf2 = DecodeNode(leaf2_block);
+    REQUIRE(leaf2);
+    CHECK(leaf2->data.get() == leaf2_block.shared_bytes().get());
+    CHECK(AsText(leaf2->inline_data()) == "0123");
+  }
 
   auto link = dag.Symlink("l", "../target");
   auto l = DecodeNode(Fetch(store, link.cid));

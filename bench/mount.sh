@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# bench/mount.sh [SIZE]: the mount against baselines measured in the same run.
+#
+#   cold sequential read through the mount  ÷ curl of the same DAG (CAR) from the same loopback gateway
+#   warm read (blocks cached, page cache dropped) ÷ cat of a local copy (page cache dropped)
+#   re-read with page cache warm            ÷ local re-read
+#   ls -l of a 10,000-entry sharded dir, cold and warm; find over a 10,000-file tree, cold and warm
+#   peak RSS of the mount daemon while streaming
+#   fio (if installed) sequential 1 MiB and random 4 KiB reads, mount vs local file
+#
+# SIZE: of the big file (default 256M; 1G..4G for the issue's figures).
+# Needs root (drop_caches, FUSE). BUILD=build dir with ipfsfs and
+# ipfsfs-test-gateway (default: build-mount). Ratios are throughput ratios
+# (mount ÷ baseline): 1.0 means as fast as the baseline.
+set -euo pipefail
+
+SIZE=${1:-256M}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build-mount}
+IPFSFS=$BUILD/tools/ipfsfs
+GATEWAY=$BUILD/tests/support/ipfsfs-test-gateway
+for b in "$IPFSFS" "$GATEWAY"; do
+  [ -x "$b" ] || { echo "missing $b (build targets ipfsfs and ipfsfs-test-gateway)" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench/mount.sh needs root (drop_caches, FUSE)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/ipfsfs-bench-XXXXXX)
+MNT=$WORK/mnt
+GW_PID=
+cleanup() {
+  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1 || true
+  [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc -l; }
+ratio() { echo "scale=3; $1 / $2" | bc -l; }
+mibs() { echo "scale=1; $1 / 1048576 / $2" | bc -l; }
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+timed() { local t0; t0=$(now); "$@" >/dev/null; secs "$t0" "$(now)"; }
+
+echo "== setup: $SIZE file, 10,000-entry sharded dir, 10,000-file tree (in $WORK)"
+mkdir -p "$WORK/data/big" "$WORK/data/flat" "$MNT"
+head -c "$SIZE" /dev/urandom > "$WORK/data/big/file.bin"
+BYTES=$(stat -c %s "$WORK/data/big/file.bin")
+# Distinct small files, so every entry is its own block.
+(cd "$WORK/data/flat" && seq 0 9999 | awk '{f = sprintf("entry-%05d.txt", $1); print "flat " $1 > f; close(f)}')
+mkdir -p "$WORK/data/tree"
+(cd "$WORK/data/tree" && seq -w 0 99 | xargs mkdir && seq 0 9999 | \
+  awk '{f = sprintf("%02d/f%03d", int($1 / 100), $1 % 100); print "tree " $1 > f; close(f)}')
+BIG=$("$IPFSFS" add -Q --car "$WORK/big.car" "$WORK/data/big/file.bin")
+FLAT=$("$IPFSFS" add -r -Q --car "$WORK/flat.car" "$WORK/data/flat")
+TREE=$("$IPFSFS" add -r -Q --car "$WORK/tree.car" "$WORK/data/tree")
+"$GATEWAY" --car "$WORK/big.car" --car "$WORK/flat.car" --car "$WORK/tree.car" > "$WORK/gw.url" 2>"$WORK/gw.log" &
+GW_PID=$!
+for _ in $(seq 50); do [ -s "$WORK/gw.url" ] && break; sleep 0.1; done
+GW=$(head -1 "$WORK/gw.url")
+echo "   file $BIG ($BYTES bytes), sharded dir $FLAT, tree $TREE, gateway $GW"
+
+mount_fs() {  # mount_fs CACHE_DIR
+  "$IPFSFS" mount --gateway "$GW" --cache-dir "$1" --cache-size 20G --log-file "$WORK/mount.log" "$MNT"
+  MOUNT_PID=$("$IPFSFS" status --json "$MNT" | sed 's/.*"pid":\([0-9]*\).*/\1/')
+}
+umount_fs() { "$IPFSFS" umount "$MNT"; for _ in $(seq 50); do kill -0 "$MOUNT_PID" 2>/dev/null || break; sleep 0.1; done; }
+
+echo "== cold sequential read"
+T_CURL=$(timed curl -sf -o /dev/null "$GW/ipfs/$BIG?format=car&dag-scope=entity")
+mount_fs "$WORK/cache"
+drop
+T_COLD=$(timed cat "$MNT/ipfs/$BIG")
+RSS_KB=$(grep VmHWM "/proc/$MOUNT_PID/status" | awk '{print $2}')
+cmp -s "$MNT/ipfs/$BIG" "$WORK/data/big/file.bin" && echo "   content matches" || { echo "   CONTENT MISMATCH"; exit 1; }
+echo "   curl (CAR) $(mibs "$BYTES" "$T_CURL") MiB/s, mount $(mibs "$BYTES" "$T_COLD") MiB/s" \
+     " -> ratio $(ratio "$T_CURL" "$T_COLD") (goal >= 0.9)"
+echo "   peak RSS of the mount while streaming: $((RSS_KB / 1024)) MiB (goal <= 100)"
+
+echo "== re-read, page cache warm"
+cat "$WORK/data/big/file.bin" > /dev/null
+T_LOCAL_WARM=$(timed cat "$WORK/data/big/file.bin")
+T_MOUNT_WARM=$(timed cat "$MNT/ipfs/$BIG")
+echo "   local $(mibs "$BYTES" "$T_LOCAL_WARM") MiB/s, mount $(mibs "$BYTES" "$T_MOUNT_WARM") MiB/s" \
+     " -> ratio $(ratio "$T_LOCAL_WARM" "$T_MOUNT_WARM") (goal >= 0.95)"
+
+echo "== warm read: blocks cached, page cache dropped"
+umount_fs
+mount_fs "$WORK/cache"
+drop
+T_LOCAL=$(timed cat "$WORK/data/big/file.bin")
+drop
+T_WARM=$(timed cat "$MNT/ipfs/$BIG")
+echo "   local cold $(mibs "$BYTES" "$T_LOCAL") MiB/s, mount $(mibs "$BYTES" "$T_WARM") MiB/s" \
+     " -> ratio $(ratio "$T_LOCAL" "$T_WARM") (goal >= 0.7)"
+
+if command -v fio >/dev/null; then
+  echo "== fio ($(fio --version)): mount (blocks cached) vs local file, page cache bypassed (direct=1)"
+  FIO_SIZE=$((BYTES / 1048576 * 1048576))
+  fio_bw() {  # fio_bw FILE RW BS -> KiB/s
+    fio --name=b --filename="$1" --readonly --rw="$2" --bs="$3" --size="$FIO_SIZE" --direct=1 --ioengine=psync \
+        --runtime=10 --time_based=0 --output-format=terse 2>/dev/null | awk -F';' '{print $7}'
+  }
+  for spec in "read 1M" "randread 4k"; do
+    set -- $spec
+    L=$(fio_bw "$WORK/data/big/file.bin" "$1" "$2")
+    M=$(fio_bw "$MNT/ipfs/$BIG" "$1" "$2")
+    echo "   $1 $2: local $((L / 1024)) MiB/s, mount $((M / 1024)) MiB/s -> ratio $(ratio "$M" "$L")"
+  done
+fi
+umount_fs
+
+echo "== ls -l of a 10,000-entry sharded directory, find over a 10,000-file tree"
+LOCAL_LS=$(timed ls -l "$WORK/data/flat")
+LOCAL_FIND=$(timed find "$WORK/data/tree")
+mount_fs "$WORK/cache2"
+T_LS_COLD=$(timed ls -l "$MNT/ipfs/$FLAT")
+T_FIND_COLD=$(timed find "$MNT/ipfs/$TREE")
+N=$(ls "$MNT/ipfs/$FLAT" | wc -l)
+F=$(find "$MNT/ipfs/$TREE" -type f | wc -l)
+umount_fs
+mount_fs "$WORK/cache2"
+T_LS_WARM=$(timed ls -l "$MNT/ipfs/$FLAT")
+T_FIND_WARM=$(timed find "$MNT/ipfs/$TREE")
+umount_fs
+printf "   ls -l (%d entries): cold %.3f s, warm %.3f s, local %.3f s\n" "$N" "$T_LS_COLD" "$T_LS_WARM" "$LOCAL_LS"
+printf "   find (%d files):    cold %.3f s, warm %.3f s, local %.3f s\n" "$F" "$T_FIND_COLD" "$T_FIND_WARM" "$LOCAL_FIND"

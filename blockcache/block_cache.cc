@@ -235,7 +235,7 @@ std::chrono::milliseconds BlockCacheImpl::HedgeDelay(size_t source) {
 void BlockCacheImpl::StartAttempt(const std::shared_ptr<InFlight>& flight) {
   auto ranked = Ranked();
   size_t pick = SIZE_MAX;
-  bool give_up = false;
+  std::optional<Error> give_up;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (flight->done || closing_) return;
@@ -255,27 +255,23 @@ void BlockCacheImpl::StartAttempt(const std::shared_ptr<InFlight>& flight) {
         }
       }
     }
-    if (pick == SIZE_MAX) {
-      give_up = flight->outstanding == 0;
-    } else {
+    if (pick != SIZE_MAX) {
       ++flight->attempts;
       ++flight->outstanding;
       flight->tried.push_back(pick);
       ++sources_[pick].stats.requests;
+    } else if (flight->outstanding == 0) {
+      std::string what = "block " + flight->cid.ToString();
+      if (flight->any_not_found_only) {
+        give_up = Error{ErrorCode::kNotFound, what + " not found on any source"};
+        if (flight->last_error) give_up->message += " (" + flight->last_error->message + ")";
+      } else {
+        give_up = flight->last_error ? flight->last_error->Wrap(what) : Error{ErrorCode::kUnavailable, what + ": no source"};
+      }
     }
   }
   if (pick == SIZE_MAX) {
-    if (give_up) {
-      Error e;
-      if (flight->any_not_found_only) {
-        e = Error{ErrorCode::kNotFound, "block " + flight->cid.ToString() + " not found on any source"};
-        if (flight->last_error) e.message += " (" + flight->last_error->message + ")";
-      } else {
-        e = flight->last_error ? flight->last_error->Wrap("block " + flight->cid.ToString())
-                               : Error{ErrorCode::kUnavailable, "block " + flight->cid.ToString() + ": no source"};
-      }
-      Complete(flight, tl::unexpected(std::move(e)));
-    }
+    if (give_up) Complete(flight, tl::unexpected(std::move(*give_up)));
     return;
   }
   BeginRequest();

@@ -42,6 +42,9 @@ struct AddFlags {
   uint64_t max_hamt_fanout = 256;
   bool preserve_mode = false;
   bool preserve_mtime = false;
+  std::string mode;
+  int64_t mtime = 0;
+  uint32_t mtime_nsecs = 0;
   std::string car;
   std::string cache_dir;
   bool quiet = false;
@@ -53,6 +56,7 @@ struct AddFlags {
   CLI::Option* chunker_opt = nullptr;
   CLI::Option* max_links_opt = nullptr;
   CLI::Option* fanout_opt = nullptr;
+  CLI::Option* mtime_opt = nullptr;
 };
 
 // Standard input as a file (`ipfsfs add` without paths, like `ipfs add`).
@@ -113,6 +117,19 @@ Result<writeback::ImportOptions> BuildOptions(const AddFlags& f) {
   o.inline_limit = f.inline_limit;
   o.preserve_mode = f.preserve_mode;
   o.preserve_mtime = f.preserve_mtime;
+  if (!f.mode.empty()) {
+    // Octal, as chmod and kubo's --mode take it.
+    uint32_t mode = 0;
+    for (char c : f.mode) {
+      if (c < '0' || c > '7' || mode > 07777) {
+        return MakeError(ErrorCode::kInvalidArgument, "--mode must be octal (e.g. 0644), got " + f.mode);
+      }
+      mode = mode * 8 + static_cast<uint32_t>(c - '0');
+    }
+    o.mode = mode;
+  }
+  if (f.mtime_opt->count() > 0) o.mtime = f.mtime;
+  o.mtime_nsecs = f.mtime_nsecs;
   return o;
 }
 
@@ -247,6 +264,9 @@ void Setup(CLI::App& app, int& exit_code) {
       add->add_option("--max-hamt-fanout", flags->max_hamt_fanout, "HAMT fanout (power of 2, 8..1024)");
   add->add_flag("--preserve-mode", flags->preserve_mode, "Store file permissions");
   add->add_flag("--preserve-mtime", flags->preserve_mtime, "Store modification times");
+  add->add_option("--mode", flags->mode, "Store this mode (octal) on every file and directory");
+  flags->mtime_opt = add->add_option("--mtime", flags->mtime, "Store this mtime (seconds) on every entry");
+  add->add_option("--mtime-nsecs", flags->mtime_nsecs, "Nanoseconds of --mtime");
   add->add_option("--car", flags->car, "Write the blocks to this CARv1 file");
   add->add_option("--cache-dir", flags->cache_dir, "Block cache to store and pin into (plain add)");
   add->add_flag("-q,--quiet", flags->quiet, "Print only the CIDs");

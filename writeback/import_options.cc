@@ -37,7 +37,12 @@ Result<ResolvedOptions> ResolveOptions(const ImportOptions& options) {
   if (options.inline_blocks && options.inline_limit > 128) {
     return MakeError(ErrorCode::kInvalidArgument, "inline limit over the maximum of 128");
   }
-  r.metadata = options.preserve_mode || options.preserve_mtime;
+  if (options.mode && *options.mode > 07777) return MakeError(ErrorCode::kInvalidArgument, "mode over 07777");
+  if (options.mtime_nsecs != 0 && !options.mtime) {
+    return MakeError(ErrorCode::kInvalidArgument, "mtime nanoseconds need an mtime");
+  }
+  if (options.mtime_nsecs > 999999999) return MakeError(ErrorCode::kInvalidArgument, "mtime nanoseconds over 999999999");
+  r.metadata = options.preserve_mode || options.preserve_mtime || options.mode || options.mtime;
   if (r.metadata) {
     if (options.raw_leaves.value_or(false)) {
       return MakeError(ErrorCode::kInvalidArgument, "raw leaves cannot carry mode or mtime metadata");

@@ -32,6 +32,9 @@ struct ImportOptions {
   size_t inline_limit = 32;                // bytes, at most 128
   bool preserve_mode = false;              // store lstat permission bits
   bool preserve_mtime = false;             // store lstat mtime
+  std::optional<uint32_t> mode;            // --mode: this mode on every file and directory
+  std::optional<int64_t> mtime;            // --mtime: these seconds on every entry
+  uint32_t mtime_nsecs = 0;                // --mtime-nsecs, with mtime only
   bool hidden = false;                     // include dotfiles below the given paths
   bool wrap = false;                       // -w: wrap the arguments in a directory
   unsigned threads = 0;                    // hashing threads; 0 = one per core
@@ -47,11 +50,12 @@ struct ResolvedOptions {
   ImportOptions options;
   ChunkerSpec chunker;
   bool raw_leaves = false;
-  bool metadata = false;  // preserve_mode or preserve_mtime
+  bool metadata = false;  // mode or mtime stored (preserved or fixed)
 };
 
 // kInvalidArgument for a bad chunker, CID version, fanout, inline limit over
-// 128, or --raw-leaves=true together with metadata.
+// 128, a mode over 07777, nanoseconds without mtime or over 999999999, or
+// --raw-leaves=true together with metadata.
 [[nodiscard]] Result<ResolvedOptions> ResolveOptions(const ImportOptions& options);
 
 }  // namespace ipfsfs::writeback

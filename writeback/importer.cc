@@ -137,9 +137,17 @@ Result<DagRef> Importer::AddStream(ByteSource& source) { return files_->Build(so
 Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const std::string& shown, bool top) {
   struct stat st;
   if (::lstat(fs_path.c_str(), &st) != 0) return PathErrno(fs_path, errno);
+  const ImportOptions& o = options_.options;
   Metadata meta;
-  if (options_.options.preserve_mode) meta.mode = static_cast<uint32_t>(st.st_mode & 07777);
-  if (options_.options.preserve_mtime) {
+  if (o.mode) {
+    meta.mode = *o.mode;
+  } else if (o.preserve_mode) {
+    meta.mode = static_cast<uint32_t>(st.st_mode & 07777);
+  }
+  if (o.mtime) {
+    meta.mtime = ipld::UnixTime{*o.mtime, std::nullopt};
+    if (o.mtime_nsecs != 0) meta.mtime->nanos = o.mtime_nsecs;
+  } else if (o.preserve_mtime) {
     meta.mtime = ipld::UnixTime{static_cast<int64_t>(st.st_mtim.tv_sec), std::nullopt};
     if (st.st_mtim.tv_nsec != 0) meta.mtime->nanos = static_cast<uint32_t>(st.st_mtim.tv_nsec);
   }

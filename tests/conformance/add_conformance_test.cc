@@ -242,6 +242,18 @@ TEST_CASE("ipfsfs add: kubo vectors and output through the command", "[conforman
   CHECK(Shell(add + "-n --raw-leaves hello example.jpg").out ==
         "added bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4 hello\n"
         "added bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku example.jpg\n");
+  // Fixed metadata (7.4).
+  CHECK(Shell(add + "-nQ --mode=0764 example.jpg").out == "QmchD3BN8TQ3RW6jPLxSaNkqvfuj7syKhzTRmL4EpyY1Nz\n");
+  CHECK(Shell(add + "-nQ --mtime=1603539720 example.jpg").out == "QmT3aY4avDcYXCWpU8CJzqUkW7YEuEsx36S8cTNoLcuK1B\n");
+  CHECK(Shell(add + "-nQ --mode=0764 --mtime=1603539720 --mtime-nsecs=54321 example.jpg").out ==
+        "QmUkxrtBA8tPjwCYz1HrsoRfDz6NgKut3asVeHVQNH4C8L\n");
+  CHECK(Shell(add + "-nQ --mtime=1603539720 --mtime-nsecs=54321 example.jpg").out ==
+        "QmaKH8H5rXBUBCX4vdxi7ktGQEL7wejV7L9rX2qpZjwncz\n");
+  CHECK(Shell(add + "-n --mtime-nsecs=5 example.jpg 2>/dev/null").status == 2);
+  fs::create_symlink("nothing", dir + "/link");
+  CHECK(Shell(add + "-nQ --mtime=1603539720 link").out == "QmV1Uot2gy4bhY9yvYiZxhhchhyYC6MKKoGV1XtWNmpCLe\n");
+  CHECK(Shell(add + "-nQ --mode=0764 --mtime=1603539720 --mtime-nsecs=54321 link").out ==
+        "QmPHYCxYvvHj6VxiPNJ3kXxcPsnJLDYUJqsDJWjvytmrmY\n");
   // Names are escaped as kubo's EscNonPrint does.
   CHECK(Shell(add + "-n 'tab\there'").out == "added QmULKig5Fxrs2sC4qt9nNduucXfb92AFYQ6Hi3YRqDmrYC tab\\there\n");
   // Hidden entries only with -H: the root changes.

@@ -17,6 +17,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ipld/cid.h"
+#include "ipld/multihash.h"
 #include "tools/command.h"
 #include "writeback/block_sink.h"
 #include "writeback/cache_sink.h"
@@ -45,6 +47,7 @@ struct AddFlags {
   std::string mode;
   int64_t mtime = 0;
   uint32_t mtime_nsecs = 0;
+  std::string hash;
   std::string car;
   std::string cache_dir;
   bool quiet = false;
@@ -106,6 +109,15 @@ Result<writeback::ImportOptions> BuildOptions(const AddFlags& f) {
     IPFSFS_ASSIGN_OR_RETURN(o, writeback::ProfileOptions(f.profile));
   }
   if (f.cid_version_opt->count() > 0) o.cid_version = f.cid_version;
+  if (!f.hash.empty()) {
+    std::optional<uint64_t> code = ipld::HashCodeFromName(f.hash);
+    if (!code) return MakeError(ErrorCode::kInvalidArgument, "unrecognized hash function: " + f.hash);
+    if (*code != static_cast<uint64_t>(ipld::HashCode::kSha2_256) && f.cid_version_opt->count() > 0 &&
+        f.cid_version == 0) {
+      return MakeError(ErrorCode::kInvalidArgument, "CIDv0 only supports sha2-256");
+    }
+    o.hash = *code;
+  }
   if (f.raw_leaves_opt->count() > 0) o.raw_leaves = f.raw_leaves;
   if (f.chunker_opt->count() > 0) o.chunker = f.chunker;
   if (f.max_links_opt->count() > 0) o.max_links = f.max_file_links;
@@ -192,7 +204,13 @@ int RunAdd(const AddFlags& f) {
   std::unique_ptr<writeback::BlockSink> sink;
   if (!f.car.empty()) {
     size_t roots = f.wrap || f.paths.empty() ? 1 : f.paths.size();
-    auto car = writeback::CarFileSink::Create(f.car, roots, options->cid_version == 0 ? 34 : 36);
+    // The root's length as predicted; another length costs one copy at the end.
+    size_t root_length = 34;
+    if (resolved->options.cid_version == 1) {
+      auto probe = ipld::Multihash::Sum(resolved->options.hash, ByteSpan{});
+      root_length = probe ? ipld::Cid::V1(ipld::Codec::kDagPb, *probe).EncodedLength() : 36;
+    }
+    auto car = writeback::CarFileSink::Create(f.car, roots, root_length);
     if (!car) return ReportError("add --car " + f.car, car.error());
     CleanUpOnSignals(f.car);
     sink = std::move(*car);
@@ -251,6 +269,7 @@ void Setup(CLI::App& app, int& exit_code) {
       add->add_flag("--raw-leaves", flags->raw_leaves, "Raw leaves (--raw-leaves=false for dag-pb leaves)");
   flags->chunker_opt = add->add_option("-s,--chunker", flags->chunker,
                                        "Chunker: size-N, rabin, rabin-AVG, rabin-MIN-AVG-MAX, buzhash");
+  add->add_option("--hash", flags->hash, "Hash function (sha2-256; others force CIDv1)");
   add->add_flag("-t,--trickle", flags->trickle, "Trickle layout instead of balanced");
   add->add_flag("-r,--recursive", flags->recursive, "Add directories recursively");
   add->add_flag("-H,--hidden", flags->hidden, "Include files whose names start with '.'");

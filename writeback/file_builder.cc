@@ -243,6 +243,7 @@ class Trickle {
 FileBuilder::FileBuilder(const ResolvedOptions& options, BlockSink& sink, internal::WorkerPool& pool)
     : options_(options), sink_(sink), pool_(pool) {
   cids_.version = options.options.cid_version;
+  cids_.hash = options.options.hash;
   cids_.inline_blocks = options.options.inline_blocks;
   cids_.inline_limit = options.options.inline_limit;
 }

@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "ipld/multihash.h"
+
 namespace ipfsfs::writeback {
 
 Result<ImportOptions> ProfileOptions(std::string_view name) {
@@ -29,6 +31,16 @@ Result<ResolvedOptions> ResolveOptions(const ImportOptions& options) {
   if (options.cid_version != 0 && options.cid_version != 1) {
     return MakeError(ErrorCode::kInvalidArgument, "cid version must be 0 or 1");
   }
+  if (options.hash != static_cast<uint64_t>(ipld::HashCode::kSha2_256)) {
+    // kubo: only sha2-256 dag-pb nodes can be CIDv0 (kubo-add.md §1).
+    auto probe = ipld::Multihash::Sum(options.hash, ByteSpan{});
+    if (!probe || options.hash == static_cast<uint64_t>(ipld::HashCode::kIdentity) ||
+        probe->digest().size() < 20) {
+      return MakeError(ErrorCode::kInvalidArgument, "hash function not usable for blocks: " +
+                                                        std::string(ipld::HashName(options.hash).value_or("unknown")));
+    }
+    r.options.cid_version = 1;
+  }
   IPFSFS_ASSIGN_OR_RETURN(r.chunker, ParseChunkerSpec(options.chunker));
   if (options.max_links < 2) return MakeError(ErrorCode::kInvalidArgument, "max links must be at least 2");
   if (!std::has_single_bit(options.hamt_fanout) || options.hamt_fanout < 8 || options.hamt_fanout > 1024) {
@@ -49,7 +61,7 @@ Result<ResolvedOptions> ResolveOptions(const ImportOptions& options) {
     }
     r.raw_leaves = false;
   } else {
-    r.raw_leaves = options.raw_leaves.value_or(options.cid_version == 1);
+    r.raw_leaves = options.raw_leaves.value_or(r.options.cid_version == 1);
   }
   return r;
 }

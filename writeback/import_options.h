@@ -20,7 +20,8 @@ enum class Layout { kBalanced, kTrickle };
 enum class HamtEstimate { kLinks, kBlock, kDisabled };
 
 struct ImportOptions {
-  int cid_version = 0;                     // 0 or 1
+  int cid_version = 0;                     // 0 or 1; another hash than sha2-256 makes it 1
+  uint64_t hash = 0x12;                    // multihash code of block hashes (sha2-256)
   std::optional<bool> raw_leaves;          // unset: on exactly when cid_version is 1
   std::string chunker = "size-262144";     // a --chunker string
   Layout layout = Layout::kBalanced;
@@ -53,7 +54,7 @@ struct ResolvedOptions {
   bool metadata = false;  // mode or mtime stored (preserved or fixed)
 };
 
-// kInvalidArgument for a bad chunker, CID version, fanout, inline limit over
+// kInvalidArgument for a bad chunker, CID version, a hash we cannot compute, fanout, inline limit over
 // 128, a mode over 07777, nanoseconds without mtime or over 999999999, or
 // --raw-leaves=true together with metadata.
 [[nodiscard]] Result<ResolvedOptions> ResolveOptions(const ImportOptions& options);

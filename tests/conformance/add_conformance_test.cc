@@ -242,6 +242,11 @@ TEST_CASE("ipfsfs add: kubo vectors and output through the command", "[conforman
   CHECK(Shell(add + "-n --raw-leaves hello example.jpg").out ==
         "added bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4 hello\n"
         "added bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku example.jpg\n");
+  write("hw", "hello world");
+  CHECK(Shell(add + "-nQ --hash sha2-512 hw").out ==
+        "bafkrgqbqt3gerhas23vuzrapkdeqf4vu2dwxp3srdj6hvg6nhsug2tgyn6mj3u23yx7utftq3i2ckw2fwdh5qmhid5qf3t35yvkc5e5ottlw6\n");
+  CHECK(Shell(add + "-nQ --hash sha2-512 --cid-version 0 hw 2>/dev/null").status == 2);
+  CHECK(Shell(add + "-nQ --hash nope hw 2>/dev/null").status == 2);
   // Fixed metadata (7.4).
   CHECK(Shell(add + "-nQ --mode=0764 example.jpg").out == "QmchD3BN8TQ3RW6jPLxSaNkqvfuj7syKhzTRmL4EpyY1Nz\n");
   CHECK(Shell(add + "-nQ --mtime=1603539720 example.jpg").out == "QmT3aY4avDcYXCWpU8CJzqUkW7YEuEsx36S8cTNoLcuK1B\n");

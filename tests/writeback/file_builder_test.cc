@@ -181,6 +181,18 @@ TEST_CASE("metadata on an empty file (7.4)") {
   CHECK(meta_cid(0764, ipld::UnixTime{1603539720, 54321}) == "QmUkxrtBA8tPjwCYz1HrsoRfDz6NgKut3asVeHVQNH4C8L");
 }
 
+TEST_CASE("another hash forces CIDv1 and raw leaves (7.2)") {
+  ImportOptions o;
+  o.hash = 0x13;  // sha2-512
+  SpanSource s(AsBytes("hello world"));
+  CHECK(Build(s, o)->cid ==
+        "bafkrgqbqt3gerhas23vuzrapkdeqf4vu2dwxp3srdj6hvg6nhsug2tgyn6mj3u23yx7utftq3i2ckw2fwdh5qmhid5qf3t35yvkc5e5ottlw6");
+  o.hash = 0x00;  // identity is no block hash
+  CHECK_FALSE(ResolveOptions(o));
+  o.hash = 0x9999;  // unknown
+  CHECK_FALSE(ResolveOptions(o));
+}
+
 TEST_CASE("metadata forbids explicit raw leaves") {
   ImportOptions o;
   o.preserve_mtime = true;

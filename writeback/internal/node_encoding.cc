@@ -159,6 +159,14 @@ ipld::Cid CidMaker::Make(ipld::Codec codec, std::span<const ByteSpan> parts) con
     for (ByteSpan p : parts) Append(whole, p);
     return ipld::Cid::V1(codec, ipld::Multihash(static_cast<uint64_t>(ipld::HashCode::kIdentity), std::move(whole)));
   }
+  if (hash != static_cast<uint64_t>(ipld::HashCode::kSha2_256)) {
+    Bytes whole;
+    whole.reserve(total);
+    for (ByteSpan p : parts) Append(whole, p);
+    // ResolveOptions checked that this hash can be computed.
+    ipld::Multihash mh = *ipld::Multihash::Sum(hash, whole);
+    return ipld::Cid::V1(codec, std::move(mh));
+  }
   Bytes digest(32);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, Sha256Md(), nullptr);

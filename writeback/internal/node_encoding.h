@@ -61,11 +61,12 @@ Bytes EncodeHamtShard(std::span<const LinkRef> links, ByteSpan bitfield, uint64_
 size_t DirectoryDataFieldSize(const Metadata& meta);
 size_t EncodedLinkSize(size_t cid_len, size_t name_len, uint64_t tsize);
 
-// How blocks are named: sha2-256; dag-pb nodes under the run's CID version,
+// How blocks are named: `hash` (sha2-256 unless --hash); dag-pb nodes under the run's CID version,
 // raw blocks always CIDv1; with inlining, blocks up to `inline_limit` bytes
 // get an identity CID v1 of their own codec.
 struct CidMaker {
   int version = 0;
+  uint64_t hash = 0x12;  // any code ipld::Multihash::Sum computes
   bool inline_blocks = false;
   size_t inline_limit = 32;
 

@@ -33,11 +33,11 @@ class WorkerPool {
     cv_.notify_all();
     for (auto& t : threads_) t.join();
   }
+  // Notifies under the lock: once a task has run, its poster no longer touches
+  // the pool, which its owner may then destroy.
   void Post(std::function<void()> task) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      tasks_.push_back(std::move(task));
-    }
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_.push_back(std::move(task));
     cv_.notify_one();
   }
 
@@ -75,10 +75,8 @@ class TimerQueue {
     thread_.join();
   }
   void At(Clock::time_point when, std::function<void()> task) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      tasks_.emplace(when, std::move(task));
-    }
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_.emplace(when, std::move(task));
     cv_.notify_all();
   }
   void After(std::chrono::milliseconds delay, std::function<void()> task) { At(Clock::now() + delay, std::move(task)); }

@@ -174,14 +174,15 @@ TEST_CASE("a streamed CAR arrives in order, with pauses honoured") {
   int pauses = 0;
   std::shared_ptr<HttpCall> call;
   std::mutex mu;
+  std::vector<std::thread> resumers;  // loop thread only; joined below
   req.on_data = [&](ByteSpan bytes) {
     // Pause every third chunk, resume from another thread.
     if (++pauses % 3 == 0) {
-      std::thread([&] {
+      resumers.emplace_back([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
         std::lock_guard<std::mutex> l(mu);
         call->Resume();
-      }).detach();
+      });
       return false;
     }
     Append(got, bytes);
@@ -194,6 +195,7 @@ TEST_CASE("a streamed CAR arrives in order, with pauses honoured") {
     call = engine->Start(req, [&](Result<HttpResponse> r) { p.set_value(std::move(r)); });
   }
   REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  for (auto& t : resumers) t.join();
   auto r = f.get();
   REQUIRE(r);
   CHECK(r->status == 200);

@@ -619,3 +619,35 @@ TEST_CASE("GetLocal and Has never touch the network") {
 
 }  // namespace
 }  // namespace ipfsfs::blockcache
+
+namespace ipfsfs::blockcache {
+namespace {
+
+TEST_CASE("fault matrix, CAR prefetch: every block right in the end, in bounded time") {
+  auto fault = GENERATE(Fault::kCorrupt, Fault::kWrongBlock, Fault::kTruncate, Fault::kStatus500, Fault::kStatus404,
+                        Fault::kStall, Fault::kSlow, Fault::kWrongContentType);
+  CAPTURE(testing::FaultName(fault));
+  auto bad = NewGateway();
+  auto good = NewGateway();
+  auto dag = testing::MakeFileDag(90000, 30000, 4, 40);
+  for (auto& b : dag.blocks) {
+    bad->AddBlock(b.cid, b.data);
+    good->AddBlock(b.cid, b.data);
+  }
+  bad->SetFault(fault);
+  auto cache = OpenCache({bad.get(), good.get()});  // the faulty one is asked first
+  auto start = Clock::now();
+  auto r = cache->Fetch(dag.root, true);
+  REQUIRE(r);
+  CHECK(r->blocks == dag.blocks.size());
+  CHECK(Clock::now() - start < std::chrono::seconds(6));
+  for (auto& b : dag.blocks) {
+    auto local = cache->GetLocal(b.cid);
+    REQUIRE(local);
+    REQUIRE(local->has_value());
+    CHECK(Same((*local)->bytes(), b.data));
+  }
+}
+
+}  // namespace
+}  // namespace ipfsfs::blockcache

@@ -38,6 +38,51 @@ std::optional<std::pair<size_t, size_t>> LocateUnixfsPayload(ByteSpan block) {
   return std::pair<size_t, size_t>{static_cast<size_t>(payload->data() - block.data()), payload->size()};
 }
 
+// The common leaf (PBNode with only Data; UnixFS File/Raw with only Type,
+// Data and filesize) decoded as views into the block: no copy, no large
+// allocation per read. Anything else, including every malformed block, is
+// left to the strict decoders (nullopt).
+std::optional<Node> DecodeLeafFast(const blockcache::Block& block) {
+  ipld::ProtoReader outer(block.bytes());
+  auto pb_data = outer.Next();
+  if (!pb_data || pb_data->number != 1 || pb_data->type != ipld::WireType::kLengthDelimited || !outer.done()) {
+    return std::nullopt;
+  }
+  ipld::ProtoReader inner(pb_data->bytes);
+  std::optional<uint64_t> type, filesize;
+  std::optional<ByteSpan> payload;
+  uint32_t last = 0;
+  while (!inner.done()) {
+    auto f = inner.Next();
+    if (!f || f->number <= last) return std::nullopt;  // out of order or repeated: strict path
+    last = f->number;
+    if (f->number == 1 && f->type == ipld::WireType::kVarint) {
+      type = f->varint;
+    } else if (f->number == 2 && f->type == ipld::WireType::kLengthDelimited) {
+      payload = f->bytes;
+    } else if (f->number == 3 && f->type == ipld::WireType::kVarint) {
+      filesize = f->varint;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!type || (*type != static_cast<uint64_t>(ipld::UnixfsType::kFile) &&
+                *type != static_cast<uint64_t>(ipld::UnixfsType::kRaw))) {
+    return std::nullopt;
+  }
+  size_t length = payload ? payload->size() : 0;
+  if (filesize && *filesize != length) return std::nullopt;  // the strict path names the error
+  Node node;
+  node.info.cid = block.cid();
+  node.info.kind = NodeKind::kFile;
+  node.info.size = length;
+  node.info.dag_size = block.size();
+  node.data = block.shared_bytes();
+  node.data_offset = payload ? static_cast<size_t>(payload->data() - block.bytes().data()) : 0;
+  node.data_length = length;
+  return node;
+}
+
 }  // namespace
 
 bool IsExposableName(std::string_view name) {
@@ -62,6 +107,7 @@ Result<Node> DecodeNode(const blockcache::Block& block) {
     return MakeError(ErrorCode::kUnsupported,
                      cid.ToString() + ": codec " + std::string(name ? *name : "unknown") + " is not UnixFS");
   }
+  if (auto leaf = DecodeLeafFast(block)) return std::move(*leaf);
   auto pb = ipld::DecodePbNode(block.bytes());
   if (!pb) return tl::unexpected(pb.error().Wrap(cid.ToString()));
   if (!pb->data) return tl::unexpected(Corrupt(cid, "dag-pb node without UnixFS data"));

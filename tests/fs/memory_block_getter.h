@@ -47,16 +47,19 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
     ipld::Cid cid = version == 0 ? ipld::Cid::V0(hash) : ipld::Cid::V1(codec, hash);
     std::lock_guard lock(mu_);
     blocks_[hash] = std::make_shared<const Bytes>(std::move(data));
+    verified_.clear();
     return cid;
   }
   // Stores bytes under a CID they do not hash to (a lying source).
   void PutWrong(const ipld::Cid& cid, Bytes data) {
     std::lock_guard lock(mu_);
     blocks_[cid.hash()] = std::make_shared<const Bytes>(std::move(data));
+    verified_.clear();
   }
   void Remove(const ipld::Cid& cid) {
     std::lock_guard lock(mu_);
     blocks_.erase(cid.hash());
+    verified_.clear();
   }
   size_t BlockSize(const ipld::Cid& cid) {
     std::lock_guard lock(mu_);
@@ -96,7 +99,7 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
 
   void Get(const ipld::Cid& cid, blockcache::BlockCallback done) override {
     ++total_;
-    Result<blockcache::Block> result = MakeError(ErrorCode::kNotFound, "no source has " + cid.ToString());
+    std::optional<Result<blockcache::Block>> found;
     std::chrono::milliseconds delay{0};
     {
       std::lock_guard lock(mu_);
@@ -104,11 +107,16 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
       delay = delay_;
       if (auto d = cid_delay_.find(cid.hash()); d != cid_delay_.end()) delay = d->second;
       if (auto f = failures_.find(cid.hash()); f != failures_.end()) {
-        result = MakeError(f->second, "injected failure for " + cid.ToString());
+        found = MakeError(f->second, "injected failure for " + cid.ToString());
+      } else if (auto v = verified_.find(cid); v != verified_.end()) {
+        found = v->second;  // verified once, like the cache's memory tier
       } else if (auto b = blocks_.find(cid.hash()); b != blocks_.end()) {
-        result = blockcache::Block::Verify(cid, b->second);
+        found = blockcache::Block::Verify(cid, b->second);
+        if (*found) verified_.emplace(cid, **found);
       }
     }
+    Result<blockcache::Block> result =
+        found ? std::move(*found) : MakeError(ErrorCode::kNotFound, "no source has " + cid.ToString());
     if (delay.count() == 0) return done(std::move(result));
     std::lock_guard lock(mu_);
     timers_.push(Timer{std::chrono::steady_clock::now() + delay, seq_++,
@@ -150,6 +158,7 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
   std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<ipld::Multihash, std::shared_ptr<const Bytes>, ipld::MultihashHasher> blocks_;
+  std::unordered_map<ipld::Cid, blockcache::Block, ipld::CidHasher> verified_;
   std::unordered_map<ipld::Multihash, std::chrono::milliseconds, ipld::MultihashHasher> cid_delay_;
   std::unordered_map<ipld::Multihash, ErrorCode, ipld::MultihashHasher> failures_;
   std::unordered_map<ipld::Multihash, uint64_t, ipld::MultihashHasher> counts_;

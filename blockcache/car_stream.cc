@@ -1,8 +1,12 @@
 // CAR responses, verified and stored block by block as they arrive.
 //
-// The network thread only queues bytes (pausing the transfer when 16 MiB wait);
-// one pool task at a time parses, verifies and commits them, so a CAR is never
-// held whole and a bad block ends the stream at once.
+// The network thread only queues bytes; one pool task at a time parses them
+// (framing only) and hands each block to the pool, where blocks are verified and
+// committed in parallel. The transfer pauses while 16 MiB wait (queued bytes plus
+// blocks being verified), so a CAR is never held whole; a bad block ends the
+// stream at once. The result is reported once the response is parsed to its end
+// and the last block's task is done.
+#include <atomic>
 #include <deque>
 #include <vector>
 
@@ -30,12 +34,15 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
   bool paused = false;             // GUARDED_BY(mu)
   bool net_done = false;           // GUARDED_BY(mu)
   bool reported = false;           // GUARDED_BY(mu)
+  size_t verifying = 0;            // GUARDED_BY(mu): bytes of blocks handed to the pool
+  size_t pending = 0;              // GUARDED_BY(mu): their tasks
+  std::optional<Status> parse_status;  // GUARDED_BY(mu): set when parsing reached the end
   std::optional<Status> net_status;  // GUARDED_BY(mu)
   std::optional<Error> failure;      // GUARDED_BY(mu): a bad block or a bad CAR
 
   // Pool thread only (one drain at a time).
   ipld::CarParser parser;
-  uint64_t blocks = 0;
+  std::atomic<uint64_t> blocks{0};
 
   std::shared_ptr<FetchHandle> Handle() {
     std::lock_guard<std::mutex> lock(mu);
@@ -47,7 +54,7 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
     {
       std::lock_guard<std::mutex> lock(mu);
       if (failure) return true;  // being cancelled: discard
-      if (queued >= kMaxQueued) {
+      if (queued + verifying >= kMaxQueued) {
         paused = true;
         return false;
       }
@@ -125,10 +132,38 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
     while (true) {
       IPFSFS_ASSIGN_OR_RETURN(auto block, parser.Next());
       if (!block) return OkStatus();
+      size_t n = block->data.size();
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (failure) return OkStatus();
+        ++pending;
+        verifying += n;
+      }
+      auto self = shared_from_this();
       auto data = std::make_shared<const Bytes>(std::move(block->data));
-      IPFSFS_RETURN_IF_ERROR(cache->Accept(block->cid, std::move(data), source));
-      ++blocks;
+      cache->pool().Post([self, cid = std::move(block->cid), data, n] { self->VerifyOne(cid, data, n); });
     }
+  }
+
+  void VerifyOne(const ipld::Cid& cid, const std::shared_ptr<const Bytes>& data, size_t n) {
+    auto r = cache->Accept(cid, data, source);
+    if (r) ++blocks;
+    else Fail(r.error());
+    bool resume = false, report = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --pending;
+      verifying -= n;
+      if (paused && !failure && !draining && queued + verifying < kMaxQueued / 2) {
+        paused = false;
+        resume = true;
+      }
+      report = parse_status.has_value() && pending == 0 && !reported;
+    }
+    if (resume) {
+      if (auto h = Handle()) h->Resume();
+    }
+    if (report) Report();
   }
 
   void Fail(const Error& e) {
@@ -140,12 +175,11 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
     if (auto h = Handle()) h->Cancel();
   }
 
+  // The response is over: parse what is left, then report when no block task is pending.
   void Finish() {
     Status result = OkStatus();
     {
       std::lock_guard<std::mutex> lock(mu);
-      if (reported) return;
-      reported = true;
       if (failure) {
         result = tl::unexpected(*failure);
       } else if (net_status && !*net_status) {
@@ -161,16 +195,30 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
         result = MakeError(ErrorCode::kCorrupt, "car for " + root.ToString() + " ended early");
       }
     }
-    if (!result && result.error().code != ErrorCode::kCancelled) {
-      Log()->debug("car {} from {}: {} ({} blocks)", root.ToString(), cache->source(source).name(),
-                   result.error().message, blocks);
-    }
+    bool report;
     {
       std::lock_guard<std::mutex> lock(mu);
+      parse_status = result;
+      report = pending == 0 && !reported;
+    }
+    if (report) Report();
+  }
+
+  void Report() {
+    Status result = OkStatus();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (reported) return;
+      reported = true;
+      result = failure ? Status(tl::unexpected(*failure)) : *parse_status;
       handle.reset();  // the request holds this stream's callbacks: break the cycle
     }
+    if (!result && result.error().code != ErrorCode::kCancelled) {
+      Log()->debug("car {} from {}: {} ({} blocks)", root.ToString(), cache->source(source).name(),
+                   result.error().message, blocks.load());
+    }
     auto d = std::move(done);
-    d(result, blocks);
+    d(result, blocks.load());
     cache->EndRequest();
   }
 };

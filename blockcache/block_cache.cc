@@ -149,7 +149,10 @@ void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
       auto it = index_.find(mh);
       if (it != index_.end() && data) {
         stored_bytes_ -= it->second.size;
-        if (it->second.pins > 0) --pinned_blocks_;
+        if (it->second.pins > 0) {
+          --pinned_blocks_;
+          lost_pins_[it->first] = it->second.pins;  // restored when the block is stored again
+        }
         index_.erase(it);
         drop = true;
       }
@@ -445,6 +448,14 @@ Status BlockCacheImpl::Commit(const Block& block, uint32_t pins) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (index_.count(mh)) return OkStatus();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto lost = lost_pins_.find(mh);
+    if (lost != lost_pins_.end()) {
+      pins = std::max(pins, lost->second);
+      lost_pins_.erase(lost);
+    }
   }
   BlockMeta meta{block.size(), NowMs(), pins};
   IPFSFS_RETURN_IF_ERROR(store_->PutShared(mh, block.shared_bytes(), meta));

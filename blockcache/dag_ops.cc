@@ -281,7 +281,10 @@ Result<VerifyResult> BlockCacheImpl::Verify() {
         auto it = index_.find(mh);
         if (it == index_.end()) continue;
         stored_bytes_ -= it->second.size;
-        if (it->second.pins > 0) --pinned_blocks_;
+        if (it->second.pins > 0) {
+          --pinned_blocks_;
+          lost_pins_[it->first] = it->second.pins;  // restored when the block is stored again
+        }
         index_.erase(it);
       }
     }

@@ -139,6 +139,8 @@ class BlockCacheImpl : public BlockCache {
   std::unordered_map<ipld::Multihash, std::shared_ptr<InFlight>, ipld::MultihashHasher> inflight_;  // GUARDED_BY(mu_)
   std::unordered_set<ipld::Multihash, ipld::MultihashHasher> prefetching_;  // GUARDED_BY(mu_)
   std::unordered_set<ipld::Multihash, ipld::MultihashHasher> prefetched_;   // GUARDED_BY(mu_): whole CARs done
+  // Pin counts of pinned blocks dropped as damaged, until they are stored again.
+  std::unordered_map<ipld::Multihash, uint32_t, ipld::MultihashHasher> lost_pins_;  // GUARDED_BY(mu_)
   uint64_t stored_bytes_ = 0;   // GUARDED_BY(mu_)
   uint64_t pinned_blocks_ = 0;  // GUARDED_BY(mu_)
   std::mutex evict_mu_;         // one eviction at a time; taken before mu_

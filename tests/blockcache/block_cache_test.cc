@@ -569,10 +569,12 @@ TEST_CASE("a block damaged on disk is never served: dropped, fetched again") {
   auto& cache = **c;
   REQUIRE(cache.GetBlocking(b.cid));
   rotting->rot_ = b.cid.hash();
+  REQUIRE(cache.Pin(b.cid));
   auto r = cache.GetBlocking(b.cid);
   REQUIRE(r);
   CHECK(Same(r->bytes(), b.data));
   CHECK(gw->RequestCount(b.cid) == 2);
+  CHECK(cache.Stats().pinned_blocks == 1);  // the fresh copy keeps the pin
   // Verify() finds rot too.
   rotting->rot_ = b.cid.hash();
   auto v = cache.Verify();

@@ -35,6 +35,7 @@ if [ -f tests/fuzz/run.sh ]; then
   targets=$(grep -ho 'fuzz_[a-z_]*' tests/fuzz/CMakeLists.txt | sort -u | tr '\n' ' ')
   # shellcheck disable=SC2086
   cmake --build build-fuzz -j"$JOBS" --target $targets
+  ctest --test-dir build-fuzz -R '^fuzz_' --output-on-failure   # seeds and saved reproducers, once each
   bash tests/fuzz/run.sh build-fuzz "$FUZZ_SECONDS"
 fi
 step "all tests passed"

@@ -326,3 +326,47 @@ TEST_CASE("e2e: hostile link names expose nothing outside their directory") {
 
 }  // namespace
 }  // namespace ipfsfs
+
+namespace ipfsfs {
+namespace {
+
+TEST_CASE("e2e: fstab helper with -o twins; clear errors for missing and busy mountpoints") {
+  if (!CanMount()) return;
+  const Corpus& c = TheCorpus();
+  auto gw = testing::TestGateway::Start();
+  REQUIRE(gw);
+  REQUIRE((*gw)->AddCar(c.car));
+  char tmpl[] = "/tmp/ipfsfs-e2e-fstab-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  std::string mnt = tmpl;
+  std::string bin = IPFSFS_BINARY;
+  // What mount(8) runs for "ipfsfs MNT fuse.ipfsfs defaults,_netdev,... 0 0".
+  int status = 0;
+  std::string out = Sh(std::string(IPFSFS_MOUNT_HELPER) + " ipfsfs " + mnt +
+                           " -o defaults,_netdev,nofail,allow_other,gateway=" + (*gw)->url() + ",cache_dir=" + mnt +
+                           ".cache,uid=1234,gid=99,file_mode=0640,dir_mode=0750,attr_timeout=10s,log_file=" + mnt +
+                           ".log",
+                       &status);
+  CHECK(out.empty());
+  CHECK(status == 0);
+  std::string top = mnt + "/ipfs/" + c.root;
+  CHECK(Sh("stat -c %u:%g:%a " + top + "/empty.txt") == "1234:99:640\n");
+  CHECK(Sh("stat -c %u:%g:%a " + top + "/big") == "1234:99:750\n");
+  CHECK(Sh("grep \" " + mnt + " \" /proc/mounts | grep -c allow_other") == "1\n");
+  // A second mount on the same place is refused with a reason.
+  out = Sh(bin + " mount --gateway " + (*gw)->url() + " --cache-dir " + mnt + ".cache2 " + mnt, &status);
+  CHECK(status == 1);
+  CHECK(out.find("busy") != std::string::npos);
+  Sh(bin + " umount " + mnt, &status);
+  CHECK(status == 0);
+  out = Sh(bin + " mount " + mnt + "/does-not-exist", &status);
+  CHECK(status == 1);
+  CHECK(out.find("does not exist") != std::string::npos);
+  out = Sh(bin + " umount " + mnt, &status);
+  CHECK(status == 1);
+  CHECK(out.find("not mounted") != std::string::npos);
+  Sh("umount -l " + mnt + " 2>/dev/null; rm -rf " + mnt + " " + mnt + ".cache " + mnt + ".cache2 " + mnt + ".log");
+}
+
+}  // namespace
+}  // namespace ipfsfs

@@ -8,7 +8,9 @@
 // block layer thread later; no method blocks on the network. Lookup counts
 // (InodeTable) are raised just before a positive entry answer is handed to
 // `done`, as the kernel counts it once the reply is sent. Writes of any kind
-// answer kReadOnly (EROFS). Thread-safe; the Trees outlive the Filesystem.
+// answer kReadOnly (EROFS). Thread-safe; the Trees outlive the Filesystem,
+// and every block callback must have run before it is destroyed (destroy or
+// drain the BlockGetter first: callbacks point into the Filesystem).
 #ifndef IPFSFS_FS_FILESYSTEM_H_
 #define IPFSFS_FS_FILESYSTEM_H_
 

@@ -14,11 +14,11 @@ Warmer::~Warmer() {
   idle_.wait(lock, [this] { return in_flight_ == 0 && !pumping_; });
 }
 
-void Warmer::Add(resolver::Resolver& resolver, WarmJob job) {
+void Warmer::Add(const resolver::Resolver& resolver, WarmJob job) {
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= max_queued_) return;
-    queue_.emplace_back(&resolver, std::move(job));
+    queue_.emplace_back(resolver, std::move(job));
   }
   Pump(false);
 }
@@ -45,7 +45,7 @@ void Warmer::Pump(bool finished_one) {
       queue_.pop_front();
       ++in_flight_;
       lock.unlock();
-      resolver->GetNode(job.cid, [this, job](Result<resolver::NodePtr> node) {
+      resolver.GetNode(job.cid, [this, job](Result<resolver::NodePtr> node) {
         if (node) sink_(job, (*node)->info);
         Pump(true);
       });

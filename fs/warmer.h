@@ -31,7 +31,7 @@ class Warmer {
   Warmer(size_t max_in_flight, size_t max_queued, Sink sink);
   ~Warmer();
 
-  void Add(resolver::Resolver& resolver, WarmJob job);
+  void Add(const resolver::Resolver& resolver, WarmJob job);
   size_t in_flight() const;
 
  private:
@@ -43,7 +43,7 @@ class Warmer {
   const Sink sink_;
   mutable std::mutex mu_;
   std::condition_variable idle_;
-  std::deque<std::pair<resolver::Resolver*, WarmJob>> queue_;  // GUARDED_BY(mu_)
+  std::deque<std::pair<resolver::Resolver, WarmJob>> queue_;  // GUARDED_BY(mu_)
   size_t in_flight_ = 0;                                       // GUARDED_BY(mu_)
   bool pumping_ = false;                                       // GUARDED_BY(mu_)
   bool again_ = false;                                         // GUARDED_BY(mu_)

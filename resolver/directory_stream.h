@@ -81,7 +81,7 @@ class DirectoryStream : public std::enable_shared_from_this<DirectoryStream> {
   Status Expand(const Node& shard, std::deque<Item>& out);
   void AddEntry(DirEntry entry);
 
-  Resolver& resolver_;
+  Resolver resolver_;  // a handle: outlives the caller's Resolver if need be
   const DirectoryStreamOptions options_;
 
   mutable std::mutex mu_;

@@ -12,7 +12,7 @@
 //
 // Thread-safe: concurrent Reads on one reader are fine. Callbacks run on the
 // caller's thread or a block layer thread, without the reader's lock held.
-// The Resolver must outlive the reader.
+// The reader holds its own Resolver handle.
 #ifndef IPFSFS_RESOLVER_FILE_READER_H_
 #define IPFSFS_RESOLVER_FILE_READER_H_
 
@@ -83,7 +83,7 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
   void Finish(const std::shared_ptr<Walk>& walk);
   std::shared_ptr<NodeSlot> FetchSlot(const ipld::Cid& cid, const SlotKey& key);
 
-  Resolver& resolver_;
+  Resolver resolver_;  // a handle: outlives the caller's Resolver if need be
   const NodePtr root_;
   const FileReaderOptions options_;
 

@@ -1,5 +1,8 @@
 #include "resolver/resolver.h"
 
+#include <list>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -7,10 +10,30 @@
 
 namespace ipfsfs::resolver {
 
-Resolver::Resolver(blockcache::BlockGetter& getter, ResolverOptions options)
-    : getter_(getter), options_(options) {}
+// Shared by every copy of a Resolver and by callbacks in flight.
+struct Resolver::State : std::enable_shared_from_this<Resolver::State> {
+  State(blockcache::BlockGetter& g, ResolverOptions o) : getter_(g), options_(o) {}
 
-NodePtr Resolver::CacheGet(const ipld::Cid& cid) {
+  NodePtr CacheGet(const ipld::Cid& cid);
+  void CachePut(const NodePtr& node);
+  void GetNode(const ipld::Cid& cid, NodeCallback done);
+  void FindInShard(NodePtr shard, std::string name, uint64_t hash, unsigned level, CidCallback done);
+
+  blockcache::BlockGetter& getter_;
+  const ResolverOptions options_;
+  std::mutex cache_mu_;
+  std::list<NodePtr> lru_;  // GUARDED_BY(cache_mu_): front = most recent
+  std::unordered_map<ipld::Cid, std::list<NodePtr>::iterator, ipld::CidHasher> index_;  // GUARDED_BY(cache_mu_)
+};
+
+Resolver::Resolver(blockcache::BlockGetter& getter, ResolverOptions options)
+    : state_(std::make_shared<State>(getter, options)) {}
+
+blockcache::BlockGetter& Resolver::getter() const { return state_->getter_; }
+
+void Resolver::GetNode(const ipld::Cid& cid, NodeCallback done) const { state_->GetNode(cid, std::move(done)); }
+
+NodePtr Resolver::State::CacheGet(const ipld::Cid& cid) {
   std::lock_guard lock(cache_mu_);
   auto it = index_.find(cid);
   if (it == index_.end()) return nullptr;
@@ -18,7 +41,7 @@ NodePtr Resolver::CacheGet(const ipld::Cid& cid) {
   return *it->second;
 }
 
-void Resolver::CachePut(const NodePtr& node) {
+void Resolver::State::CachePut(const NodePtr& node) {
   if (options_.node_cache_entries == 0 || node->data_length > options_.node_cache_max_inline) return;
   std::lock_guard lock(cache_mu_);
   if (index_.count(node->info.cid)) return;
@@ -30,12 +53,12 @@ void Resolver::CachePut(const NodePtr& node) {
   }
 }
 
-void Resolver::GetNode(const ipld::Cid& cid, NodeCallback done) {
+void Resolver::State::GetNode(const ipld::Cid& cid, NodeCallback done) {
   if (NodePtr hit = CacheGet(cid)) {
     done(std::move(hit));
     return;
   }
-  auto decode = [this, done = std::move(done)](Result<blockcache::Block> block) {
+  auto decode = [self = shared_from_this(), done = std::move(done)](Result<blockcache::Block> block) {
     if (!block) {
       done(tl::unexpected(std::move(block).error()));
       return;
@@ -46,7 +69,7 @@ void Resolver::GetNode(const ipld::Cid& cid, NodeCallback done) {
       return;
     }
     auto ptr = std::make_shared<const Node>(std::move(*node));
-    CachePut(ptr);
+    self->CachePut(ptr);
     done(std::move(ptr));
   };
   if (cid.hash().is_identity()) {
@@ -56,7 +79,7 @@ void Resolver::GetNode(const ipld::Cid& cid, NodeCallback done) {
   getter_.Get(cid, std::move(decode));
 }
 
-void Resolver::FindChild(NodePtr dir, std::string name, CidCallback done) {
+void Resolver::FindChild(NodePtr dir, std::string name, CidCallback done) const {
   if (!IsExposableName(name)) {
     done(MakeError(ErrorCode::kNotFound, "no entry named '" + name + "'"));
     return;
@@ -73,7 +96,7 @@ void Resolver::FindChild(NodePtr dir, std::string name, CidCallback done) {
   }
   if (dir->info.kind == NodeKind::kHamtShard) {
     uint64_t hash = ipld::HamtHash(name);
-    FindInShard(std::move(dir), std::move(name), hash, 0, std::move(done));
+    state_->FindInShard(std::move(dir), std::move(name), hash, 0, std::move(done));
     return;
   }
   done(MakeError(ErrorCode::kInvalidArgument, dir->info.cid.ToString() + " is not a directory"));
@@ -81,7 +104,7 @@ void Resolver::FindChild(NodePtr dir, std::string name, CidCallback done) {
 
 // Walks one shard per level: the slot of the name's hash at this level holds
 // either the entry itself or a sub-shard to descend into.
-void Resolver::FindInShard(NodePtr shard, std::string name, uint64_t hash, unsigned level, CidCallback done) {
+void Resolver::State::FindInShard(NodePtr shard, std::string name, uint64_t hash, unsigned level, CidCallback done) {
   auto not_found = [&] {
     done(MakeError(ErrorCode::kNotFound, shard->info.cid.ToString() + " has no entry named '" + name + "'"));
   };
@@ -102,24 +125,24 @@ void Resolver::FindInShard(NodePtr shard, std::string name, uint64_t hash, unsig
     }
     uint64_t fanout = shard->fanout;
     ipld::Cid parent = shard->info.cid;
-    GetNode(link.hash, [this, name = std::move(name), hash, level, fanout, parent,
+    GetNode(link.hash, [self = shared_from_this(), name = std::move(name), hash, level, fanout, parent,
                         done = std::move(done)](Result<NodePtr> sub) mutable {
       if (!sub) return done(tl::unexpected(std::move(sub).error()));
       if ((*sub)->info.kind != NodeKind::kHamtShard || (*sub)->fanout != fanout) {
         return done(MakeError(ErrorCode::kCorrupt, (*sub)->info.cid.ToString() + ": sub-shard of " +
                                                        parent.ToString() + " is not a shard of the same fanout"));
       }
-      FindInShard(std::move(*sub), std::move(name), hash, level + 1, std::move(done));
+      self->FindInShard(std::move(*sub), std::move(name), hash, level + 1, std::move(done));
     });
     return;
   }
   not_found();
 }
 
-void Resolver::Lookup(NodePtr dir, std::string name, NodeCallback done) {
-  FindChild(std::move(dir), std::move(name), [this, done = std::move(done)](Result<ipld::Cid> cid) {
+void Resolver::Lookup(NodePtr dir, std::string name, NodeCallback done) const {
+  FindChild(std::move(dir), std::move(name), [state = state_, done = std::move(done)](Result<ipld::Cid> cid) {
     if (!cid) return done(tl::unexpected(std::move(cid).error()));
-    GetNode(*cid, std::move(done));
+    state->GetNode(*cid, std::move(done));
   });
 }
 
@@ -131,14 +154,14 @@ struct PathWalk {
   NodeCallback done;
 };
 
-void Step(Resolver* resolver, std::shared_ptr<PathWalk> walk, NodePtr node) {
+void Step(Resolver resolver, std::shared_ptr<PathWalk> walk, NodePtr node) {
   if (walk->next == walk->names.size()) return walk->done(std::move(node));
   if (!node->is_directory()) {
     return walk->done(MakeError(ErrorCode::kNotFound, node->info.cid.ToString() + " is not a directory; cannot resolve '" +
                                                           walk->names[walk->next] + "'"));
   }
   std::string name = walk->names[walk->next++];
-  resolver->Lookup(std::move(node), std::move(name), [resolver, walk](Result<NodePtr> child) {
+  resolver.Lookup(std::move(node), std::move(name), [resolver, walk](Result<NodePtr> child) {
     if (!child) return walk->done(tl::unexpected(std::move(child).error()));
     Step(resolver, walk, std::move(*child));
   });
@@ -146,7 +169,7 @@ void Step(Resolver* resolver, std::shared_ptr<PathWalk> walk, NodePtr node) {
 
 }  // namespace
 
-void Resolver::ResolvePath(std::string_view path, NodeCallback done) {
+void Resolver::ResolvePath(std::string_view path, NodeCallback done) const {
   std::vector<std::string> parts;
   size_t pos = 0;
   while (pos <= path.size()) {
@@ -166,9 +189,9 @@ void Resolver::ResolvePath(std::string_view path, NodeCallback done) {
   auto walk = std::make_shared<PathWalk>();
   walk->names.assign(parts.begin() + 1, parts.end());
   walk->done = std::move(done);
-  GetNode(*root, [this, walk](Result<NodePtr> node) {
+  GetNode(*root, [resolver = *this, walk](Result<NodePtr> node) {
     if (!node) return walk->done(tl::unexpected(std::move(node).error()));
-    Step(this, walk, std::move(*node));
+    Step(resolver, walk, std::move(*node));
   });
 }
 

@@ -6,18 +6,17 @@
 // shards on the name's hash path. ResolvePath chains lookups for
 // "/ipfs/<cid>/a/b". Every call is asynchronous: `done` runs exactly once, on
 // the caller's thread (cache hit) or a block layer thread; nothing here blocks.
-// Thread-safe. The BlockGetter must outlive the Resolver.
+// Thread-safe. A Resolver is a handle: copies share one node cache, and
+// callbacks keep that state alive, so a callback arriving after the Resolver
+// is gone is harmless. The BlockGetter must outlive every callback.
 #ifndef IPFSFS_RESOLVER_RESOLVER_H_
 #define IPFSFS_RESOLVER_RESOLVER_H_
 
 #include <cstddef>
 #include <functional>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "base/result.h"
 #include "blockcache/block_getter.h"
@@ -41,37 +40,27 @@ struct ResolverOptions {
 class Resolver {
  public:
   explicit Resolver(blockcache::BlockGetter& getter, ResolverOptions options = {});
-  Resolver(const Resolver&) = delete;
-  Resolver& operator=(const Resolver&) = delete;
 
-  blockcache::BlockGetter& getter() { return getter_; }
+  blockcache::BlockGetter& getter() const;
 
   // Fetches and decodes `cid` (identity CIDs need no fetch).
-  void GetNode(const ipld::Cid& cid, NodeCallback done);
+  void GetNode(const ipld::Cid& cid, NodeCallback done) const;
 
   // The CID linked under `name` in directory or shard `dir`. kNotFound when
   // absent or not an exposable name; kInvalidArgument when `dir` is not a
   // directory; shard errors as GetNode.
-  void FindChild(NodePtr dir, std::string name, CidCallback done);
+  void FindChild(NodePtr dir, std::string name, CidCallback done) const;
   // FindChild, then GetNode.
-  void Lookup(NodePtr dir, std::string name, NodeCallback done);
+  void Lookup(NodePtr dir, std::string name, NodeCallback done) const;
 
   // "/ipfs/<cid>/a/b", "ipfs/<cid>/a", or "<cid>/a/b". kInvalidArgument for a
   // bad CID or a ".." component; kNotFound for a missing name or a path
   // through a file.
-  void ResolvePath(std::string_view path, NodeCallback done);
+  void ResolvePath(std::string_view path, NodeCallback done) const;
 
  private:
-  void FindInShard(NodePtr shard, std::string name, uint64_t hash, unsigned level, CidCallback done);
-  NodePtr CacheGet(const ipld::Cid& cid);
-  void CachePut(const NodePtr& node);
-
-  blockcache::BlockGetter& getter_;
-  const ResolverOptions options_;
-
-  std::mutex cache_mu_;
-  std::list<NodePtr> lru_;  // GUARDED_BY(cache_mu_): front = most recent
-  std::unordered_map<ipld::Cid, std::list<NodePtr>::iterator, ipld::CidHasher> index_;  // GUARDED_BY(cache_mu_)
+  struct State;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace ipfsfs::resolver

@@ -523,6 +523,9 @@ int Serve(const std::string& mountpoint, int report_fd) {
   ready.join();
   if (signal_number) spdlog::info("signal {}: unmounted {}", signal_number, mountpoint);
   if (control) control->reset();
+  // The cache cancels what is still in flight and runs those callbacks; they
+  // reply into the session and the filesystem, so both must still exist.
+  cache->reset();
   mount->reset();
   return 0;
 }

@@ -58,6 +58,11 @@ struct World {
     fs = std::make_unique<Filesystem>(std::move(trees), options);
   }
 
+  ~World() {
+    store.WaitIdle();  // callbacks in flight point into fs
+    fs.reset();
+  }
+
   Entry MustLookup(Ino parent, const std::string& name) {
     auto e = testing::Lookup(*fs, parent, name);
     REQUIRE(e);

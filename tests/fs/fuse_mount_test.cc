@@ -116,7 +116,9 @@ struct MountedWorld {
     watchdog.join();
     mount->Stop();
     loop.join();
+    store.WaitIdle();  // late answers reply into the session and fs: both still alive
     mount.reset();
+    fs.reset();
     rmdir(dir.c_str());
   }
 };

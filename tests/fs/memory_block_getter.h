@@ -66,6 +66,13 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
     return blocks_.at(cid.hash())->size();
   }
 
+  // Waits until every delayed answer has been delivered (call before
+  // destroying what the callbacks point to).
+  void WaitIdle() {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [this] { return timers_.empty() && firing_ == 0; });
+  }
+
   // Every Get answers after `delay` (0: inline).
   void SetDelay(std::chrono::milliseconds delay) {
     std::lock_guard lock(mu_);
@@ -149,14 +156,19 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
       }
       auto fire = std::move(const_cast<Timer&>(timers_.top()).fire);
       timers_.pop();
+      ++firing_;
       lock.unlock();
       fire();
       lock.lock();
+      --firing_;
+      if (timers_.empty() && firing_ == 0) idle_cv_.notify_all();
     }
   }
 
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  int firing_ = 0;
   std::unordered_map<ipld::Multihash, std::shared_ptr<const Bytes>, ipld::MultihashHasher> blocks_;
   std::unordered_map<ipld::Cid, blockcache::Block, ipld::CidHasher> verified_;
   std::unordered_map<ipld::Multihash, std::chrono::milliseconds, ipld::MultihashHasher> cid_delay_;

@@ -142,6 +142,7 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
   const uint64_t slack = options_.sequential_slack;
 
   std::shared_ptr<Walk> prefetch;
+  bool car = false;
   {
     std::lock_guard lock(mu_);
     bool sequential = offset + slack >= next_expected_ && offset <= next_expected_ + slack;
@@ -167,6 +168,11 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
       if (start >= keep_from) break;
       it = start + len <= keep_from ? slots_.erase(it) : std::next(it);
     }
+    if (sequential && !car_requested_ && options_.car_prefetch_min_remaining > 0 &&
+        window_ >= options_.max_window && size - end >= options_.car_prefetch_min_remaining) {
+      car_requested_ = true;
+      car = true;
+    }
     uint64_t from = std::max(end, prefetched_until_);
     uint64_t to = std::min(size, end + window_);
     if (window_ > 0 && to > from) {
@@ -184,6 +190,7 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
   walk->end = end;
   walk->done = std::move(done);
   WalkNode(walk, root_, 0, 0);
+  if (car) resolver_.getter().Prefetch(root_->info.cid, blockcache::PrefetchScope::kEntity);
   if (prefetch) WalkNode(prefetch, root_, 0, 0);
 }
 

@@ -139,6 +139,7 @@ TEST_CASE("FileReader prefetch window doubles on sequential reads, resets on see
   CHECK(windows[2] == (256u << 10));
   CHECK(windows[3] == (512u << 10));
   CHECK(windows.back() == (512u << 10));
+  CHECK(store.prefetches() == 0);  // the file is too small for a CAR prefetch to pay
   // Window + slack + one read of 4 KiB leaves, plus internal nodes: far below
   // the 1024 leaves of the file.
   CHECK(max_held < (512 + 64 + 32) / 4 + 40);
@@ -154,6 +155,31 @@ TEST_CASE("FileReader prefetch window doubles on sequential reads, resets on see
   auto b = ReadRange(**reader, (3 << 20) + 8192, 4096);
   REQUIRE(b);
   CHECK(*b == Expect(content, (3 << 20) + 8192, 4096));
+}
+
+TEST_CASE("FileReader asks for the whole file as a CAR once sustained sequential reading pays") {
+  MemoryBlockGetter store;
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 4096;
+  o.max_links = 16;
+  Bytes content = testing::PatternBytes(2 << 20, 12);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  FileReaderOptions ro;
+  ro.initial_window = 16 << 10;
+  ro.max_window = 64 << 10;
+  ro.car_prefetch_min_remaining = 1 << 20;
+  ro.sequential_slack = 4096;
+  auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
+  REQUIRE(reader);
+  for (uint64_t off = 0; off < (1u << 20); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
+  CHECK(store.prefetches() == 1);  // once, not per read
+  auto random = FileReader::Open(r, GetRoot(r, file.cid), ro);
+  REQUIRE(random);
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 50; ++i) REQUIRE(ReadRange(**random, rng() % content.size(), 100));
+  CHECK(store.prefetches() == 1);  // random readers never ask
 }
 
 TEST_CASE("FileReader errors: missing leaf, lying source, wrong sizes; concurrent readers") {

@@ -42,7 +42,10 @@ Filesystem::Filesystem(std::vector<std::unique_ptr<Tree>> trees, FilesystemOptio
                 inodes_.Remember(job.parent, job.name, job.tree, info, false);
               }) {}
 
-Filesystem::~Filesystem() = default;
+Filesystem::~Filesystem() {
+  for (auto* f : open_files_set_) delete f;
+  for (auto* d : open_dirs_) delete d;
+}
 
 Attr Filesystem::DirAttr(Ino ino) const {
   Attr a;
@@ -192,6 +195,10 @@ void Filesystem::Open(Ino ino, int flags, Callback<OpenedFile> done) {
     auto reader = resolver::FileReader::Open(trees_[tree]->resolver(), std::move(*node), options_.reader);
     if (!reader) return done(tl::unexpected(std::move(reader).error()));
     auto* state = new OpenFileState{std::move(*reader)};
+    {
+      std::lock_guard lock(handles_mu_);
+      open_files_set_.insert(state);
+    }
     ++open_files_;
     done(OpenedFile{reinterpret_cast<uint64_t>(state), trees_[tree]->caching().keep_cache});
   });
@@ -215,7 +222,12 @@ void Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, Callback<std::v
 }
 
 void Filesystem::Release(uint64_t fh) {
-  delete reinterpret_cast<OpenFileState*>(fh);
+  auto* state = reinterpret_cast<OpenFileState*>(fh);
+  {
+    std::lock_guard lock(handles_mu_);
+    open_files_set_.erase(state);
+  }
+  delete state;
   --open_files_;
 }
 
@@ -223,12 +235,12 @@ void Filesystem::OpenDir(Ino ino, Callback<OpenedDir> done) {
   if (ino == kRootIno) {
     auto* state = new OpenDirState{kRootIno, kRootIno, -1, {}, nullptr};
     for (const auto& t : trees_) state->names.emplace_back(t->name());
-    return done(OpenedDir{reinterpret_cast<uint64_t>(state), false});
+    return done(OpenedDir{TrackDir(state), false});
   }
   if (IsTreeTop(ino)) {
     int tree = static_cast<int>(ino - kFirstTreeIno);
     auto* state = new OpenDirState{ino, kRootIno, tree, trees_[tree]->ListTop(), nullptr};
-    return done(OpenedDir{reinterpret_cast<uint64_t>(state), false});
+    return done(OpenedDir{TrackDir(state), false});
   }
   auto snap = inodes_.Get(ino);
   if (!snap || !snap->info) return done(MakeError(ErrorCode::kNotFound, "stale inode " + std::to_string(ino)));
@@ -242,7 +254,7 @@ void Filesystem::OpenDir(Ino ino, Callback<OpenedDir> done) {
     auto stream = resolver::DirectoryStream::Open(trees_[tree]->resolver(), std::move(*node), options_.listing);
     if (!stream) return done(tl::unexpected(std::move(stream).error()));
     auto* state = new OpenDirState{ino, parent, tree, {}, std::move(*stream)};
-    done(OpenedDir{reinterpret_cast<uint64_t>(state), trees_[tree]->caching().cache_readdir});
+    done(OpenedDir{TrackDir(state), trees_[tree]->caching().cache_readdir});
   });
 }
 
@@ -308,7 +320,20 @@ void Filesystem::CommitListed(Ino ino) {
   inodes_.AddLookup(ino);
 }
 
-void Filesystem::ReleaseDir(uint64_t fh) { delete reinterpret_cast<OpenDirState*>(fh); }
+void Filesystem::ReleaseDir(uint64_t fh) {
+  auto* state = reinterpret_cast<OpenDirState*>(fh);
+  {
+    std::lock_guard lock(handles_mu_);
+    open_dirs_.erase(state);
+  }
+  delete state;
+}
+
+uint64_t Filesystem::TrackDir(OpenDirState* state) {
+  std::lock_guard lock(handles_mu_);
+  open_dirs_.insert(state);
+  return reinterpret_cast<uint64_t>(state);
+}
 
 void Filesystem::GetXattr(Ino ino, std::string name, Callback<std::string> done) {
   auto snap = inodes_.Get(ino);

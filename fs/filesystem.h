@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -116,11 +118,16 @@ class Filesystem {
   Entry MakeEntry(Ino ino, const resolver::NodeInfo& info, int tree) const;
   bool IsTreeTop(Ino ino) const { return ino >= kFirstTreeIno && ino < kFirstTreeIno + trees_.size(); }
   void ResolveIno(Ino ino, Callback<resolver::NodePtr> done);
+  uint64_t TrackDir(OpenDirState* state);
   void AnswerLookup(Ino parent, const std::string& name, int tree, Result<resolver::NodePtr> node, bool top,
                     const Callback<Entry>& done);
 
   std::vector<std::unique_ptr<Tree>> trees_;
   const FilesystemOptions options_;
+  // Handles the kernel never released (a forced unmount), freed at the end.
+  std::mutex handles_mu_;
+  std::unordered_set<OpenFileState*> open_files_set_;  // GUARDED_BY(handles_mu_)
+  std::unordered_set<OpenDirState*> open_dirs_;        // GUARDED_BY(handles_mu_)
   InodeTable inodes_;
   Warmer warmer_;
 

@@ -421,6 +421,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(Filesystem& fs, FuseOptions 
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   fuse_lowlevel_ops ops = MakeOps();
   fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), &fs);
+  fuse_opt_free_args(&args);
   if (!session) {
     return MakeError(ErrorCode::kInvalidArgument, "cannot start a FUSE session with options '" + joined + "'");
   }
@@ -451,12 +452,16 @@ void FuseMount::TuneReadAhead() {
 
 FuseMount::~FuseMount() {
   Unmount();
+  // After a forced stop libfuse has not unmounted (the connection is aborted,
+  // so this only frees its state).
+  if (!session_unmounted_) fuse_session_unmount(session_);
   fuse_session_destroy(session_);
 }
 
 void FuseMount::Unmount() {
   if (!mounted_.exchange(false)) return;
   fuse_session_unmount(session_);
+  session_unmounted_ = true;
   Logger()->info("unmounted {}", options_.mountpoint);
 }
 

@@ -69,6 +69,7 @@ class FuseMount {
   const FuseOptions options_;
   fuse_session* session_;
   std::atomic<bool> mounted_{false};
+  std::atomic<bool> session_unmounted_{false};
   std::string device_;  // "major:minor" of the mount, from /proc/self/mountinfo
 };
 

@@ -462,6 +462,10 @@ void FuseMount::Unmount() {
   if (!mounted_.exchange(false)) return;
   fuse_session_unmount(session_);
   session_unmounted_ = true;
+  // libfuse skips unmounting an aborted connection: detach it here.
+  if (geteuid() == 0 && !device_.empty() && MountDevice(options_.mountpoint) == device_) {
+    umount2(options_.mountpoint.c_str(), MNT_DETACH);
+  }
   Logger()->info("unmounted {}", options_.mountpoint);
 }
 
@@ -488,11 +492,6 @@ void FuseMount::Stop() {
   // mountpoint still shows our device, and only root may.
   if (mounted_ && geteuid() == 0 && !device_.empty() && MountDevice(options_.mountpoint) == device_) {
     umount2(options_.mountpoint.c_str(), MNT_FORCE);
-    // libfuse skips unmounting an aborted connection: detach it here.
-    if (MountDevice(options_.mountpoint) == device_ && mounted_.exchange(false)) {
-      umount2(options_.mountpoint.c_str(), MNT_DETACH);
-      Logger()->info("unmounted {}", options_.mountpoint);
-    }
   }
   Unmount();
 }

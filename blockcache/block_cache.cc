@@ -1,5 +1,6 @@
 // BlockCache: get, in-flight fetches across sources, commit, quota.
 #include <algorithm>
+#include <thread>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -75,10 +76,9 @@ BlockCacheImpl::~BlockCacheImpl() {
     for (auto& [mh, f] : inflight_) flights.push_back(f);
   }
   for (auto& f : flights) Complete(f, MakeError(ErrorCode::kCancelled, "block cache is closing"));
-  {
-    std::unique_lock<std::mutex> lock(requests_mu_);
-    requests_cv_.wait(lock, [this] { return requests_ == 0; });
-  }
+  // Every request's callback comes (cancelled ones promptly); a short poll keeps
+  // this destructor-only wait free of a condition variable the callers notify.
+  while (requests_.load(std::memory_order_acquire) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   timers_.reset();
   pool_.reset();
   if (auto s = Flush(); !s) Log()->warn("flushing last-use times: {}", s.error().message);
@@ -87,15 +87,9 @@ BlockCacheImpl::~BlockCacheImpl() {
   store_.reset();
 }
 
-void BlockCacheImpl::BeginRequest() {
-  std::lock_guard<std::mutex> lock(requests_mu_);
-  ++requests_;
-}
+void BlockCacheImpl::BeginRequest() { requests_.fetch_add(1, std::memory_order_relaxed); }
 
-void BlockCacheImpl::EndRequest() {
-  std::lock_guard<std::mutex> lock(requests_mu_);
-  if (--requests_ == 0) requests_cv_.notify_all();
-}
+void BlockCacheImpl::EndRequest() { requests_.fetch_sub(1, std::memory_order_release); }
 
 void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
   if (cid.hash().is_identity()) {

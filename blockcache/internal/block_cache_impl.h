@@ -155,9 +155,7 @@ class BlockCacheImpl : public BlockCache {
   std::unordered_map<ipld::Multihash, std::list<Block>::iterator, ipld::MultihashHasher> mem_index_;  // GUARDED_BY(mem_mu_)
   uint64_t mem_bytes_ = 0;  // GUARDED_BY(mem_mu_)
 
-  std::mutex requests_mu_;
-  std::condition_variable requests_cv_;
-  int64_t requests_ = 0;  // GUARDED_BY(requests_mu_)
+  std::atomic<int64_t> requests_{0};  // source callbacks still to come
 
   std::atomic<uint64_t> hits_{0}, misses_{0}, coalesced_{0}, fetched_blocks_{0}, fetched_bytes_{0},
       fetch_errors_{0}, evicted_blocks_{0};

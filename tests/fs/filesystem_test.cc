@@ -101,7 +101,7 @@ struct World {
   }
 };
 
-TEST_CASE("Filesystem: root shows ipfs/, ipfs/ takes any CID form") {
+TEST_CASE("Filesystem: root shows ipfs/ / ipfs/ takes any CID form") {
   World w;
   auto ipfs = w.MustLookup(kRootIno, "ipfs");
   CHECK(ipfs.ino == kIpfs);
@@ -135,7 +135,7 @@ TEST_CASE("Filesystem: root shows ipfs/, ipfs/ takes any CID form") {
   CHECK(top[2].name == w.root.cid.ToString());
 }
 
-TEST_CASE("Filesystem: attributes from UnixFS, stable inodes, lookup counts") {
+TEST_CASE("Filesystem: attributes from UnixFS / stable inodes / lookup counts") {
   World w;
   auto root = w.RootEntry();
   auto hello = w.MustLookup(root.ino, "hello.txt");
@@ -187,7 +187,7 @@ TEST_CASE("Filesystem: options override owner and modes") {
   CHECK((hello.attr.mode & 07777) == 0600);
 }
 
-TEST_CASE("Filesystem: listings skip hostile names, include . and .., warm children") {
+TEST_CASE("Filesystem: listings skip hostile names / include . and .. / warm children") {
   World w;
   auto root = w.RootEntry();
   auto list = w.ListAll(root.ino);
@@ -236,7 +236,7 @@ TEST_CASE("Filesystem: sharded directory listing and lookup") {
   CHECK(AsText(*data) == "f7");
 }
 
-TEST_CASE("Filesystem: reads, EROFS, xattrs, errors") {
+TEST_CASE("Filesystem: reads / EROFS / xattrs / errors") {
   World w;
   auto root = w.RootEntry();
   auto hello = w.MustLookup(root.ino, "hello.txt");

@@ -123,7 +123,7 @@ struct MountedWorld {
   }
 };
 
-TEST_CASE("FUSE mount: ls, cat, stat, readlink, xattrs, find through the kernel") {
+TEST_CASE("FUSE mount: ls / cat / stat / readlink / xattrs / find through the kernel") {
   if (!CanMount()) {
     WARN("not root or no /dev/fuse: FUSE mount test skipped");
     return;
@@ -177,7 +177,7 @@ TEST_CASE("FUSE mount: writes are EROFS") {
   CHECK(Sh("setfattr -n user.x -v 1 " + w.top + "/hello.txt").find("Read-only file system") != std::string::npos);
 }
 
-TEST_CASE("FUSE mount: whole and random-offset reads, 32 concurrent readers") {
+TEST_CASE("FUSE mount: whole and random-offset reads / 32 concurrent readers") {
   if (!CanMount()) return;
   MountedWorld w;
   std::string path = w.top + "/big.bin";
@@ -233,7 +233,7 @@ TEST_CASE("FUSE mount: whole and random-offset reads, 32 concurrent readers") {
   CHECK(bad == 0);
 }
 
-TEST_CASE("FUSE mount: a source failing mid-read gives EIO quickly, the mount stays usable") {
+TEST_CASE("FUSE mount: a source failing mid-read gives EIO quickly / the mount stays usable") {
   if (!CanMount()) return;
   MountedWorld w;
   std::string path = w.top + "/big.bin";

@@ -11,7 +11,7 @@ resolver::NodeInfo Info(uint64_t size) {
   return i;
 }
 
-TEST_CASE("InodeTable: one number per (parent, name), stable across forget") {
+TEST_CASE("InodeTable: one number per (parent / name) / stable across forget") {
   InodeTable t(10, 100);
   Ino a = t.Remember(3, "a", 0, Info(1), true);
   CHECK(a == 10);
@@ -32,7 +32,7 @@ TEST_CASE("InodeTable: one number per (parent, name), stable across forget") {
   CHECK(t.total_lookups() == 3);
 }
 
-TEST_CASE("InodeTable: forgotten entries beyond the cap are dropped, counted ones never") {
+TEST_CASE("InodeTable: forgotten entries beyond the cap are dropped / counted ones never") {
   InodeTable t(2, 3);
   Ino held = t.Remember(1, "held", 0, Info(0), true);
   std::vector<Ino> gone;

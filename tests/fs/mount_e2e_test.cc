@@ -167,7 +167,7 @@ std::string Hashes(const std::string& dir) {
   return Sh("cd \"" + dir + "\" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum");
 }
 
-TEST_CASE("e2e: every file's sha256, find, ls -lR, du, tar, cp -r through the real mount") {
+TEST_CASE("e2e: every files sha256 / find / ls -lR / du / tar / cp -r through the real mount") {
   if (!CanMount()) {
     WARN("not root or no /dev/fuse: skipped");
     return;
@@ -250,7 +250,7 @@ TEST_CASE("e2e: random-offset reads and 32 concurrent readers") {
   CHECK(bad == 0);
 }
 
-TEST_CASE("e2e: a source dying mid-read gives EIO in bounded time; unmount with files open") {
+TEST_CASE("e2e: a source dying mid-read gives EIO in bounded time / unmount with files open") {
   if (!CanMount()) return;
   const Corpus& c = TheCorpus();
   E2eMount m;
@@ -330,7 +330,7 @@ TEST_CASE("e2e: hostile link names expose nothing outside their directory") {
 namespace ipfsfs {
 namespace {
 
-TEST_CASE("e2e: fstab helper with -o twins; clear errors for missing and busy mountpoints") {
+TEST_CASE("e2e: fstab helper with -o twins / clear errors for missing and busy mountpoints") {
   if (!CanMount()) return;
   const Corpus& c = TheCorpus();
   auto gw = testing::TestGateway::Start();

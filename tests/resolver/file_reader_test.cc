@@ -109,7 +109,7 @@ TEST_CASE("FileReader reads only the leaves that cover a range") {
   CHECK(store.TotalGets() == 3);  // one internal node + two leaves
 }
 
-TEST_CASE("FileReader prefetch window doubles on sequential reads, resets on seek, stays bounded") {
+TEST_CASE("FileReader prefetch window doubles on sequential reads / resets on seek / stays bounded") {
   MemoryBlockGetter store;
   DagBuilder dag(store);
   DagBuilder::FileOptions o;
@@ -182,7 +182,7 @@ TEST_CASE("FileReader asks for the whole file as a CAR once sustained sequential
   CHECK(store.prefetches() == 1);  // random readers never ask
 }
 
-TEST_CASE("FileReader errors: missing leaf, lying source, wrong sizes; concurrent readers") {
+TEST_CASE("FileReader errors: missing leaf / lying source / wrong sizes / concurrent readers") {
   MemoryBlockGetter store;
   DagBuilder dag(store);
   DagBuilder::FileOptions o;

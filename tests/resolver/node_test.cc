@@ -29,7 +29,7 @@ TEST_CASE("IsExposableName rejects names that could escape or confuse a director
   CHECK_FALSE(IsExposableName(std::string_view("a\0b", 3)));
 }
 
-TEST_CASE("DecodeNode: a raw block is a file sharing the block's bytes") {
+TEST_CASE("DecodeNode: a raw block is a file sharing the blocks bytes") {
   MemoryBlockGetter store;
   auto cid = store.Put(ToBytes("hello"), ipld::Codec::kRaw);
   auto block = Fetch(store, cid);
@@ -42,7 +42,7 @@ TEST_CASE("DecodeNode: a raw block is a file sharing the block's bytes") {
   CHECK(node->data.get() == block.shared_bytes().get());
 }
 
-TEST_CASE("DecodeNode: file, directory, symlink, shard with metadata") {
+TEST_CASE("DecodeNode: file / directory / symlink / shard with metadata") {
   MemoryBlockGetter store;
   DagBuilder dag(store);
   DagBuilder::FileOptions o;

@@ -134,7 +134,7 @@ size_t ShardsOnPath(const std::vector<TestLink>& all, const std::string& name, u
   }
 }
 
-TEST_CASE("HAMT lookup reads only the shards on the name's path") {
+TEST_CASE("HAMT lookup reads only the shards on the names path") {
   MemoryBlockGetter store;
   DagBuilder dag(store);
   auto files = ManyFiles(dag, 600);
@@ -164,7 +164,7 @@ TEST_CASE("HAMT lookup reads only the shards on the name's path") {
   CHECK(missing.error().code == ErrorCode::kNotFound);
 }
 
-TEST_CASE("DirectoryStream lists a HAMT lazily, completely, in order, with delays") {
+TEST_CASE("DirectoryStream lists a HAMT lazily / completely / in order / with delays") {
   MemoryBlockGetter store;
   DagBuilder dag(store);
   auto files = ManyFiles(dag, 2000);

@@ -31,7 +31,8 @@ Result<std::shared_ptr<FileReader>> FileReader::Open(Resolver& resolver, NodePtr
   return std::make_shared<FileReader>(resolver, std::move(file), options);
 }
 
-std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid, const SlotKey& key) {
+std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid, const SlotKey& key,
+                                                            bool background) {
   std::shared_ptr<NodeSlot> slot;
   {
     std::lock_guard lock(mu_);
@@ -40,7 +41,13 @@ std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid
     it->second = std::make_shared<NodeSlot>();
     slot = it->second;
   }
-  resolver_.GetNode(cid, [slot](Result<NodePtr> node) { slot->Set(std::move(node)); });
+  if (background && options_.executor) {
+    options_.executor([resolver = resolver_, cid, slot] {
+      resolver.GetNode(cid, [slot](Result<NodePtr> node) { slot->Set(std::move(node)); });
+    });
+  } else {
+    resolver_.GetNode(cid, [slot](Result<NodePtr> node) { slot->Set(std::move(node)); });
+  }
   return slot;
 }
 
@@ -77,7 +84,7 @@ void FileReader::WalkNode(const std::shared_ptr<Walk>& walk, const NodePtr& node
 
 void FileReader::WalkChild(const std::shared_ptr<Walk>& walk, const ipld::Cid& cid, uint64_t start,
                            uint64_t length, int depth) {
-  auto slot = FetchSlot(cid, SlotKey{start, length, depth});
+  auto slot = FetchSlot(cid, SlotKey{start, length, depth}, !walk->collect);
   // The continuation keeps the reader alive until the walk ends; the slot
   // drops it once the node arrives, so no cycle outlives the fetch.
   auto self = shared_from_this();

@@ -45,6 +45,10 @@ struct FileReaderOptions {
   // Off by default: measured on a loopback gateway it gained nothing while the
   // block-by-block window runs alongside (every block was still requested).
   uint64_t car_prefetch_min_remaining = 0;
+  // Runs prefetch fetches off the reading thread (a cache hit is answered on
+  // the caller's thread, so inline prefetches would be serial and hold a FUSE
+  // worker). Unset: inline.
+  std::function<void(std::function<void()>)> executor;
 };
 
 // A piece of a read: bytes [offset, offset + length) of *owner.
@@ -87,7 +91,7 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
   void WalkChild(const std::shared_ptr<Walk>& walk, const ipld::Cid& cid, uint64_t start, uint64_t length,
                  int depth);
   void Finish(const std::shared_ptr<Walk>& walk);
-  std::shared_ptr<NodeSlot> FetchSlot(const ipld::Cid& cid, const SlotKey& key);
+  std::shared_ptr<NodeSlot> FetchSlot(const ipld::Cid& cid, const SlotKey& key, bool background);
 
   Resolver resolver_;  // a handle: outlives the caller's Resolver if need be
   const NodePtr root_;

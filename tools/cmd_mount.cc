@@ -21,7 +21,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -232,6 +235,59 @@ void SetupLogging(const std::string& file, spdlog::level::level_enum level, bool
   spdlog::set_default_logger(def);
   spdlog::flush_every(std::chrono::seconds(2));
 }
+
+// ---------------------------------------------------------------- prefetch pool
+
+// A few threads that run the file readers' prefetch fetches, so cache hits
+// (answered on the calling thread) proceed in parallel, off the FUSE workers.
+class PrefetchPool {
+ public:
+  explicit PrefetchPool(unsigned threads) {
+    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~PrefetchPool() { Shutdown(); }
+  // Runs what is queued, joins the threads; later jobs run inline.
+  void Shutdown() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  void Post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      if (!stop_) {
+        jobs_.push_back(std::move(job));
+        cv_.notify_one();
+        return;
+      }
+    }
+    job();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping and drained
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;  // GUARDED_BY(mu_)
+  bool stop_ = false;                       // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;
+};
 
 // ---------------------------------------------------------------- control socket
 
@@ -450,6 +506,8 @@ int Serve(const std::string& mountpoint, int report_fd) {
   auto cache = blockcache::BlockCache::Open(std::move(*cache_options));
   if (!cache) return fail("mount " + mountpoint, cache.error());
   CountingGetter counting(**cache);
+  PrefetchPool prefetch_pool(4);
+  fo.reader.executor = [&prefetch_pool](std::function<void()> job) { prefetch_pool.Post(std::move(job)); };
   resolver::Resolver resolver(counting);
   blockcache::BlockCache* cache_ptr = cache->get();
   to.pinned_roots = [cache_ptr] {
@@ -523,8 +581,10 @@ int Serve(const std::string& mountpoint, int report_fd) {
   ready.join();
   if (signal_number) spdlog::info("signal {}: unmounted {}", signal_number, mountpoint);
   if (control) control->reset();
-  // The cache cancels what is still in flight and runs those callbacks; they
-  // reply into the session and the filesystem, so both must still exist.
+  // Queued prefetches need the cache; then the cache cancels what is still in
+  // flight and runs those callbacks, which reply into the session and the
+  // filesystem, so both must still exist.
+  prefetch_pool.Shutdown();
   cache->reset();
   mount->reset();
   return 0;

@@ -1,5 +1,6 @@
 #include "resolver/file_reader.h"
 
+#include <atomic>
 #include <future>
 #include <random>
 #include <thread>
@@ -123,6 +124,11 @@ TEST_CASE("FileReader prefetch window doubles on sequential reads / resets on se
   ro.initial_window = 64 << 10;
   ro.max_window = 512 << 10;
   ro.sequential_slack = 64 << 10;
+  std::atomic<int> posted{0};
+  ro.executor = [&posted](std::function<void()> job) {
+    ++posted;
+    job();
+  };
   auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
   REQUIRE(reader);
   std::vector<uint64_t> windows;
@@ -140,6 +146,7 @@ TEST_CASE("FileReader prefetch window doubles on sequential reads / resets on se
   CHECK(windows[3] == (512u << 10));
   CHECK(windows.back() == (512u << 10));
   CHECK(store.prefetches() == 0);  // the file is too small for a CAR prefetch to pay
+  CHECK(posted > 100);              // prefetch fetches went through the executor
   // Window + slack + one read of 4 KiB leaves, plus internal nodes: far below
   // the 1024 leaves of the file.
   CHECK(max_held < (512 + 64 + 32) / 4 + 40);

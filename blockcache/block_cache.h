@@ -1,7 +1,9 @@
 // BlockCache: get(cid) -> verified block, from the local store or the network.
 //
-// The one BlockGetter the layers above use. A hit is answered from the Store
-// (RocksDB or memory) on the caller's thread; a miss opens one in-flight fetch
+// The one BlockGetter the layers above use. A hit is answered on the caller's
+// thread from a small memory tier of verified blocks, else from the Store
+// (RocksDB or memory; re-hashed, so a damaged entry is dropped and fetched
+// again, never served); a miss opens one in-flight fetch
 // per multihash (concurrent gets of the same block coalesce), asks the Sources
 // (health-ranked, failover, hedging), verifies the bytes against the CID on a
 // small worker pool, commits block + metadata in one write, then wakes every

@@ -1,7 +1,7 @@
 // BlockCacheImpl: the BlockCache behind blockcache/block_cache.h.
 //
-// Split over block_cache.cc (get, in-flight fetches, sources, commit, quota),
-// car_stream.cc (CAR responses verified block by block) and dag_ops.cc (the
+// Split over block_cache.cc (get, in-flight fetches, sources), local_ops.cc
+// (commit, quota, memory tier, stats), car_stream.cc (CAR responses verified block by block) and dag_ops.cc (the
 // blocking DAG walks: fetch, pin, export, import, verify).
 //
 // Locking: mu_ guards the index, the in-flight table and source health; it is

@@ -73,8 +73,12 @@ class RocksStore : public Store {
 
   Status Open(const std::string& dir, const RocksStoreOptions& o) {
     std::error_code ec;
+    const bool existed = std::filesystem::exists(dir, ec);
     std::filesystem::create_directories(dir, ec);
     if (ec) return MakeError(ErrorCode::kUnavailable, "cannot create " + dir + ": " + ec.message());
+    // Cached blocks are private to their owner: nothing is shared with other
+    // users unless they ask (a directory they made keeps its own mode).
+    if (!existed) std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
     rocksdb::DBOptions db_options;
     db_options.create_if_missing = true;
     db_options.create_missing_column_families = true;

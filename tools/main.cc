@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "tools/command.h"
 
@@ -30,6 +32,8 @@ int ReportUsage(std::string_view message) {
 
 int main(int argc, char** argv) {
   using namespace ipfsfs::tools;
+  // stdout carries command output only (CONVENTIONS.md): logs go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ipfsfs"));
   CLI::App app{"ipfsfs: IPFS as an ordinary filesystem"};
   app.name("ipfsfs");
   app.set_version_flag("--version", "ipfsfs " IPFSFS_VERSION);

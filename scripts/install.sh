@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build dependencies, builds ipfsfs in release mode and installs
-# `ipfsfs` (and `mount.ipfsfs`) under PREFIX (default /usr/local). Run as root.
+# `ipfsfs` (and `mount.ipfsfs`) under PREFIX (default /usr/local). Uses sudo
+# for the installing steps when not run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/usr/local}
@@ -8,5 +9,6 @@ bash scripts/deps.sh --no-test-peers
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DIPFSFS_TESTS=OFF -DIPFSFS_BENCH=OFF \
   -DCMAKE_INSTALL_PREFIX="$PREFIX" >/dev/null
 cmake --build build-release -j"$(nproc)"
-cmake --install build-release >/dev/null
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO cmake --install build-release >/dev/null
 echo "installed: $(command -v ipfsfs || echo "$PREFIX/bin/ipfsfs") ($("$PREFIX/bin/ipfsfs" --version))"

@@ -32,7 +32,7 @@ if [ -f tests/fuzz/run.sh ]; then
   step "fuzz targets (clang libFuzzer), ${FUZZ_SECONDS}s each, in build-fuzz/"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPFSFS_FUZZ=ON \
     -DIPFSFS_BENCH=OFF >/dev/null
-  targets=$(grep -ho 'fuzz_[a-z_]*' tests/fuzz/CMakeLists.txt | sort -u | tr '\n' ' ')
+  targets=$(sed -n 's/^targets="\(.*\)"$/\1/p' tests/fuzz/run.sh)  # the list run.sh runs
   # shellcheck disable=SC2086
   cmake --build build-fuzz -j"$JOBS" --target $targets
   ctest --test-dir build-fuzz -R '^fuzz_' --output-on-failure   # seeds and saved reproducers, once each

@@ -9,6 +9,10 @@ JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 step() { printf '\n==> %s\n' "$*"; }
+SUMMARY=$(mktemp)
+trap 'rm -f "$SUMMARY"' EXIT
+# ctest, with its summary line kept for the closing count.
+run_ctest() { ctest "$@" | tee -a "$SUMMARY"; }
 
 step "layering (DESIGN.md arrows)"
 bash scripts/check_layers.sh
@@ -18,15 +22,17 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$JOBS"
 
 step "tests: ctest"
-ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 600
+run_ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 600
 
-[ "${1:-}" = "--quick" ] && exit 0
+total() { sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1 \2/p' "$SUMMARY" |
+  awk '{f += $1; n += $2} END {printf "tests: %d passed, %d failed\n", n - f, f}'; }
+if [ "${1:-}" = "--quick" ]; then total; exit 0; fi
 
 step "unit tests under ASan+UBSan in build-asan/"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIPFSFS_SANITIZE=ON -DIPFSFS_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$JOBS" -L unit --timeout 600
+  run_ctest --test-dir build-asan --output-on-failure -j"$JOBS" -L unit --timeout 600
 
 if [ -f tests/fuzz/run.sh ]; then
   step "fuzz targets (clang libFuzzer), ${FUZZ_SECONDS}s each, in build-fuzz/"
@@ -35,7 +41,8 @@ if [ -f tests/fuzz/run.sh ]; then
   targets=$(sed -n 's/^targets="\(.*\)"$/\1/p' tests/fuzz/run.sh)  # the list run.sh runs
   # shellcheck disable=SC2086
   cmake --build build-fuzz -j"$JOBS" --target $targets
-  ctest --test-dir build-fuzz -R '^fuzz_' --output-on-failure   # seeds and saved reproducers, once each
+  run_ctest --test-dir build-fuzz -R '^fuzz_' --output-on-failure   # seeds and saved reproducers, once each
   bash tests/fuzz/run.sh build-fuzz "$FUZZ_SECONDS"
 fi
-step "all tests passed"
+step "all tests passed (CTest runs: main, ASan+UBSan, fuzz seeds; fuzzers above)"
+total

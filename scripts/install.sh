@@ -11,4 +11,8 @@ cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DIPFSFS_TESTS=OFF -DIPFS
 cmake --build build-release -j"$(nproc)"
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO cmake --install build-release >/dev/null
+# mount(8) looks for fstab helpers in /sbin only: point it at ours.
+if [ "$PREFIX" != /usr ]; then
+  for name in mount.ipfsfs mount.fuse.ipfsfs; do $SUDO ln -sf "$PREFIX/sbin/mount.ipfsfs" "/sbin/$name"; done
+fi
 echo "installed: $(command -v ipfsfs || echo "$PREFIX/bin/ipfsfs") ($("$PREFIX/bin/ipfsfs" --version))"

@@ -20,6 +20,7 @@
 #include "ipld/cid.h"
 #include "ipld/multihash.h"
 #include "tools/command.h"
+#include "tools/internal/source_options.h"
 #include "writeback/block_sink.h"
 #include "writeback/cache_sink.h"
 #include "writeback/car_sink.h"
@@ -95,12 +96,6 @@ void CleanUpOnSignals(const std::string& car) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, RemovePartialCar);
 }
 
-// CONVENTIONS.md: $XDG_CACHE_HOME/ipfsfs, else ~/.cache/ipfsfs.
-std::string DefaultCacheDir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/ipfsfs";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/ipfsfs";
-  return "/var/cache/ipfsfs";
-}
 
 // Explicit flags override the profile's values (IPIP-499 presets are config).
 Result<writeback::ImportOptions> BuildOptions(const AddFlags& f) {

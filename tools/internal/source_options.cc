@@ -1,5 +1,7 @@
 #include "tools/internal/source_options.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,9 @@ std::string Env(const char* name) {
 }
 
 std::string Home() { return Env("HOME"); }
+
+// Root's HOME is often unset or "/" where mount(8) and systemd start us.
+bool HasHome() { return !Home().empty() && !(geteuid() == 0 && Home() == "/"); }
 
 std::string Trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -45,10 +50,15 @@ Result<nlohmann::json> LoadConfig(const SourceOptions& o) {
   std::string path = o.config;
   bool required = !path.empty();
   if (path.empty()) {
-    std::string base = Env("XDG_CONFIG_HOME");
-    if (base.empty() && !Home().empty()) base = Home() + "/.config";
-    if (base.empty()) return nlohmann::json::object();
-    path = base + "/ipfsfs/config.json";
+    if (!Env("CONFIGURATION_DIRECTORY").empty()) {
+      path = Env("CONFIGURATION_DIRECTORY") + "/config.json";
+    } else if (!Env("XDG_CONFIG_HOME").empty()) {
+      path = Env("XDG_CONFIG_HOME") + "/ipfsfs/config.json";
+    } else if (HasHome()) {
+      path = Home() + "/.config/ipfsfs/config.json";
+    } else {
+      path = "/etc/ipfsfs/config.json";
+    }
   }
   std::ifstream in(path);
   if (!in) {
@@ -134,6 +144,13 @@ Result<std::string> ApiUrl(std::string_view text) {
   return scheme + "://" + host + ":" + parts[3];
 }
 
+std::string DefaultCacheDir() {
+  if (!Env("CACHE_DIRECTORY").empty()) return Env("CACHE_DIRECTORY");
+  if (!Env("XDG_CACHE_HOME").empty()) return Env("XDG_CACHE_HOME") + "/ipfsfs";
+  if (HasHome()) return Home() + "/.cache/ipfsfs";
+  return "/var/cache/ipfsfs";
+}
+
 std::string FormatSize(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double v = static_cast<double>(bytes);
@@ -203,14 +220,7 @@ Result<blockcache::BlockCacheOptions> ResolveSourceOptions(const SourceOptions& 
   if (out.cache_dir.empty()) {
     IPFSFS_ASSIGN_OR_RETURN(out.cache_dir, ConfigString(config, "cache_dir"));
   }
-  if (out.cache_dir.empty()) {
-    std::string base = Env("XDG_CACHE_HOME");
-    if (base.empty()) {
-      if (Home().empty()) return MakeError(ErrorCode::kInvalidArgument, "no --cache-dir and no HOME");
-      base = Home() + "/.cache";
-    }
-    out.cache_dir = base + "/ipfsfs";
-  }
+  if (out.cache_dir.empty()) out.cache_dir = DefaultCacheDir();
   std::string size = o.cache_size;
   if (size.empty()) {
     IPFSFS_ASSIGN_OR_RETURN(size, ConfigString(config, "cache_size"));

@@ -57,6 +57,11 @@ void AddSourceOptions(CLI::App& app, SourceOptions& options);
 // "1.5 GiB".
 std::string FormatSize(uint64_t bytes);
 
+// Where cached blocks live by default (CONVENTIONS.md): systemd's
+// CACHE_DIRECTORY, $XDG_CACHE_HOME/ipfsfs, ~/.cache/ipfsfs, and for root
+// without a home (as mount(8) runs fstab helpers) /var/cache/ipfsfs.
+std::string DefaultCacheDir();
+
 }  // namespace ipfsfs::tools
 
 #endif  // IPFSFS_TOOLS_INTERNAL_SOURCE_OPTIONS_H_

@@ -11,18 +11,8 @@ Result<Block> Block::Verify(const ipld::Cid& cid, std::shared_ptr<const Bytes> d
     return MakeError(ErrorCode::kTooLarge,
                      "block " + cid.ToString() + " is " + std::to_string(data->size()) + " bytes, over the 2 MiB limit");
   }
-  if (cid.hash().is_identity()) {
-    if (ByteSpan(cid.hash().digest()).size() != data->size() ||
-        !std::equal(data->begin(), data->end(), cid.hash().digest().begin())) {
-      return MakeError(ErrorCode::kCorrupt, "hash mismatch for " + cid.ToString());
-    }
-    return Block(cid, std::move(data));
-  }
-  auto sum = ipld::Multihash::Sum(cid.hash().code(), ByteSpan(*data));
-  if (!sum) return tl::unexpected(sum.error().Wrap(cid.ToString()));
-  if (sum->digest().size() < cid.hash().digest().size() ||
-      !std::equal(cid.hash().digest().begin(), cid.hash().digest().end(), sum->digest().begin())) {
-    return MakeError(ErrorCode::kCorrupt, "hash mismatch for " + cid.ToString());
+  if (auto ok = cid.hash().Verify(ByteSpan(*data)); !ok) {
+    return tl::unexpected(Error{ok.error().code, ok.error().message + " for " + cid.ToString()});
   }
   return Block(cid, std::move(data));
 }

@@ -122,14 +122,19 @@ Bytes Multihash::Encode() const {
   return out;
 }
 
-bool Multihash::Matches(ByteSpan data) const {
+Status Multihash::Verify(ByteSpan data) const {
+  bool same = false;
   if (is_identity()) {
-    return data.size() == digest_.size() && std::equal(data.begin(), data.end(), digest_.begin());
+    same = data.size() == digest_.size() && std::equal(data.begin(), data.end(), digest_.begin());
+  } else {
+    auto sum = Sum(code_, data);
+    if (!sum) return tl::unexpected(sum.error());
+    // A truncated digest (length below the function's) compares as a prefix.
+    same = !digest_.empty() && sum->digest_.size() >= digest_.size() &&
+           std::equal(digest_.begin(), digest_.end(), sum->digest_.begin());
   }
-  auto sum = Sum(code_, data);
-  // A truncated digest (length below the function's) compares as a prefix.
-  return sum && sum->digest_.size() >= digest_.size() && !digest_.empty() &&
-         std::equal(digest_.begin(), digest_.end(), sum->digest_.begin());
+  if (!same) return MakeError(ErrorCode::kCorrupt, "hash mismatch");
+  return OkStatus();
 }
 
 std::string Multihash::name() const {

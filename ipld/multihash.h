@@ -61,8 +61,12 @@ class Multihash {
   // Length of Encode() without building it.
   size_t EncodedLength() const;
 
-  // True when `data` hashes to this multihash. False for unknown functions.
-  bool Matches(ByteSpan data) const;
+  // OK when `data` hashes to this multihash (a truncated digest compares as a
+  // prefix; an empty one never matches). kCorrupt on a mismatch,
+  // kUnsupported for a function we cannot compute.
+  [[nodiscard]] Status Verify(ByteSpan data) const;
+  // Verify() as a yes/no: false for a mismatch or an unknown function.
+  bool Matches(ByteSpan data) const { return Verify(data).has_value(); }
 
   // "sha2-256" or "0x…" for an unknown code.
   std::string name() const;

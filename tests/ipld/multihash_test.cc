@@ -71,3 +71,11 @@ TEST_CASE("multihash decoding rejects malformed input", "[multihash]") {
   }
   CHECK(Multihash::Sum(0x1234, AsBytes("x")).error().code == ErrorCode::kUnsupported);
 }
+
+TEST_CASE("multihash Verify names mismatches and unknown functions; an empty digest never matches", "[multihash]") {
+  Multihash mh = Multihash::Sha256(AsBytes("abc"));
+  CHECK(mh.Verify(AsBytes("abc")));
+  CHECK(mh.Verify(AsBytes("abd")).error().code == ErrorCode::kCorrupt);
+  CHECK(Multihash(0x12, {}).Verify(AsBytes("anything")).error().code == ErrorCode::kCorrupt);
+  CHECK(Multihash(0x1234, *FromHex("00")).Verify(AsBytes("x")).error().code == ErrorCode::kUnsupported);
+}

@@ -1,8 +1,9 @@
 // Block: verified, immutable block bytes with the CID they were checked against.
 //
-// The only ways to make one are Verify (hash the bytes against the CID's
-// multihash) and FromIdentity (an identity CID carries its block): holding a
-// Block is proof that its bytes are the CID's. Bytes are shared, never copied
+// The ways to make one are Verify (hash the bytes against the CID's
+// multihash), FromIdentity (an identity CID carries its block) and FromStore
+// (bytes the cache hashed when it stored them): holding a Block is proof that
+// its bytes are the CID's. Bytes are shared, never copied
 // on the read path. Copyable (a refcount), thread-safe to read.
 #ifndef IPFSFS_BLOCKCACHE_BLOCK_H_
 #define IPFSFS_BLOCKCACHE_BLOCK_H_
@@ -26,6 +27,14 @@ class Block {
   [[nodiscard]] static Result<Block> Verify(const ipld::Cid& cid, std::shared_ptr<const Bytes> data);
   // kInvalidArgument unless the CID's multihash is identity.
   [[nodiscard]] static Result<Block> FromIdentity(const ipld::Cid& cid);
+
+  // Bytes read back from the block cache's own store, where they were kept
+  // under this CID's multihash only after Verify. Not re-hashed (as kubo's
+  // Datastore.HashOnRead=false); BlockCacheOptions::hash_on_read and
+  // `ipfsfs cache verify` re-check them. For blockcache/ only.
+  [[nodiscard]] static Block FromStore(const ipld::Cid& cid, std::shared_ptr<const Bytes> data) {
+    return Block(cid, std::move(data));
+  }
 
   const ipld::Cid& cid() const { return cid_; }
   ByteSpan bytes() const { return ByteSpan(*data_); }

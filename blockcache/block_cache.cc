@@ -99,7 +99,7 @@ void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
   const ipld::Multihash& mh = cid.hash();
   if (auto m = MemoryGet(mh)) {
     Result<Block> block = *m;
-    if (!(m->cid() == cid)) block = Block::Verify(cid, m->shared_bytes());  // another CID form
+    if (!(m->cid() == cid)) block = Block::FromStore(cid, m->shared_bytes());  // another CID form, same multihash
     if (block) {
       ++hits_;
       std::lock_guard<std::mutex> lock(mu_);
@@ -125,8 +125,9 @@ void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
   if (present) {
     auto data = store_->GetData(mh);
     if (data && *data) {
-      // Re-hashed on every hit: a Block is proof, and disks rot.
-      auto block = Block::Verify(cid, std::move(**data));
+      // Stored only after Verify; re-hashed only when asked (disks rot, rarely).
+      Result<Block> block = options_.hash_on_read ? Block::Verify(cid, std::move(**data))
+                                                   : Block::FromStore(cid, std::move(**data));
       if (block) {
         ++hits_;
         MemoryPut(*block);

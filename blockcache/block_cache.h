@@ -2,8 +2,8 @@
 //
 // The one BlockGetter the layers above use. A hit is answered on the caller's
 // thread from a small memory tier of verified blocks, else from the Store
-// (RocksDB or memory; re-hashed, so a damaged entry is dropped and fetched
-// again, never served); a miss opens one in-flight fetch
+// (RocksDB or memory; with hash_on_read, re-hashed so a damaged entry is
+// dropped and fetched again, never served); a miss opens one in-flight fetch
 // per multihash (concurrent gets of the same block coalesce), asks the Sources
 // (health-ranked, failover, hedging), verifies the bytes against the CID on a
 // small worker pool, commits block + metadata in one write, then wakes every
@@ -62,6 +62,12 @@ struct BlockCacheOptions {
   // Send a second (hedged) request to the next source when the first is slower
   // than max(hedge_min, 3 x the source's usual latency).
   std::chrono::milliseconds hedge_min{400};
+  // Re-hash every block read back from the store (disk), not only those that
+  // arrive from the network. Off as in kubo (Datastore.HashOnRead): blocks are
+  // hashed before they are stored, RocksDB's recovery never yields a torn
+  // block, and re-hashing halves the speed of cached reads. `cache verify`
+  // re-hashes everything on demand.
+  bool hash_on_read = false;
   // Recently used verified blocks kept in memory: a hit there costs neither a
   // read nor a hash. 0 disables it.
   uint64_t memory_cache_bytes = 64ull << 20;

@@ -141,6 +141,7 @@ Result<std::optional<Block>> BlockCacheImpl::GetLocal(const ipld::Cid& cid) {
   }
   IPFSFS_ASSIGN_OR_RETURN(auto data, store_->GetData(cid.hash()));
   if (!data) return std::optional<Block>();
+  if (!options_.hash_on_read) return std::optional<Block>(Block::FromStore(cid, std::move(*data)));
   IPFSFS_ASSIGN_OR_RETURN(auto block, Block::Verify(cid, std::move(*data)));
   return std::optional<Block>(std::move(block));
 }

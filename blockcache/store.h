@@ -65,7 +65,10 @@ struct RocksStoreOptions {
   // Values at least this big go to blob files, out of the LSM tree.
   uint64_t min_blob_size = 4096;
   // Block-cache size for reads (RocksDB's own LRU cache).
-  uint64_t read_cache_bytes = 64ull << 20;
+  // Holds only index and filter blocks here (block bytes live in blob files).
+  uint64_t read_cache_bytes = 8ull << 20;
+  // Memtable size of the blocks column family (at most two exist at once).
+  uint64_t write_buffer_bytes = 16ull << 20;
 };
 
 // Opens or creates a RocksDB store at `dir` (created with parents).

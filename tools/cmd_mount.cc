@@ -592,10 +592,6 @@ int Serve(const std::string& mountpoint, int report_fd) {
 
 int RunMount() {
   MountArgs& a = Args();
-  // Blocks are 256 KiB-1 MiB buffers freed by many threads: with glibc's
-  // sliding mmap threshold they end up in per-thread arenas that are never
-  // returned. A fixed threshold keeps them mmapped, so RSS follows live data.
-  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   ParsedOptions parsed = ParseO(a.o);
   std::string log_level = a.log_level.empty() && parsed.twins.count("log_level") ? parsed.twins["log_level"] : a.log_level;
   std::string log_file = a.log_file.empty() && parsed.twins.count("log_file") ? parsed.twins["log_file"] : a.log_file;

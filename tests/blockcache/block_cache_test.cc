@@ -564,6 +564,7 @@ TEST_CASE("a block damaged on disk is never served: dropped, fetched again") {
   sources.push_back(NewGatewaySource(**engine, gw->url()));
   auto o = FastOptions();
   o.memory_cache_bytes = 0;  // every hit reads the store
+  o.hash_on_read = true;
   auto c = BlockCache::Create(o, std::move(store), std::move(sources));
   REQUIRE(c);
   auto& cache = **c;
@@ -582,6 +583,30 @@ TEST_CASE("a block damaged on disk is never served: dropped, fetched again") {
   CHECK(v->checked == 1);
   CHECK(v->removed == 1);
   CHECK_FALSE(cache.Has(b.cid));
+}
+
+TEST_CASE("without hash_on_read, cache verify still finds a block damaged on disk and drops it") {
+  auto b = MakeRawBlock(5000, 32);
+  auto store = std::make_unique<RottingStore>();
+  auto* rotting = store.get();
+  auto o = FastOptions();
+  o.memory_cache_bytes = 0;
+  REQUIRE_FALSE(o.hash_on_read);  // the default
+  auto c = BlockCache::Create(o, std::move(store), {});
+  REQUIRE(c);
+  auto& cache = **c;
+  auto block = Block::Verify(b.cid, b.data);
+  REQUIRE(block);
+  REQUIRE(cache.Put(*block));
+  auto hit = cache.GetBlocking(b.cid);  // a healthy store hit, not re-hashed
+  REQUIRE(hit);
+  CHECK(Same(hit->bytes(), b.data));
+  rotting->rot_ = b.cid.hash();
+  auto v = cache.Verify();
+  REQUIRE(v);
+  CHECK(v->removed == 1);
+  CHECK_FALSE(cache.Has(b.cid));
+  CHECK_FALSE(cache.GetBlocking(b.cid));  // no source: gone, never served damaged
 }
 
 TEST_CASE("closing the cache with gets in flight answers them, no hang") {

@@ -171,6 +171,8 @@ void AddSourceOptions(CLI::App& app, SourceOptions& o) {
   app.add_option("--cache-dir", o.cache_dir, "Where cached blocks live (default $XDG_CACHE_HOME/ipfsfs)");
   app.add_option("--cache-size", o.cache_size, "Cache quota, e.g. 10G (K, M, G, T)");
   app.add_flag("--offline", o.offline, "Serve from the cache only");
+  app.add_flag("--hash-on-read", o.hash_on_read,
+               "Re-hash every block read back from the cache (blocks are always hashed before they are stored)");
   app.add_option("--config", o.config, "Config file (JSON; default $XDG_CONFIG_HOME/ipfsfs/config.json)");
 }
 
@@ -232,6 +234,13 @@ Result<blockcache::BlockCacheOptions> ResolveSourceOptions(const SourceOptions& 
   if (!out.offline && config.contains("offline")) {
     if (!config["offline"].is_boolean()) return MakeError(ErrorCode::kInvalidArgument, "config: offline must be true or false");
     out.offline = config["offline"].get<bool>();
+  }
+  out.hash_on_read = o.hash_on_read;
+  if (!out.hash_on_read && config.contains("hash_on_read")) {
+    if (!config["hash_on_read"].is_boolean()) {
+      return MakeError(ErrorCode::kInvalidArgument, "config: hash_on_read must be true or false");
+    }
+    out.hash_on_read = config["hash_on_read"].get<bool>();
   }
   for (auto [key, field] : {std::pair{"fetch_timeout", &out.fetch_timeout}, std::pair{"request_timeout", &out.request_timeout}}) {
     IPFSFS_ASSIGN_OR_RETURN(auto text, ConfigString(config, key));

@@ -9,6 +9,7 @@
 //   --cache-dir | config "cache_dir" | $XDG_CACHE_HOME/ipfsfs (~/.cache/ipfsfs)
 //   --cache-size 10G (K M G T, powers of 1024) | config "cache_size"
 //   --offline | config "offline"
+//   --hash-on-read | config "hash_on_read" (re-hash blocks read from the cache)
 //   --config FILE (JSON) | $XDG_CONFIG_HOME/ipfsfs/config.json if present
 // Config keys also: "fetch_timeout" / "request_timeout" (Go durations, "15s").
 // Values only; not thread-safe.
@@ -35,6 +36,7 @@ struct SourceOptions {
   std::string cache_dir;              // --cache-dir
   std::string cache_size;             // --cache-size
   bool offline = false;               // --offline
+  bool hash_on_read = false;          // --hash-on-read
   std::string config;                 // --config
 };
 

@@ -68,7 +68,7 @@ struct RocksStoreOptions {
   // Holds only index and filter blocks here (block bytes live in blob files).
   uint64_t read_cache_bytes = 8ull << 20;
   // Memtable size of the blocks column family (at most two exist at once).
-  uint64_t write_buffer_bytes = 16ull << 20;
+  uint64_t write_buffer_bytes = 8ull << 20;
 };
 
 // Opens or creates a RocksDB store at `dir` (created with parents).

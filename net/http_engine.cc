@@ -404,6 +404,13 @@ size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user) {
                                                       std::to_string(cap) + " bytes"};
     return 0;
   }
+  if (t->response_.body.empty()) {
+    // One allocation of the announced size: growing by doubling would copy a
+    // block several times and hold up to twice its size.
+    curl_off_t announced = -1;
+    curl_easy_getinfo(t->easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+    if (announced > 0 && static_cast<size_t>(announced) <= cap) t->response_.body.reserve(static_cast<size_t>(announced));
+  }
   Append(t->response_.body, bytes);
   return len;
 }

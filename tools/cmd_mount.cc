@@ -571,6 +571,16 @@ int Serve(const std::string& mountpoint, int report_fd) {
     Tell(report_fd, rc == 0 ? "ready" : std::string("mount did not answer: ") + std::strerror(errno));
     if (report_fd >= 0) close(report_fd);
   });
+  // Streamed blocks are freed by other threads than made them, so glibc's
+  // arenas keep free pages resident; hand them back now and then (the RSS goal
+  // is 100 MiB however long a file is streamed).
+  std::atomic<bool> trimming{true};
+  std::mutex trim_mu;
+  std::condition_variable trim_cv;
+  std::thread trimmer([&] {
+    std::unique_lock lock(trim_mu);
+    while (!trim_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return !trimming.load(); })) malloc_trim(0);
+  });
   // FUSE workers are created by Run from this thread: let them take the
   // signals that libfuse's handlers turn into a clean exit.
   sigset_t set;
@@ -579,6 +589,12 @@ int Serve(const std::string& mountpoint, int report_fd) {
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   int signal_number = (*mount)->Run(true);
   ready.join();
+  {
+    std::lock_guard lock(trim_mu);
+    trimming = false;
+  }
+  trim_cv.notify_all();
+  trimmer.join();
   if (signal_number) spdlog::info("signal {}: unmounted {}", signal_number, mountpoint);
   if (control) control->reset();
   // Queued prefetches need the cache; then the cache cancels what is still in

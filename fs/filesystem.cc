@@ -345,6 +345,9 @@ void Filesystem::GetXattr(Ino ino, std::string name, Callback<std::string> done)
     return done(codec ? std::string(*codec) : fmt::format("0x{:x}", info.cid.codec()));
   }
   if (name == "user.ipfs.size") return done(std::to_string(info.dag_size));
+  // No ACLs, no security labels: saying "unsupported" (not "absent") lets
+  // ls -l stop asking for every file of the device (coreutils remembers it).
+  if (name.rfind("user.", 0) != 0) return done(MakeError(ErrorCode::kUnsupported, "no " + name + " here"));
   done(MakeError(ErrorCode::kNotFound, "no attribute " + name));
 }
 

@@ -264,6 +264,7 @@ void OpGetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
     Fs(req).GetXattr(ino, name, [r, size](Result<std::string> value) {
       if (!value) {
         if (value.error().code == ErrorCode::kNotFound) return (void)fuse_reply_err(r->Take(), ENODATA);
+        if (value.error().code == ErrorCode::kUnsupported) return (void)fuse_reply_err(r->Take(), ENOTSUP);
         return r->Error("getxattr", value.error());
       }
       if (size == 0) return (void)fuse_reply_xattr(r->Take(), value->size());

@@ -285,6 +285,11 @@ TEST_CASE("Filesystem: reads / EROFS / xattrs / errors") {
   auto none = Await<std::string>([&](auto cb) { w.fs->GetXattr(hello.ino, "user.other", cb); });
   REQUIRE_FALSE(none);
   CHECK(none.error().code == ErrorCode::kNotFound);
+  for (const char* name : {"security.selinux", "system.posix_acl_access", "trusted.x"}) {
+    auto other = Await<std::string>([&](auto cb) { w.fs->GetXattr(hello.ino, name, cb); });
+    REQUIRE_FALSE(other);
+    CHECK(other.error().code == ErrorCode::kUnsupported);
+  }
 
   // A listed child whose block nobody has: an I/O error naming it, not ENOENT.
   auto sub_cid = w.sub.cid;

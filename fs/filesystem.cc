@@ -292,7 +292,14 @@ void Filesystem::ReadDir(uint64_t fh, uint64_t offset, size_t max, Callback<std:
         if (auto p = ipld::Cid::Parse(name)) parsed = *p;
         cid = parsed ? &*parsed : nullptr;
       }
-      if (cid) warmer_.Add(trees_[state->tree]->resolver(), WarmJob{state->ino, name, state->tree, *cid});
+      if (cid) {
+        warmer_.Add(trees_[state->tree]->resolver(), WarmJob{state->ino, name, state->tree, *cid});
+        // A block already in the cache is warmed on this thread: then the entry
+        // goes out whole, and the stat that follows needs no LOOKUP.
+        if (auto warmed = inodes_.Find(state->ino, name); warmed && warmed->info) {
+          e.entry = MakeEntry(warmed->ino, *warmed->info, state->tree);
+        }
+      }
     }
     out.push_back(std::move(e));
   };

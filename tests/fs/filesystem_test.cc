@@ -201,8 +201,12 @@ TEST_CASE("Filesystem: listings skip hostile names / include . and .. / warm chi
     REQUIRE(e);
     CHECK(e->ino == 0);
   }
-  // The first listing had no attributes for the children; the warmer fetched
-  // them, so a second listing sends them whole, with the same numbers.
+  // Every child's block answers at once here (a cache hit): the first
+  // listing already sends them whole, so ls -l needs no LOOKUP.
+  for (size_t i = 2; i < list.size(); ++i) {
+    CHECK(list[i].entry.ino == list[i].entry.attr.ino);
+    CHECK(list[i].entry.ino != 0);
+  }
   for (int i = 0; i < 100 && w.fs->stats().warm_in_flight > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -216,6 +220,25 @@ TEST_CASE("Filesystem: listings skip hostile names / include . and .. / warm chi
   CHECK(S_ISDIR(second[4].entry.attr.mode));
   w.fs->CommitListed(second[2].entry.ino);
   w.fs->Forget(second[2].entry.ino, 1);
+}
+
+TEST_CASE("Filesystem: children still being fetched are listed bare, then whole once warmed") {
+  World w;
+  auto root = w.RootEntry();
+  w.store.SetDelay(std::chrono::milliseconds(5));  // blocks come from "the network"
+  auto list = w.ListAll(root.ino);
+  REQUIRE(list.size() == 6);
+  for (size_t i = 2; i < list.size(); ++i) {
+    CHECK(list[i].entry.ino == 0);  // the kernel will LOOKUP these
+    CHECK(list[i].entry.attr.ino != 0);
+  }
+  for (int i = 0; i < 200 && w.fs->stats().warm_in_flight > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto second = w.ListAll(root.ino);
+  REQUIRE(second.size() == list.size());
+  for (size_t i = 2; i < second.size(); ++i) CHECK(second[i].entry.ino == list[i].entry.attr.ino);
+  w.store.WaitIdle();
 }
 
 TEST_CASE("Filesystem: sharded directory listing and lookup") {

@@ -55,8 +55,9 @@ FLAT=$("$IPFSFS" add -r -Q --car "$WORK/flat.car" "$WORK/data/flat")
 TREE=$("$IPFSFS" add -r -Q --car "$WORK/tree.car" "$WORK/data/tree")
 "$GATEWAY" --car "$WORK/big.car" --car "$WORK/flat.car" --car "$WORK/tree.car" > "$WORK/gw.url" 2>"$WORK/gw.log" &
 GW_PID=$!
-for _ in $(seq 50); do [ -s "$WORK/gw.url" ] && break; sleep 0.1; done
+for _ in $(seq 1200); do [ -s "$WORK/gw.url" ] && break; sleep 0.1; done  # big CARs take a while to index
 GW=$(head -1 "$WORK/gw.url")
+[ -n "$GW" ] || { echo "the test gateway did not start (see $WORK/gw.log)" >&2; exit 1; }
 echo "   file $BIG ($BYTES bytes), sharded dir $FLAT, tree $TREE, gateway $GW"
 
 mount_fs() {  # mount_fs CACHE_DIR
@@ -76,10 +77,11 @@ echo "   curl (CAR) $(mibs "$BYTES" "$T_CURL") MiB/s, mount $(mibs "$BYTES" "$T_
      " -> ratio $(ratio "$T_CURL" "$T_COLD") (goal >= 0.9)"
 echo "   peak RSS of the mount while streaming: $((RSS_KB / 1024)) MiB (goal <= 100)"
 
-echo "== re-read, page cache warm"
+echo "== re-read, page cache warm (best of 3 each: a 1 GiB re-read takes ~50 ms, near the timer's noise)"
+best3() { local best= t; for _ in 1 2 3; do t=$(timed "$@"); if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi; done; echo "$best"; }
 cat "$WORK/data/big/file.bin" > /dev/null
-T_LOCAL_WARM=$(timed cat "$WORK/data/big/file.bin")
-T_MOUNT_WARM=$(timed cat "$MNT/ipfs/$BIG")
+T_LOCAL_WARM=$(best3 cat "$WORK/data/big/file.bin")
+T_MOUNT_WARM=$(best3 cat "$MNT/ipfs/$BIG")
 echo "   local $(mibs "$BYTES" "$T_LOCAL_WARM") MiB/s, mount $(mibs "$BYTES" "$T_MOUNT_WARM") MiB/s" \
      " -> ratio $(ratio "$T_LOCAL_WARM" "$T_MOUNT_WARM") (goal >= 0.95)"
 

@@ -680,10 +680,26 @@ int RunMount() {
 
 // ---------------------------------------------------------------- umount, status
 
+// After an unmount the daemon still flushes and closes its cache: wait for it,
+// so that `umount` then `mount` (or a cache command) finds the cache free.
+void WaitForExit(pid_t pid) {
+  if (pid <= 0) return;
+  for (int i = 0; i < 500 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
 int RunUmount() {
   std::string mountpoint = Absolute(Args().mountpoint);
+  pid_t daemon = 0;
+  if (!Args().lazy) {  // a lazy unmount ends only when the last file closes
+    if (auto j = AskMount(mountpoint, "status"); j && j->contains("pid") && (*j)["pid"].is_number_integer()) {
+      daemon = (*j)["pid"].get<pid_t>();
+    }
+  }
   if (geteuid() == 0) {
-    if (umount2(mountpoint.c_str(), Args().lazy ? MNT_DETACH : 0) == 0) return 0;
+    if (umount2(mountpoint.c_str(), Args().lazy ? MNT_DETACH : 0) == 0) {
+      WaitForExit(daemon);
+      return 0;
+    }
     int err = errno;
     if (err == EBUSY) {
       return ReportError("umount " + mountpoint,
@@ -706,7 +722,9 @@ int RunUmount() {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
     return ReportError("umount " + mountpoint, Error{ErrorCode::kUnavailable, "fusermount3 not found (install fuse3)"});
   }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
+  WaitForExit(daemon);
+  return 0;
 }
 
 int RunStatus() {

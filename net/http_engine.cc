@@ -172,8 +172,9 @@ class Loop {
       curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, r.low_speed_bytes_per_second);
       curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(r.low_speed_time.count()));
     }
-    // Fewer, larger reads: a block or a CAR chunk in a few callbacks, not dozens.
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L << 10);
+    // Fewer, larger reads for streams (a CAR chunk in a few callbacks); a
+    // smaller buffer per block request, as dozens are in flight at once.
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, r.on_data ? 256L << 10 : 64L << 10);
     if (!r.on_data) {
       curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
     }

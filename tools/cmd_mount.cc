@@ -502,7 +502,7 @@ int Serve(const std::string& mountpoint, int report_fd) {
   // The mount streams files through its own bounded read-ahead window and the
   // kernel's page cache; a large in-memory block tier would only hold blocks
   // already read (the bench's peak RSS goal is 100 MiB while streaming).
-  cache_options->memory_cache_bytes = std::min<uint64_t>(cache_options->memory_cache_bytes, 8u << 20);
+  cache_options->memory_cache_bytes = std::min<uint64_t>(cache_options->memory_cache_bytes, 4u << 20);
   auto cache = blockcache::BlockCache::Open(std::move(*cache_options));
   if (!cache) return fail("mount " + mountpoint, cache.error());
   CountingGetter counting(**cache);
@@ -603,6 +603,8 @@ int Serve(const std::string& mountpoint, int report_fd) {
   prefetch_pool.Shutdown();
   cache->reset();
   mount->reset();
+  spdlog::info("stopped");
+  spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
   return 0;
 }
 

@@ -141,6 +141,12 @@ class BlockCache : public BlockGetter {
   // Stores a verified block (the importer's path). May evict to stay in quota.
   [[nodiscard]] virtual Status Put(const Block& block) = 0;
 
+  // Blocks stored (Put, CAR import, fetches) while the returned hold lives are
+  // not evicted until every hold is released; then the quota applies again.
+  // An add or import larger than the quota so keeps its first blocks until
+  // its root is pinned. Release holds before destroying the cache.
+  [[nodiscard]] virtual std::shared_ptr<void> HoldNewBlocks() = 0;
+
   // Fetches every block of the DAG under `root` (dag-pb links followed; raw
   // has none), as CARs first then block by block for what is missing.
   // `progress(blocks, bytes)` is called now and then. Blocking.

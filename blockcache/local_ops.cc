@@ -35,6 +35,7 @@ Status BlockCacheImpl::Commit(const Block& block, uint32_t pins) {
   const auto& mh = block.cid().hash();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (holds_ > 0) held_.insert(mh);
     if (index_.count(mh)) return OkStatus();
   }
   {
@@ -64,6 +65,20 @@ Status BlockCacheImpl::Put(const Block& block) {
   return Commit(block, 0);
 }
 
+std::shared_ptr<void> BlockCacheImpl::HoldNewBlocks() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++holds_;
+  }
+  return std::shared_ptr<void>(nullptr, [this](void*) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--holds_ == 0) held_.clear();
+    }
+    MaybeEvict();
+  });
+}
+
 void BlockCacheImpl::MaybeEvict() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -83,7 +98,7 @@ Result<GcResult> BlockCacheImpl::EvictTo(uint64_t target) {
     if (stored_bytes_ <= target) return result;
     std::vector<std::pair<uint64_t, const ipld::Multihash*>> candidates;
     for (const auto& [mh, e] : index_) {
-      if (e.pins == 0) candidates.emplace_back(e.last_use, &mh);
+      if (e.pins == 0 && !held_.count(mh)) candidates.emplace_back(e.last_use, &mh);
     }
     std::sort(candidates.begin(), candidates.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -66,6 +66,7 @@ class BlockCacheImpl : public BlockCache {
   Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) override;
   bool Has(const ipld::Cid& cid) override;
   Status Put(const Block& block) override;
+  std::shared_ptr<void> HoldNewBlocks() override;
   Result<FetchProgress> Fetch(const ipld::Cid& root, bool use_car,
                               std::function<void(const FetchProgress&)> progress) override;
   Status Pin(const ipld::Cid& root) override;
@@ -146,6 +147,8 @@ class BlockCacheImpl : public BlockCache {
   std::mutex evict_mu_;         // one eviction at a time; taken before mu_
   std::mutex pin_mu_;           // pin/unpin/gc serialised; taken before mu_
   bool closing_ = false;        // GUARDED_BY(mu_)
+  int holds_ = 0;               // GUARDED_BY(mu_): HoldNewBlocks() alive
+  std::unordered_set<ipld::Multihash, ipld::MultihashHasher> held_;  // GUARDED_BY(mu_): not evicted
 
   // Memory tier: verified blocks, most recent first.
   std::optional<Block> MemoryGet(const ipld::Multihash& mh);

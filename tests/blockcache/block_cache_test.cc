@@ -303,6 +303,37 @@ TEST_CASE("quota holds under churn; least recently used go first") {
   CHECK(gw->RequestCount(hot.cid) == 1);
 }
 
+TEST_CASE("an import larger than the quota keeps its blocks under a hold until its root is pinned") {
+  auto o = FastOptions();
+  o.max_bytes = 1 << 20;
+  auto dag = testing::MakeFileDag(3 << 20, 64 << 10, 8, 17);  // three times the quota
+  SECTION("without a hold the first blocks are evicted before the pin") {
+    auto c = BlockCache::Create(o, NewMemoryStore(), {});
+    REQUIRE(c);
+    for (auto& b : dag.blocks) REQUIRE((*c)->Put(*Block::Verify(b.cid, b.data)));
+    CHECK((*c)->Stats().stored_bytes <= o.max_bytes);
+    CHECK_FALSE((*c)->Pin(dag.root));  // no source to fetch the evicted ones again
+  }
+  SECTION("with a hold every block stays; after the pin they are pinned, and the hold's end evicts nothing pinned") {
+    auto c = BlockCache::Create(o, NewMemoryStore(), {});
+    REQUIRE(c);
+    auto& cache = **c;
+    auto unpinned = MakeRawBlock(64 << 10, 99);
+    REQUIRE(cache.Put(*Block::Verify(unpinned.cid, unpinned.data)));  // before the hold: evictable
+    {
+      auto hold = cache.HoldNewBlocks();
+      for (auto& b : dag.blocks) REQUIRE(cache.Put(*Block::Verify(b.cid, b.data)));
+      for (auto& b : dag.blocks) CHECK(cache.Has(b.cid));
+      CHECK(cache.Stats().stored_bytes > o.max_bytes);
+      REQUIRE(cache.Pin(dag.root));
+    }
+    auto s = cache.Stats();
+    CHECK(s.pinned_blocks == dag.blocks.size());
+    for (auto& b : dag.blocks) CHECK(cache.Has(b.cid));
+    CHECK_FALSE(cache.Has(unpinned.cid));  // the quota applies again once the hold ends
+  }
+}
+
 TEST_CASE("pinned DAGs survive gc and churn; unpinned they go") {
   auto gw = NewGateway();
   auto o = FastOptions();

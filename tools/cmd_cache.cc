@@ -1,18 +1,22 @@
 // `ipfsfs cache stat | gc | pin add/rm/ls | prefetch CID | import FILE.car | export CID OUT.car | verify`
+//
+// The operations themselves are in tools/internal/cache_ops.h. When the cache
+// is locked by a running mount (which holds it for its whole life), the
+// command asks that mount to run the operation over its control socket and
+// prints its answer: same output, same exit code.
 #include <unistd.h>
 
-#include <chrono>
-#include <cstdio>
 #include <iostream>
-#include <memory>
+#include <optional>
 #include <string>
-#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "blockcache/block_cache.h"
 #include "tools/command.h"
+#include "tools/internal/cache_ops.h"
+#include "tools/internal/control.h"
 #include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
@@ -20,13 +24,7 @@ namespace {
 
 struct CacheArgs {
   SourceOptions sources;
-  bool json = false;
-  std::string cid;
-  std::string file;
-  std::string gc_target;
-  bool all = false;
-  bool no_car = false;
-  bool pin_roots = true;
+  CacheOp op;
 };
 
 CacheArgs& Args() {
@@ -34,185 +32,82 @@ CacheArgs& Args() {
   return args;
 }
 
-Result<ipld::Cid> ParseCid(const std::string& text) {
-  std::string s = text;
-  if (s.rfind("/ipfs/", 0) == 0) s = s.substr(6);
-  auto cid = ipld::Cid::Parse(s);
-  if (!cid) return tl::unexpected(cid.error());
-  return cid;
+// The mount named in the cache dir runs `op`; nullopt when none answers
+// (no pointer, a stale one, or a mount of another cache).
+std::optional<int> RunInMount(const std::string& cache_dir, CacheOp op, const Error& busy) {
+  auto mount = FindMount(cache_dir);
+  if (!mount) return std::nullopt;
+  if (!op.file.empty()) {
+    op.shown_file = op.file;
+    op.file = Absolute(op.file);  // the mount's cwd is /
+  }
+  nlohmann::json request = {{"command", "cache"}, {"cache_dir", Absolute(cache_dir)}, {"op", CacheOpToJson(op)}};
+  // No time limit: a pin or prefetch of a big DAG takes what it takes, and the
+  // mount's exit closes the socket.
+  auto reply = AskSocket(mount->socket, request, std::chrono::milliseconds(0));
+  if (!reply && reply.error().code == ErrorCode::kNotFound) return std::nullopt;
+  if (!reply) {
+    return ReportError(CacheOpWhat(op), Error{busy.code, busy.message + " (its mount at " + mount->mountpoint +
+                                                             " could not run this: " + reply.error().message + ")"});
+  }
+  const auto& j = *reply;
+  if (!j.contains("exit") || !j["exit"].is_number_integer()) {
+    return ReportError(CacheOpWhat(op), Error{ErrorCode::kCorrupt, "the mount at " + mount->mountpoint +
+                                                                       " sent no exit code"});
+  }
+  if (j.contains("stdout") && j["stdout"].is_string()) std::cout << j["stdout"].get<std::string>() << std::flush;
+  if (j.contains("stderr") && j["stderr"].is_string()) std::cerr << j["stderr"].get<std::string>() << std::flush;
+  return j["exit"].get<int>();
 }
 
-int WithCache(const std::string& what, const std::function<int(blockcache::BlockCache&)>& fn) {
-  auto cache = OpenBlockCache(Args().sources);
+int Run(const char* name) {
+  CacheOp op = Args().op;
+  op.name = name;
+  op.progress = isatty(STDERR_FILENO) && !op.json;
+  if (int rc = CheckCacheOp(op, std::cerr); rc != 0) return rc;
+  auto options = ResolveSourceOptions(Args().sources);
+  if (!options && options.error().code == ErrorCode::kInvalidArgument) return ReportUsage(options.error().message);
+  if (!options) return ReportError(CacheOpWhat(op), options.error());
+  std::string cache_dir = options->cache_dir;
+  auto cache = blockcache::BlockCache::Open(std::move(*options));
+  if (!cache && cache.error().code == ErrorCode::kUnavailable && !cache_dir.empty()) {
+    if (auto rc = RunInMount(cache_dir, op, cache.error())) return *rc;
+  }
   if (!cache && cache.error().code == ErrorCode::kInvalidArgument) return ReportUsage(cache.error().message);
-  if (!cache) return ReportError(what, cache.error());
-  return fn(**cache);
-}
-
-int Stat() {
-  return WithCache("cache stat", [](blockcache::BlockCache& cache) {
-    auto s = cache.Stats();
-    if (Args().json) {
-      nlohmann::json j = {{"blocks", s.stored_blocks},     {"bytes", s.stored_bytes},
-                          {"max_bytes", s.max_bytes},      {"pinned_blocks", s.pinned_blocks},
-                          {"pinned_roots", s.pinned_roots}};
-      std::cout << j.dump() << "\n";
-      return 0;
-    }
-    std::cout << "blocks:  " << s.stored_blocks << " (" << s.pinned_blocks << " pinned, under " << s.pinned_roots
-              << " roots)\n"
-              << "size:    " << FormatSize(s.stored_bytes) << " of " << FormatSize(s.max_bytes) << "\n";
-    return 0;
-  });
-}
-
-int Gc() {
-  return WithCache("cache gc", [](blockcache::BlockCache& cache) {
-    std::optional<uint64_t> target;
-    if (Args().all) target = 0;
-    if (!Args().gc_target.empty()) {
-      auto t = ParseSize(Args().gc_target);
-      if (!t) return ReportUsage(t.error().message);
-      target = *t;
-    }
-    auto r = cache.Gc(target);
-    if (!r) return ReportError("cache gc", r.error());
-    if (Args().json) {
-      std::cout << nlohmann::json{{"evicted_blocks", r->evicted_blocks}, {"evicted_bytes", r->evicted_bytes}}.dump()
-                << "\n";
-    } else {
-      std::cout << "removed " << r->evicted_blocks << " blocks (" << FormatSize(r->evicted_bytes) << ")\n";
-    }
-    return 0;
-  });
-}
-
-int PinAdd() {
-  auto cid = ParseCid(Args().cid);
-  if (!cid) return ReportUsage(cid.error().message);
-  return WithCache("pin add " + Args().cid, [&](blockcache::BlockCache& cache) {
-    if (auto s = cache.Pin(*cid); !s) return ReportError("pin add " + Args().cid, s.error());
-    std::cout << "pinned " << cid->ToString() << " recursively\n";
-    return 0;
-  });
-}
-
-int PinRm() {
-  auto cid = ParseCid(Args().cid);
-  if (!cid) return ReportUsage(cid.error().message);
-  return WithCache("pin rm " + Args().cid, [&](blockcache::BlockCache& cache) {
-    if (auto s = cache.Unpin(*cid); !s) return ReportError("pin rm " + Args().cid, s.error());
-    std::cout << "unpinned " << cid->ToString() << "\n";
-    return 0;
-  });
-}
-
-int PinLs() {
-  return WithCache("pin ls", [](blockcache::BlockCache& cache) {
-    auto pins = cache.Pins();
-    if (!pins) return ReportError("pin ls", pins.error());
-    for (const auto& p : *pins) {
-      if (Args().json) std::cout << nlohmann::json{{"cid", p.ToString()}, {"type", "recursive"}}.dump() << "\n";
-      else std::cout << p.ToString() << " recursive\n";
-    }
-    return 0;
-  });
-}
-
-int Prefetch() {
-  auto cid = ParseCid(Args().cid);
-  if (!cid) return ReportUsage(cid.error().message);
-  return WithCache("prefetch " + Args().cid, [&](blockcache::BlockCache& cache) {
-    bool tty = isatty(STDERR_FILENO) && !Args().json;
-    auto start = std::chrono::steady_clock::now();
-    auto progress = [&](const blockcache::BlockCache::FetchProgress& p) {
-      if (!tty) return;
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::fprintf(stderr, "\r%llu blocks, %s, %s/s   ", static_cast<unsigned long long>(p.blocks),
-                   FormatSize(p.bytes).c_str(), FormatSize(static_cast<uint64_t>(p.bytes / std::max(secs, 1e-3))).c_str());
-    };
-    auto r = cache.Fetch(*cid, !Args().no_car, progress);
-    if (tty) std::fprintf(stderr, "\n");
-    if (!r) return ReportError("prefetch " + Args().cid, r.error());
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (Args().json) {
-      std::cout << nlohmann::json{{"cid", cid->ToString()}, {"blocks", r->blocks}, {"bytes", r->bytes},
-                                  {"seconds", secs}}.dump()
-                << "\n";
-    } else {
-      std::cout << "prefetched " << cid->ToString() << ": " << r->blocks << " blocks, " << FormatSize(r->bytes) << "\n";
-    }
-    return 0;
-  });
-}
-
-int Import() {
-  return WithCache("import " + Args().file, [](blockcache::BlockCache& cache) {
-    auto roots = cache.ImportCar(Args().file);
-    if (!roots) return ReportError("import " + Args().file, roots.error());
-    for (const auto& root : *roots) {
-      if (Args().pin_roots) {
-        if (auto s = cache.Pin(root); !s) return ReportError("pin " + root.ToString(), s.error());
-        std::cout << "imported and pinned " << root.ToString() << "\n";
-      } else {
-        std::cout << "imported " << root.ToString() << "\n";
-      }
-    }
-    return 0;
-  });
-}
-
-int Export() {
-  auto cid = ParseCid(Args().cid);
-  if (!cid) return ReportUsage(cid.error().message);
-  return WithCache("export " + Args().cid, [&](blockcache::BlockCache& cache) {
-    if (auto s = cache.ExportCar(*cid, Args().file); !s) return ReportError("export " + Args().cid, s.error());
-    return 0;
-  });
-}
-
-int Verify() {
-  return WithCache("cache verify", [](blockcache::BlockCache& cache) {
-    auto r = cache.Verify();
-    if (!r) return ReportError("cache verify", r.error());
-    if (Args().json) {
-      std::cout << nlohmann::json{{"checked", r->checked}, {"removed", r->removed}}.dump() << "\n";
-    } else {
-      std::cout << "verified " << r->checked << " blocks, removed " << r->removed << " damaged\n";
-    }
-    return r->removed == 0 ? 0 : 1;
-  });
+  if (!cache) return ReportError(CacheOpWhat(op), cache.error());
+  return RunCacheOp(**cache, op, std::cout, std::cerr);
 }
 
 void Setup(CLI::App& app, int& exit_code) {
   auto* cache = app.add_subcommand("cache", "Inspect and manage the local block cache");
   cache->require_subcommand(1);
-  auto leaf = [&](CLI::App* parent, const char* name, const char* help, int (*fn)()) {
+  CacheOp& op = Args().op;
+  auto leaf = [&](CLI::App* parent, const char* name, const char* op_name, const char* help) {
     auto* sub = parent->add_subcommand(name, help);
     AddSourceOptions(*sub, Args().sources);
-    sub->add_flag("--json", Args().json, "One JSON object per line");
-    sub->callback([&exit_code, fn] { exit_code = fn(); });
+    sub->add_flag("--json", op.json, "One JSON object per line");
+    sub->callback([&exit_code, op_name] { exit_code = Run(op_name); });
     return sub;
   };
-  leaf(cache, "stat", "Show what the cache holds", Stat);
-  auto* gc = leaf(cache, "gc", "Evict unpinned blocks down to the quota", Gc);
-  gc->add_flag("--all", Args().all, "Evict every unpinned block");
-  gc->add_option("--target", Args().gc_target, "Evict down to this size instead of the quota (e.g. 1G)");
+  leaf(cache, "stat", "stat", "Show what the cache holds");
+  auto* gc = leaf(cache, "gc", "gc", "Evict unpinned blocks down to the quota");
+  gc->add_flag("--all", op.all, "Evict every unpinned block");
+  gc->add_option("--target", op.gc_target, "Evict down to this size instead of the quota (e.g. 1G)");
   auto* pin = cache->add_subcommand("pin", "Recursive pins: never evicted");
   pin->require_subcommand(1);
-  leaf(pin, "add", "Fetch and pin a DAG", PinAdd)->add_option("cid", Args().cid, "Root CID")->required();
-  leaf(pin, "rm", "Unpin a DAG", PinRm)->add_option("cid", Args().cid, "Root CID")->required();
-  leaf(pin, "ls", "List pinned roots", PinLs);
-  auto* pf = leaf(cache, "prefetch", "Fetch a whole DAG into the cache", Prefetch);
-  pf->add_option("cid", Args().cid, "Root CID")->required();
-  pf->add_flag("--no-car", Args().no_car, "Block by block only, no CAR request");
-  auto* im = leaf(cache, "import", "Store (and pin) every block of a CAR file", Import);
-  im->add_option("file", Args().file, "CAR file")->required()->check(CLI::ExistingFile);
-  im->add_flag("!--no-pin", Args().pin_roots, "Do not pin the CAR's roots");
-  auto* ex = leaf(cache, "export", "Write a DAG as a CARv1 file", Export);
-  ex->add_option("cid", Args().cid, "Root CID")->required();
-  ex->add_option("out", Args().file, "Output CAR file")->required();
-  leaf(cache, "verify", "Re-hash every cached block; remove damaged ones", Verify);
+  leaf(pin, "add", "pin-add", "Fetch and pin a DAG")->add_option("cid", op.cid, "Root CID")->required();
+  leaf(pin, "rm", "pin-rm", "Unpin a DAG")->add_option("cid", op.cid, "Root CID")->required();
+  leaf(pin, "ls", "pin-ls", "List pinned roots");
+  auto* pf = leaf(cache, "prefetch", "prefetch", "Fetch a whole DAG into the cache");
+  pf->add_option("cid", op.cid, "Root CID")->required();
+  pf->add_flag("--no-car", op.no_car, "Block by block only, no CAR request");
+  auto* im = leaf(cache, "import", "import", "Store (and pin) every block of a CAR file");
+  im->add_option("file", op.file, "CAR file")->required()->check(CLI::ExistingFile);
+  im->add_flag("!--no-pin", op.pin_roots, "Do not pin the CAR's roots");
+  auto* ex = leaf(cache, "export", "export", "Write a DAG as a CARv1 file");
+  ex->add_option("cid", op.cid, "Root CID")->required();
+  ex->add_option("out", op.file, "Output CAR file")->required();
+  leaf(cache, "verify", "verify", "Re-hash every cached block; remove damaged ones");
 }
 
 IPFSFS_REGISTER_COMMAND(40, Setup);

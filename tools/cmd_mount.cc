@@ -8,12 +8,9 @@
 // running mount answers `ipfsfs status` on a unix socket in the state dir.
 #include <fcntl.h>
 #include <malloc.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,9 +42,10 @@
 #include "fs/filesystem.h"
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
-#include "ipld/multihash.h"
 #include "resolver/resolver.h"
 #include "tools/command.h"
+#include "tools/internal/cache_ops.h"
+#include "tools/internal/control.h"
 #include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
@@ -139,40 +137,6 @@ Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what
 }
 
 // ---------------------------------------------------------------- paths
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-// systemd's StateDirectory=, XDG, or /var/lib/ipfsfs for root without a home.
-std::string StateDir() {
-  if (!Env("STATE_DIRECTORY").empty()) return Env("STATE_DIRECTORY");
-  if (!Env("XDG_STATE_HOME").empty()) return Env("XDG_STATE_HOME") + "/ipfsfs";
-  if (!Env("HOME").empty() && !(geteuid() == 0 && Env("HOME") == "/")) return Env("HOME") + "/.local/state/ipfsfs";
-  return "/var/lib/ipfsfs";
-}
-
-void MakeDirs(const std::string& path) {
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = path.find('/', pos + 1);
-    mkdir(path.substr(0, pos).c_str(), 0700);
-  }
-}
-
-std::string Absolute(const std::string& path) {
-  char buf[PATH_MAX];
-  if (realpath(path.c_str(), buf)) return buf;
-  if (!path.empty() && path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  return std::string(getcwd(cwd, sizeof(cwd)) ? cwd : ".") + "/" + path;
-}
-
-// One socket per mountpoint: mount-<first 8 bytes of sha256(path)>.sock.
-std::string SocketPath(const std::string& mountpoint) {
-  auto mh = ipld::Multihash::Sha256(AsBytes(mountpoint));
-  return StateDir() + "/mount-" + ToHex(ByteSpan(mh.digest()).first(8)) + ".sock";
-}
 
 bool IsMountPoint(const std::string& path) {
   std::ifstream in("/proc/self/mountinfo");
@@ -310,119 +274,24 @@ class CountingGetter : public blockcache::BlockGetter {
   std::atomic<int64_t> in_flight_{0};
 };
 
-// One JSON line in, one JSON line out, per connection; commands in a table.
-class ControlServer {
- public:
-  using Handler = std::function<nlohmann::json(const nlohmann::json&)>;
-
-  static Result<std::unique_ptr<ControlServer>> Start(const std::string& path, std::map<std::string, Handler> handlers) {
-    MakeDirs(path.substr(0, path.rfind('/')));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(addr.sun_path)) {
-      return MakeError(ErrorCode::kInvalidArgument, "control socket path too long: " + path);
-    }
-    std::strcpy(addr.sun_path, path.c_str());
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return MakeError(ErrorCode::kInternal, std::string("socket: ") + std::strerror(errno));
-    unlink(path.c_str());  // a stale socket of a mount that died; the mountpoint check ran first
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 8) != 0) {
-      int err = errno;
-      close(fd);
-      return MakeError(ErrorCode::kInternal, "control socket " + path + ": " + std::strerror(err));
-    }
-    chmod(path.c_str(), 0600);
-    auto server = std::unique_ptr<ControlServer>(new ControlServer(path, fd, std::move(handlers)));
-    if (pipe2(server->wake_, O_CLOEXEC) != 0) return MakeError(ErrorCode::kInternal, "pipe failed");
-    server->thread_ = std::thread([s = server.get()] { s->Loop(); });
-    return server;
-  }
-
-  ~ControlServer() {
-    if (write(wake_[1], "x", 1) < 0) {
-    }
-    if (thread_.joinable()) thread_.join();
-    close(fd_);
-    close(wake_[0]);
-    close(wake_[1]);
-    unlink(path_.c_str());
-  }
-
- private:
-  ControlServer(std::string path, int fd, std::map<std::string, Handler> handlers)
-      : path_(std::move(path)), fd_(fd), handlers_(std::move(handlers)) {}
-
-  void Loop() {
-    while (true) {
-      pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-      if (poll(fds, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        return;
-      }
-      if (fds[1].revents) return;
-      int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (conn < 0) continue;
-      timeval tv{2, 0};
-      setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      std::string request;
-      char buf[1024];
-      ssize_t n;
-      while (request.find('\n') == std::string::npos && request.size() < 65536 &&
-             (n = read(conn, buf, sizeof(buf))) > 0) {
-        request.append(buf, static_cast<size_t>(n));
-      }
-      nlohmann::json reply;
-      auto req = nlohmann::json::parse(request.substr(0, request.find('\n')), nullptr, false);
-      if (req.is_discarded() || !req.is_object() || !req.contains("command") || !req["command"].is_string()) {
-        reply = {{"error", "bad request: want {\"command\": NAME}"}};
-      } else if (auto it = handlers_.find(req["command"].get<std::string>()); it == handlers_.end()) {
-        reply = {{"error", "unknown command " + req["command"].get<std::string>()}};
-      } else {
-        reply = it->second(req);
-      }
-      std::string out = reply.dump() + "\n";
-      if (write(conn, out.data(), out.size()) < 0) {
-      }
-      close(conn);
-    }
-  }
-
-  std::string path_;
-  int fd_;
-  int wake_[2] = {-1, -1};
-  std::map<std::string, Handler> handlers_;
-  std::thread thread_;
-};
-
-Result<nlohmann::json> AskMount(const std::string& mountpoint, const std::string& command) {
-  std::string path = SocketPath(mountpoint);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int err = errno;
-    close(fd);
-    return MakeError(ErrorCode::kNotFound, "no ipfsfs mount answers for " + mountpoint + " (" + path + ": " +
-                                               std::strerror(err) + ")");
-  }
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  std::string req = nlohmann::json{{"command", command}}.dump() + "\n";
-  if (write(fd, req.data(), req.size()) < 0) {
-  }
-  std::string reply;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) reply.append(buf, static_cast<size_t>(n));
-  close(fd);
-  auto j = nlohmann::json::parse(reply, nullptr, false);
-  if (j.is_discarded()) return MakeError(ErrorCode::kCorrupt, "the mount sent no valid answer");
-  if (j.contains("error")) return MakeError(ErrorCode::kInternal, j["error"].dump());
-  return j;
-}
-
 // ---------------------------------------------------------------- mount
+
+// A `cache` request: an `ipfsfs cache …` command that found this mount's
+// cache locked has it run here, on the control connection's thread.
+nlohmann::json AnswerCache(blockcache::BlockCache& cache, const std::string& cache_dir, const nlohmann::json& req) {
+  if (!req.contains("cache_dir") || !req["cache_dir"].is_string() ||
+      Absolute(req["cache_dir"].get<std::string>()) != cache_dir) {
+    return {{"error", "this mount holds the cache " + cache_dir}, {"code", "not_found"}};
+  }
+  auto op = req.contains("op") ? CacheOpFromJson(req["op"])
+                               : Result<CacheOp>(MakeError(ErrorCode::kInvalidArgument, "cache request without op"));
+  if (!op) return {{"error", op.error().message}};
+  op->progress = false;  // the caller's stderr is a string here
+  std::ostringstream out, err;
+  int rc = RunCacheOp(cache, *op, out, err);
+  spdlog::info("cache {} for a command: exit {}", CacheOpWhat(*op), rc);
+  return {{"exit", rc}, {"stdout", out.str()}, {"stderr", err.str()}};
+}
 
 // The child's report to the waiting parent: "ready" or the error line.
 void Tell(int fd, const std::string& message) {
@@ -503,6 +372,7 @@ int Serve(const std::string& mountpoint, int report_fd) {
   // kernel's page cache; a large in-memory block tier would only hold blocks
   // already read (the bench's peak RSS goal is 100 MiB while streaming).
   cache_options->memory_cache_bytes = std::min<uint64_t>(cache_options->memory_cache_bytes, 4u << 20);
+  const std::string cache_dir_option = cache_options->cache_dir;
   auto cache = blockcache::BlockCache::Open(std::move(*cache_options));
   if (!cache) return fail("mount " + mountpoint, cache.error());
   CountingGetter counting(**cache);
@@ -530,9 +400,11 @@ int Serve(const std::string& mountpoint, int report_fd) {
   if (!mount) return fail("mount " + mountpoint, mount.error());
 
   const auto started = std::chrono::steady_clock::now();
+  const std::string cache_dir = Absolute(cache_dir_option);
   auto control = ControlServer::Start(
       SocketPath(mountpoint),
-      {{"status", [&](const nlohmann::json&) {
+      {{"cache", [&](const nlohmann::json& req) { return AnswerCache(*cache_ptr, cache_dir, req); }},
+       {"status", [&](const nlohmann::json&) {
           auto s = cache_ptr->Stats();
           auto f = filesystem.stats();
           nlohmann::json sources = nlohmann::json::array();
@@ -561,6 +433,13 @@ int Serve(const std::string& mountpoint, int report_fd) {
                       {"errors", f.errors}, {"open_files", f.open_files}, {"inodes", f.inodes}}}};
         }}});
   if (!control) spdlog::warn("no control socket: {}", control.error().message);
+  // Tells `ipfsfs cache …` and `ipfsfs add` where to find the mount that holds the cache.
+  std::unique_ptr<MountPointer> pointer;
+  if (control) {
+    auto p = MountPointer::Write(cache_dir, SocketPath(mountpoint), mountpoint);
+    if (p) pointer = std::move(*p);
+    else spdlog::warn("cache commands will not find this mount: {}", p.error().message);
+  }
 
   // Ready once the kernel's first request is answered: stat needs INIT and GETATTR.
   fs::FuseMount* fuse_mount = mount->get();
@@ -596,7 +475,8 @@ int Serve(const std::string& mountpoint, int report_fd) {
   trim_cv.notify_all();
   trimmer.join();
   if (signal_number) spdlog::info("signal {}: unmounted {}", signal_number, mountpoint);
-  if (control) control->reset();
+  pointer.reset();
+  if (control) control->reset();  // waits for cache commands still running
   // Queued prefetches need the cache; then the cache cancels what is still in
   // flight and runs those callbacks, which reply into the session and the
   // filesystem, so both must still exist.
@@ -615,6 +495,11 @@ int RunMount() {
   std::string log_file = a.log_file.empty() && parsed.twins.count("log_file") ? parsed.twins["log_file"] : a.log_file;
   bool foreground = a.foreground || parsed.twins.count("foreground");
   std::string mountpoint = Absolute(a.mountpoint);
+  // The daemon runs in /: relative paths are the caller's.
+  for (auto [key, field] : {std::pair{"cache_dir", &a.sources.cache_dir}, std::pair{"config", &a.sources.config}}) {
+    if (field->empty() && parsed.twins.count(key)) *field = parsed.twins[key];
+    if (!field->empty()) *field = Absolute(*field);
+  }
 
   if (auto st = CheckMountpoint(mountpoint); !st) return ReportError("mount " + mountpoint, st.error());
 

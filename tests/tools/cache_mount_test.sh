@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# `ipfsfs cache …` while a mount holds the cache: the command is run by the
+# mount over its control socket and prints what it prints locally.
+#
+#   cache_mount_test.sh IPFSFS TEST_GATEWAY
+#
+# Real FUSE: needs root and /dev/fuse, else exits 77 (skipped).
+set -uo pipefail
+
+IPFSFS=$(realpath "$1")
+GATEWAY=$(realpath "$2")
+if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
+  echo "skipped: needs root and /dev/fuse"
+  exit 77
+fi
+
+WORK=$(mktemp -d /tmp/ipfsfs-cache-mount-XXXXXX)
+MNT=$WORK/mnt
+CACHE=$WORK/cache
+GW_PID=
+PF_PID=
+FAILS=0
+cleanup() {
+  [ -n "$PF_PID" ] && kill "$PF_PID" 2>/dev/null
+  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1
+  [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
+  cd /
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+# Sockets and logs of this test's mount stay in its own state dir.
+export XDG_STATE_HOME=$WORK/state
+
+fail() {
+  echo "FAIL: $*"
+  FAILS=$((FAILS + 1))
+}
+# expect NAME WANT_EXIT CMD...: runs CMD, keeps stdout in $OUT and stderr in $ERR.
+expect() {
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$WORK/out" 2>"$WORK/err"
+  local rc=$?
+  OUT=$(cat "$WORK/out")
+  ERR=$(cat "$WORK/err")
+  if [ "$rc" != "$want" ]; then
+    fail "$name: exit $rc, want $want; stdout: $OUT; stderr: $ERR"
+    return 1
+  fi
+  echo "ok: $name"
+}
+
+mkdir -p "$MNT" "$WORK/served" "$WORK/local" "$WORK/slow" "$WORK/cache2"
+echo "served by the gateway" > "$WORK/served/a.txt"
+echo "only in a CAR imported while mounted" > "$WORK/local/only-local.txt"
+head -c 200000 /dev/urandom > "$WORK/local/random.bin"
+head -c 60000 /dev/urandom > "$WORK/slow/slow.bin"
+SERVED=$("$IPFSFS" add -r -Q --car "$WORK/served.car" "$WORK/served") || exit 1
+LOCAL=$("$IPFSFS" add -r -Q --car "$WORK/local.car" "$WORK/local") || exit 1
+SLOW=$("$IPFSFS" add -Q --car "$WORK/slow.car" "$WORK/slow/slow.bin") || exit 1
+MISSING=$(head -c 1000 /dev/urandom | "$IPFSFS" add -Q --only-hash) || exit 1
+
+# The slow DAG trickles in at 512 bytes per 20 ms: its prefetch takes ~2.5 s.
+"$GATEWAY" --car "$WORK/served.car" --car "$WORK/slow.car" --fault "slow:$SLOW" >"$WORK/gw.url" 2>"$WORK/gw.log" &
+GW_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/gw.url" ] && break; sleep 0.05; done
+GW=$(head -1 "$WORK/gw.url")
+[ -n "$GW" ] || { echo "FAIL: the test gateway did not start: $(cat "$WORK/gw.log")"; exit 1; }
+
+expect "mount" 0 "$IPFSFS" mount --gateway "$GW" --cache-dir "$CACHE" --log-file "$WORK/mount.log" "$MNT" || exit 1
+MOUNT_PID=$("$IPFSFS" status --json "$MNT" | sed 's/.*"pid":\([0-9]*\).*/\1/')
+
+# The pointer: owner-only, naming the mount's pid and socket.
+if [ -f "$CACHE/mount.json" ]; then
+  [ "$(stat -c %a "$CACHE/mount.json")" = 600 ] || fail "mount.json mode $(stat -c %a "$CACHE/mount.json"), want 600"
+  grep -q "\"pid\":$MOUNT_PID[,}]" "$CACHE/mount.json" || fail "mount.json does not name pid $MOUNT_PID: $(cat "$CACHE/mount.json")"
+  SOCK=$(sed 's/.*"socket":"\([^"]*\)".*/\1/' "$CACHE/mount.json")
+  [ "$(stat -c %a "$SOCK")" = 600 ] || fail "control socket mode $(stat -c %a "$SOCK"), want 600"
+else
+  fail "no $CACHE/mount.json while mounted"
+fi
+
+# stat: the mount's cache, as JSON.
+cat "$MNT/ipfs/$SERVED/a.txt" >/dev/null
+if expect "cache stat --json" 0 "$IPFSFS" cache stat --cache-dir "$CACHE" --json; then
+  echo "$OUT" | grep -Eq '^\{"blocks":[1-9][0-9]*,"bytes":[0-9]+,"max_bytes":[0-9]+,"pinned_blocks":0,"pinned_roots":0\}$' ||
+    fail "cache stat --json: $OUT"
+fi
+
+# import, by a relative path (the mount runs in /): pinned, then readable through the mount.
+cd "$WORK" || exit 1
+if expect "cache import (relative path)" 0 "$IPFSFS" cache import local.car --cache-dir cache; then
+  [ "$OUT" = "imported and pinned $LOCAL" ] || fail "cache import printed: $OUT"
+fi
+expect "cache pin ls" 0 "$IPFSFS" cache pin ls --cache-dir "$CACHE" && {
+  [ "$OUT" = "$LOCAL recursive" ] || fail "cache pin ls: $OUT"
+  PINS_MOUNTED=$OUT
+}
+# The gateway never had it: only the cache can answer.
+cmp -s "$MNT/ipfs/$LOCAL/random.bin" "$WORK/local/random.bin" || fail "imported file unreadable through the mount"
+[ "$(cat "$MNT/ipfs/$LOCAL/only-local.txt" 2>&1)" = "only in a CAR imported while mounted" ] ||
+  fail "only-local.txt through the mount"
+
+# export to a relative path, then check it holds the whole DAG: imported into
+# another cache offline, it exports again byte for byte.
+if expect "cache export (relative path)" 0 "$IPFSFS" cache export "$LOCAL" out.car --cache-dir cache; then
+  [ -s "$WORK/out.car" ] || fail "cache export wrote no $WORK/out.car"
+  expect "import the export elsewhere" 0 "$IPFSFS" cache import "$WORK/out.car" --cache-dir "$WORK/cache2" --offline &&
+    expect "export it again offline" 0 "$IPFSFS" cache export "$LOCAL" "$WORK/out2.car" --cache-dir "$WORK/cache2" --offline &&
+    { cmp -s "$WORK/out.car" "$WORK/out2.car" || fail "the exported CAR does not hold the whole DAG"; }
+fi
+
+# gc: unpinned blocks go, pinned ones stay.
+expect "cache gc --all" 0 "$IPFSFS" cache gc --all --cache-dir "$CACHE" --json && {
+  echo "$OUT" | grep -Eq '^\{"evicted_blocks":[1-9][0-9]*,"evicted_bytes":[1-9][0-9]*\}$' || fail "cache gc --all --json: $OUT"
+}
+expect "cache stat after gc" 0 "$IPFSFS" cache stat --cache-dir "$CACHE" && {
+  echo "$OUT" | grep -q "pinned, under 1 roots" || fail "cache stat after gc: $OUT"
+}
+
+# verify.
+expect "cache verify" 0 "$IPFSFS" cache verify --cache-dir "$CACHE" && {
+  echo "$OUT" | grep -Eq '^verified [1-9][0-9]* blocks, removed 0 damaged$' || fail "cache verify: $OUT"
+  VERIFY_MOUNTED=$OUT
+}
+
+# A CID no source has: exit 1, nothing on stdout, one error line.
+expect "cache pin add (missing CID)" 1 "$IPFSFS" cache pin add "$MISSING" --cache-dir "$CACHE" && {
+  [ -z "$OUT" ] || fail "pin add of a missing CID printed on stdout: $OUT"
+  [ "$(echo "$ERR" | wc -l)" = 1 ] || fail "pin add of a missing CID: want one stderr line, got: $ERR"
+  echo "$ERR" | grep -q "^ipfsfs: pin add $MISSING: .*not found" || fail "pin add of a missing CID said: $ERR"
+}
+
+# status answers while a slow prefetch runs in the mount.
+"$IPFSFS" cache prefetch "$SLOW" --cache-dir "$CACHE" >"$WORK/pf.out" 2>"$WORK/pf.err" &
+PF_PID=$!
+sleep 0.3
+T0=$(date +%s%N)
+expect "status during a slow prefetch" 0 "$IPFSFS" status "$MNT"
+MS=$((($(date +%s%N) - T0) / 1000000))
+if kill -0 "$PF_PID" 2>/dev/null; then
+  [ "$MS" -lt 1000 ] || fail "status took $MS ms while a prefetch ran"
+  echo "ok: status answered in $MS ms while the prefetch ran"
+else
+  fail "the slow prefetch was over before status ran ($(cat "$WORK/pf.out" "$WORK/pf.err"))"
+fi
+wait "$PF_PID"
+RC=$?
+PF_PID=
+[ "$RC" = 0 ] || fail "slow prefetch: exit $RC: $(cat "$WORK/pf.err")"
+grep -Eq "^prefetched $SLOW: 1 blocks, " "$WORK/pf.out" || fail "slow prefetch printed: $(cat "$WORK/pf.out")"
+
+# Unmounted: the pointer is gone, and the same commands print the same locally.
+expect "umount" 0 "$IPFSFS" umount "$MNT"
+kill -0 "$MOUNT_PID" 2>/dev/null && fail "the mount daemon still runs after umount"
+[ -e "$CACHE/mount.json" ] && fail "mount.json left behind after umount"
+expect "cache pin ls (local)" 0 "$IPFSFS" cache pin ls --cache-dir "$CACHE" --offline &&
+  { [ "$OUT" = "${PINS_MOUNTED:-}" ] || fail "pin ls differs: mounted '${PINS_MOUNTED:-}', local '$OUT'"; }
+expect "cache verify (local)" 0 "$IPFSFS" cache verify --cache-dir "$CACHE" --offline && {
+  # The prefetched block came after the mounted verify.
+  echo "$OUT" | grep -Eq '^verified [1-9][0-9]* blocks, removed 0 damaged$' || fail "cache verify (local): $OUT"
+}
+
+# Locked by a command, not a mount, with a stale pointer (dead pid): today's error.
+"$IPFSFS" cache prefetch "$SLOW" --gateway "$GW" --cache-dir "$WORK/cache2" >/dev/null 2>&1 &
+PF_PID=$!
+echo "{\"pid\":999999999,\"socket\":\"$WORK/none.sock\",\"mountpoint\":\"$MNT\"}" >"$WORK/cache2/mount.json"
+sleep 0.5
+expect "locked, stale mount.json" 1 "$IPFSFS" cache stat --cache-dir "$WORK/cache2" && {
+  [ "$ERR" = "ipfsfs: cache stat: cache $WORK/cache2 is in use by another process" ] || fail "locked cache said: $ERR"
+}
+wait "$PF_PID"
+PF_PID=
+
+if [ "$FAILS" != 0 ]; then
+  echo "$FAILS failure(s); mount log:"
+  tail -20 "$WORK/mount.log"
+  exit 1
+fi
+echo "all passed"

@@ -1,10 +1,13 @@
 // `ipfsfs add`: files and directories -> UnixFS, as `ipfs add` builds them
 // (kubo-add.md). Prints `added <cid> <path>` lines like kubo; --only-hash
 // keeps nothing, --car writes a CARv1, plain add stores and pins into the
-// block cache.
+// block cache. When a running mount holds that cache, plain add writes a
+// temporary CAR in the cache dir and has the mount import and pin it
+// (tools/internal/control.h), with the same output.
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -16,10 +19,13 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "ipld/cid.h"
 #include "ipld/multihash.h"
 #include "tools/command.h"
+#include "tools/internal/cache_ops.h"
+#include "tools/internal/control.h"
 #include "tools/internal/source_options.h"
 #include "writeback/block_sink.h"
 #include "writeback/cache_sink.h"
@@ -82,17 +88,20 @@ class StdinSource : public writeback::ByteSource {
 // Interrupted with --car: remove the partial file (unlink is async-signal-safe).
 char g_car_temp[4096];
 char g_car_temp2[4096];
+char g_car_whole[4096];  // the finished CAR too, when it is only a vehicle for the mount
 
 void RemovePartialCar(int sig) {
   ::unlink(g_car_temp);
   ::unlink(g_car_temp2);
+  if (g_car_whole[0] != '\0') ::unlink(g_car_whole);
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }
 
-void CleanUpOnSignals(const std::string& car) {
+void CleanUpOnSignals(const std::string& car, bool whole) {
   std::snprintf(g_car_temp, sizeof g_car_temp, "%s.tmp", car.c_str());
   std::snprintf(g_car_temp2, sizeof g_car_temp2, "%s.tmp2", car.c_str());
+  if (whole) std::snprintf(g_car_whole, sizeof g_car_whole, "%s", car.c_str());
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, RemovePartialCar);
 }
 
@@ -190,6 +199,42 @@ void PrintAdded(const AddFlags& f, const writeback::AddedEntry& e) {
   }
 }
 
+Result<std::unique_ptr<writeback::CarFileSink>> CreateCar(const AddFlags& f, const writeback::ImportOptions& o,
+                                                          const std::string& path) {
+  size_t roots = f.wrap || f.paths.empty() ? 1 : f.paths.size();
+  // The root's length as predicted; another length costs one copy at the end.
+  size_t root_length = 34;
+  if (o.cid_version == 1) {
+    auto probe = ipld::Multihash::Sum(o.hash, ByteSpan{});
+    root_length = probe ? ipld::Cid::V1(ipld::Codec::kDagPb, *probe).EncodedLength() : 36;
+  }
+  return writeback::CarFileSink::Create(path, roots, root_length);
+}
+
+// The mount that holds the cache imports and pins the CAR `path` (then
+// removed): 0, or the exit code after its error lines.
+int ImportInMount(const MountInfo& mount, const std::string& cache_dir, const std::string& path) {
+  CacheOp op;
+  op.name = "import";
+  op.file = path;
+  nlohmann::json request = {{"command", "cache"}, {"cache_dir", Absolute(cache_dir)}, {"op", CacheOpToJson(op)}};
+  auto reply = AskSocket(mount.socket, request, std::chrono::milliseconds(0));
+  ::unlink(path.c_str());
+  if (!reply) {
+    return ReportError("add", Error{reply.error().code, "the mount at " + mount.mountpoint +
+                                                            " holds the cache and could not store the blocks: " +
+                                                            reply.error().message});
+  }
+  if (!reply->contains("exit") || !(*reply)["exit"].is_number_integer()) {
+    return ReportError("add", Error{ErrorCode::kCorrupt, "the mount at " + mount.mountpoint + " sent no exit code"});
+  }
+  int rc = (*reply)["exit"].get<int>();
+  if (rc != 0 && reply->contains("stderr") && (*reply)["stderr"].is_string()) {
+    std::cerr << (*reply)["stderr"].get<std::string>() << std::flush;
+  }
+  return rc;
+}
+
 int RunAdd(const AddFlags& f) {
   auto options = BuildOptions(f);
   if (!options) return ReportUsage("add: " + options.error().message);
@@ -197,24 +242,33 @@ int RunAdd(const AddFlags& f) {
   if (!resolved) return ReportUsage("add: " + resolved.error().message);
 
   std::unique_ptr<writeback::BlockSink> sink;
+  std::optional<MountInfo> mount;  // set: the blocks go to `mount_car`, then to this mount
+  std::string cache_dir = f.cache_dir.empty() ? DefaultCacheDir() : f.cache_dir;
+  std::string mount_car;
   if (!f.car.empty()) {
-    size_t roots = f.wrap || f.paths.empty() ? 1 : f.paths.size();
-    // The root's length as predicted; another length costs one copy at the end.
-    size_t root_length = 34;
-    if (resolved->options.cid_version == 1) {
-      auto probe = ipld::Multihash::Sum(resolved->options.hash, ByteSpan{});
-      root_length = probe ? ipld::Cid::V1(ipld::Codec::kDagPb, *probe).EncodedLength() : 36;
-    }
-    auto car = writeback::CarFileSink::Create(f.car, roots, root_length);
+    auto car = CreateCar(f, resolved->options, f.car);
     if (!car) return ReportError("add --car " + f.car, car.error());
-    CleanUpOnSignals(f.car);
+    CleanUpOnSignals(f.car, false);
     sink = std::move(*car);
   } else if (f.only_hash) {
     sink = std::make_unique<writeback::NullSink>();
   } else {
-    auto cache = writeback::CacheSink::Open(f.cache_dir.empty() ? DefaultCacheDir() : f.cache_dir);
-    if (!cache) return ReportError("add", cache.error());
-    sink = std::move(*cache);
+    auto cache = writeback::CacheSink::Open(cache_dir);
+    if (!cache && cache.error().code == ErrorCode::kUnavailable) {
+      if (auto found = FindMount(cache_dir)) mount = *found;
+    }
+    if (mount) {
+      // In the cache dir: the one place both this command and the mount reach.
+      mount_car = Absolute(cache_dir) + "/add-" + std::to_string(getpid()) + ".car";
+      auto car = CreateCar(f, resolved->options, mount_car);
+      if (!car) return ReportError("add", car.error());
+      CleanUpOnSignals(mount_car, true);
+      sink = std::move(*car);
+    } else if (!cache) {
+      return ReportError("add", cache.error());
+    } else {
+      sink = std::move(*cache);
+    }
   }
 
   auto importer = writeback::Importer::Create(*options, *sink);
@@ -247,6 +301,11 @@ int RunAdd(const AddFlags& f) {
   if (auto done = sink->Finish(roots); !done) {
     std::cout.flush();
     return ReportError("add", done.error());
+  }
+  if (mount) {
+    sink.reset();
+    std::cout.flush();
+    if (int rc = ImportInMount(*mount, cache_dir, mount_car); rc != 0) return rc;
   }
   if (f.quieter && last) std::cout << last->ToString() << "\n";
   return 0;

@@ -131,6 +131,24 @@ expect "cache pin add (missing CID)" 1 "$IPFSFS" cache pin add "$MISSING" --cach
   echo "$ERR" | grep -q "^ipfsfs: pin add $MISSING: .*not found" || fail "pin add of a missing CID said: $ERR"
 }
 
+# plain add: the mount stores and pins what add built; the output is add's own.
+mkdir -p "$WORK/added/sub"
+echo "added while mounted" > "$WORK/added/a.txt"
+echo "deeper" > "$WORK/added/sub/b.txt"
+WANT_ADD=$("$IPFSFS" add -r -n added)
+ADDED=$("$IPFSFS" add -r -Q -n added)
+if expect "add while mounted" 0 "$IPFSFS" add -r added --cache-dir cache; then
+  [ "$OUT" = "$WANT_ADD" ] || fail "add printed '$OUT', want '$WANT_ADD'"
+  [ -z "$ERR" ] || fail "add printed on stderr: $ERR"
+fi
+[ "$(cat "$MNT/ipfs/$ADDED/sub/b.txt" 2>&1)" = "deeper" ] || fail "added file unreadable through the mount"
+ls "$CACHE" | grep -q '\.car' && fail "add left a CAR in the cache dir: $(ls "$CACHE")"
+expect "cache pin ls after add" 0 "$IPFSFS" cache pin ls --cache-dir "$CACHE" && {
+  [ "$(echo "$OUT" | LC_ALL=C sort)" = "$(printf '%s recursive\n%s recursive\n' "$ADDED" "$LOCAL" | LC_ALL=C sort)" ] ||
+    fail "pin ls after add: $OUT"
+  PINS_MOUNTED=$OUT
+}
+
 # status answers while a slow prefetch runs in the mount.
 "$IPFSFS" cache prefetch "$SLOW" --cache-dir "$CACHE" >"$WORK/pf.out" 2>"$WORK/pf.err" &
 PF_PID=$!

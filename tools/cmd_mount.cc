@@ -431,7 +431,8 @@ int Serve(const std::string& mountpoint, int report_fd) {
               {"in_flight_fetches", counting.in_flight()},
               {"fs", {{"lookups", f.lookups}, {"reads", f.reads}, {"read_bytes", f.read_bytes},
                       {"errors", f.errors}, {"open_files", f.open_files}, {"inodes", f.inodes}}}};
-        }}});
+        }}},
+      {"cache"});
   if (!control) spdlog::warn("no control socket: {}", control.error().message);
   // Tells `ipfsfs cache …` and `ipfsfs add` where to find the mount that holds the cache.
   std::unique_ptr<MountPointer> pointer;

@@ -84,7 +84,8 @@ std::string SocketPath(const std::string& mountpoint) {
 // ---------------------------------------------------------------- server
 
 Result<std::unique_ptr<ControlServer>> ControlServer::Start(const std::string& path,
-                                                           std::map<std::string, Handler> handlers) {
+                                                           std::map<std::string, Handler> handlers,
+                                                           std::set<std::string> long_commands) {
   MakeDirs(path.substr(0, path.rfind('/')));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -105,14 +106,16 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const std::string& p
     return MakeError(ErrorCode::kInternal, "control socket " + path + ": " + std::strerror(err));
   }
   chmod(path.c_str(), 0600);
-  auto server = std::unique_ptr<ControlServer>(new ControlServer(path, fd, std::move(handlers)));
+  auto server =
+      std::unique_ptr<ControlServer>(new ControlServer(path, fd, std::move(handlers), std::move(long_commands)));
   if (pipe2(server->wake_, O_CLOEXEC) != 0) return MakeError(ErrorCode::kInternal, "pipe failed");
   server->thread_ = std::thread([s = server.get()] { s->Loop(); });
   return server;
 }
 
-ControlServer::ControlServer(std::string path, int fd, std::map<std::string, Handler> handlers)
-    : path_(std::move(path)), fd_(fd), handlers_(std::move(handlers)) {}
+ControlServer::ControlServer(std::string path, int fd, std::map<std::string, Handler> handlers,
+                             std::set<std::string> long_commands)
+    : path_(std::move(path)), fd_(fd), handlers_(std::move(handlers)), long_commands_(std::move(long_commands)) {}
 
 ControlServer::~ControlServer() {
   if (wake_[1] >= 0 && write(wake_[1], "x", 1) < 0) {
@@ -153,25 +156,22 @@ void ControlServer::Loop() {
     int conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) continue;
     Reap(false);
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (connections_.size() >= static_cast<size_t>(kMaxConnections)) {
-      SetTimeout(conn, SO_SNDTIMEO, std::chrono::seconds(1));
-      SendAll(conn, Line({{"error", "the mount is busy: " + std::to_string(kMaxConnections) +
-                                        " requests in progress, try again later"},
-                          {"code", "busy"}}));
-      close(conn);
+      lock.unlock();
+      Serve(conn, true);  // quick commands still answered, here
       continue;
     }
     auto it = connections_.emplace(connections_.end());
     it->thread = std::thread([this, conn, it] {
-      Serve(conn);
+      Serve(conn, false);
       std::lock_guard done_lock(mu_);
       it->done = true;
     });
   }
 }
 
-void ControlServer::Serve(int conn) {
+void ControlServer::Serve(int conn, bool busy) {
   SetTimeout(conn, SO_RCVTIMEO, std::chrono::seconds(2));
   SetTimeout(conn, SO_SNDTIMEO, std::chrono::seconds(10));
   std::string request;
@@ -181,17 +181,21 @@ void ControlServer::Serve(int conn) {
          (n = read(conn, buf, sizeof(buf))) > 0) {
     request.append(buf, static_cast<size_t>(n));
   }
-  SendAll(conn, Line(Answer(request.substr(0, request.find('\n')))));
+  SendAll(conn, Line(Answer(request.substr(0, request.find('\n')), busy)));
   close(conn);
 }
 
-nlohmann::json ControlServer::Answer(const std::string& line) {
+nlohmann::json ControlServer::Answer(const std::string& line, bool busy) {
   auto req = nlohmann::json::parse(line, nullptr, false);
   if (req.is_discarded() || !req.is_object() || !req.contains("command") || !req["command"].is_string()) {
     return {{"error", "bad request: want {\"command\": NAME}"}};
   }
   auto it = handlers_.find(req["command"].get<std::string>());
   if (it == handlers_.end()) return {{"error", "unknown command " + req["command"].get<std::string>()}};
+  if (busy && long_commands_.count(it->first)) {
+    return {{"error", "the mount is busy: " + std::to_string(kMaxConnections) + " requests in progress, try again later"},
+            {"code", "busy"}};
+  }
   try {  // nothing may escape a connection thread
     return it->second(req);
   } catch (const std::exception& e) {

@@ -8,9 +8,10 @@
 // (and root) may talk to the mount.
 //
 // ControlServer serves each connection on its own thread, at most
-// kMaxConnections at once (more are told the mount is busy), so a long
-// `cache pin add` never holds up `ipfsfs status`. Handlers run concurrently
-// and must be thread-safe. The destructor stops accepting and joins the
+// kMaxConnections at once, so a long `cache pin add` never holds up
+// `ipfsfs status`. Past that limit the accepting thread answers quick
+// commands itself and tells long ones (named at Start) the mount is busy.
+// Handlers run concurrently and must be thread-safe. The destructor stops accepting and joins the
 // connection threads (a running handler is waited for).
 //
 // A mount that opens a cache leaves a MountPointer, <cache_dir>/mount.json
@@ -25,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -49,7 +51,8 @@ class ControlServer {
   static constexpr int kMaxConnections = 8;
 
   [[nodiscard]] static Result<std::unique_ptr<ControlServer>> Start(const std::string& path,
-                                                                   std::map<std::string, Handler> handlers);
+                                                                   std::map<std::string, Handler> handlers,
+                                                                   std::set<std::string> long_commands = {});
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -59,10 +62,12 @@ class ControlServer {
     std::thread thread;
     bool done = false;  // GUARDED_BY(mu_)
   };
-  ControlServer(std::string path, int fd, std::map<std::string, Handler> handlers);
+  ControlServer(std::string path, int fd, std::map<std::string, Handler> handlers,
+                std::set<std::string> long_commands);
   void Loop();
-  void Serve(int conn);
-  nlohmann::json Answer(const std::string& request);
+  // One request and its reply; `busy`: long commands are refused.
+  void Serve(int conn, bool busy);
+  nlohmann::json Answer(const std::string& request, bool busy);
   // Joins finished connection threads; with `all`, every one (shutdown).
   void Reap(bool all);
 
@@ -70,6 +75,7 @@ class ControlServer {
   int fd_;
   int wake_[2] = {-1, -1};
   const std::map<std::string, Handler> handlers_;
+  const std::set<std::string> long_commands_;
   std::thread thread_;
   std::mutex mu_;
   std::list<Connection> connections_;  // GUARDED_BY(mu_)

@@ -128,7 +128,16 @@ Result<GcResult> BlockCacheImpl::EvictTo(uint64_t target) {
 Result<GcResult> BlockCacheImpl::Gc(std::optional<uint64_t> target_bytes) {
   std::lock_guard<std::mutex> pin_lock(pin_mu_);
   IPFSFS_RETURN_IF_ERROR(Flush());
-  return EvictTo(target_bytes.value_or(options_.max_bytes));
+  IPFSFS_ASSIGN_OR_RETURN(auto result, EvictTo(target_bytes.value_or(options_.max_bytes)));
+  // Evicted blocks may share blob files with live ones: give that space back
+  // when it is worth a rewrite (a tenth of what the cache holds, 16 MiB at least).
+  uint64_t stored;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stored = stored_bytes_;
+  }
+  IPFSFS_RETURN_IF_ERROR(store_->Reclaim(stored, std::max<uint64_t>(16u << 20, stored / 10)));
+  return result;
 }
 
 Status BlockCacheImpl::Flush() {

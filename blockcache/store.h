@@ -52,6 +52,16 @@ class Store {
   // Every block's metadata (opening the cache loads its index with this).
   [[nodiscard]] virtual Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) = 0;
 
+  // Gives back disk space still held by deleted blocks (RocksDB: blob files
+  // that also hold live blocks) when the files hold at least `min_garbage`
+  // bytes more than the `live_bytes` of blocks stored; rewrites the live
+  // blocks. Blocking, heavy: for gc.
+  [[nodiscard]] virtual Status Reclaim(uint64_t live_bytes, uint64_t min_garbage) {
+    (void)live_bytes;
+    (void)min_garbage;
+    return OkStatus();
+  }
+
   // Pinned roots (key 'p' + CID bytes).
   [[nodiscard]] virtual Status AddRoot(const ipld::Cid& root) = 0;
   [[nodiscard]] virtual Status RemoveRoot(const ipld::Cid& root) = 0;

@@ -248,6 +248,46 @@ TEST_CASE("offline: hits served, misses are kNotFound at once, no network") {
   CHECK(gw->TotalRequests() == 0);
 }
 
+TEST_CASE("gc gives back the disk space of evicted blocks that shared blob files with pinned ones (RocksDB)") {
+  TempDir dir;
+  auto blob_bytes = [&] {
+    uint64_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path)) {
+      if (e.path().extension() == ".blob") n += e.file_size();
+    }
+    return n;
+  };
+  auto o = FastOptions();
+  o.cache_dir = dir.path;
+  auto c = BlockCache::Open(o);
+  REQUIRE(c);
+  auto& cache = **c;
+  auto dag = testing::MakeFileDag(2 << 20, 256 << 10, 8, 41);
+  size_t next_dag = 0;
+  for (int i = 0; i < 96; ++i) {  // 24 MiB unpinned, the pinned DAG's blocks spread among them
+    auto b = MakeRawBlock(256 << 10, 500 + i);
+    REQUIRE(cache.Put(*Block::Verify(b.cid, b.data)));
+    if (i % 8 == 0 && next_dag < dag.blocks.size()) {
+      auto& d = dag.blocks[next_dag++];
+      REQUIRE(cache.Put(*Block::Verify(d.cid, d.data)));
+    }
+  }
+  while (next_dag < dag.blocks.size()) {
+    auto& d = dag.blocks[next_dag++];
+    REQUIRE(cache.Put(*Block::Verify(d.cid, d.data)));
+  }
+  REQUIRE(cache.Pin(dag.root));  // also flushes the memtables to blob files
+  CHECK(blob_bytes() >= (24u << 20));
+  auto gc = cache.Gc(0);
+  REQUIRE(gc);
+  CHECK(gc->evicted_blocks == 96);
+  CHECK(blob_bytes() <= (4u << 20));  // the pinned 2 MiB and little else
+  for (const auto& d : dag.blocks) CHECK(cache.Has(d.cid));
+  auto again = cache.GetLocal(dag.root);
+  REQUIRE(again);
+  REQUIRE(*again);
+}
+
 TEST_CASE("restart keeps blocks and pins (RocksDB)") {
   auto gw = NewGateway();
   TempDir dir;

@@ -327,6 +327,21 @@ void BlockCacheImpl::NoteSourceResult(size_t source, bool ok, double ms, uint64_
   }
 }
 
+// A full or failing disk must not flood the log: one line when storing starts
+// to fail, one when it works again (the blocks are still served meanwhile).
+void BlockCacheImpl::NoteStored(const ipld::Cid& cid, const Status& stored) {
+  if (stored) {
+    if (uint64_t lost = store_failures_.exchange(0); lost > 0) {
+      Log()->warn("storing blocks works again ({} blocks were served without being cached)", lost);
+    }
+    return;
+  }
+  if (store_failures_.fetch_add(1) == 0) {
+    Log()->error("cannot store block {}: {}; blocks are served but not cached until this is fixed", cid.ToString(),
+                 stored.error().message);
+  }
+}
+
 void BlockCacheImpl::NoteCorrupt(size_t source) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& s = sources_[source];
@@ -361,7 +376,7 @@ void BlockCacheImpl::OnFetched(const std::shared_ptr<InFlight>& flight, size_t s
       NoteSourceResult(source, true, MsSince(started), block->size());
       ++fetched_blocks_;
       fetched_bytes_ += block->size();
-      if (auto s = Commit(*block, 0); !s) Log()->error("storing block {}: {}", flight->cid.ToString(), s.error().message);
+      NoteStored(flight->cid, Commit(*block, 0));
       MemoryPut(*block);
       Complete(flight, std::move(*block));
       return;

@@ -243,12 +243,15 @@ Result<Block> BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const
     if (it != inflight_.end()) waiting = it->second;
     sources_[source].stats.bytes += block->size();
   }
+  Status stored = OkStatus();
   if (!have) {
     ++fetched_blocks_;
     fetched_bytes_ += block->size();
-    IPFSFS_RETURN_IF_ERROR(Commit(*block, 0));
+    stored = Commit(*block, 0);
+    NoteStored(cid, stored);
   }
-  if (waiting) Complete(waiting, *block);
+  if (waiting) Complete(waiting, *block);  // a reader gets its block even when it cannot be kept
+  if (!stored) return tl::unexpected(stored.error());  // a prefetch that cannot store stops
   return block;
 }
 

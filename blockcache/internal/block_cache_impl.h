@@ -85,6 +85,8 @@ class BlockCacheImpl : public BlockCache {
   // Verifies and stores a block that arrived unasked (CAR); wakes its waiters.
   Result<Block> Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source);
   void NoteCorrupt(size_t source);
+  // Logs the first failure to store a fetched block and the recovery.
+  void NoteStored(const ipld::Cid& cid, const Status& stored);
   void NoteSourceResult(size_t source, bool ok, double ms, uint64_t bytes);
   // Ranked source indexes, best first.
   std::vector<size_t> Ranked();
@@ -159,6 +161,7 @@ class BlockCacheImpl : public BlockCache {
   uint64_t mem_bytes_ = 0;  // GUARDED_BY(mem_mu_)
 
   std::atomic<int64_t> requests_{0};  // source callbacks still to come
+  std::atomic<uint64_t> store_failures_{0};  // fetched blocks not stored since the last success
 
   std::atomic<uint64_t> hits_{0}, misses_{0}, coalesced_{0}, fetched_blocks_{0}, fetched_bytes_{0},
       fetch_errors_{0}, evicted_blocks_{0};

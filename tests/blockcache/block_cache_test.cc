@@ -1,5 +1,8 @@
 #include "blockcache/block_cache.h"
 
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -8,6 +11,10 @@
 #include <fstream>
 #include <future>
 #include <thread>
+
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "ipld/car.h"
 #include "net/http_engine.h"
@@ -286,6 +293,49 @@ TEST_CASE("gc gives back the disk space of evicted blocks that shared blob files
   auto again = cache.GetLocal(dag.root);
   REQUIRE(again);
   REQUIRE(*again);
+}
+
+TEST_CASE("a full disk: every block is still served, the cache keeps working, one log line") {
+  if (geteuid() != 0) {
+    WARN("needs root to mount a small tmpfs; skipped");
+    return;
+  }
+  TempDir dir;
+  REQUIRE(mount("tmpfs", dir.path.c_str(), "tmpfs", 0, "size=6m") == 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{dir.path};
+  auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  auto gw = NewGateway();
+  std::vector<testing::TestBlock> blocks;
+  for (int i = 0; i < 64; ++i) {  // 16 MiB through a 6 MiB disk
+    blocks.push_back(MakeRawBlock(256 << 10, 700 + i));
+    gw->AddBlock(blocks.back().cid, blocks.back().data);
+  }
+  // The block cache logs to the logger registered under its name (its own
+  // on stderr unless someone registered one first).
+  auto logger = spdlog::get("blockcache");
+  if (!logger) logger = spdlog::stderr_color_mt("blockcache");
+  {
+    auto o = FastOptions();
+    o.cache_dir = dir.path;
+    o.memory_cache_bytes = 0;
+    auto cache = OpenCache({gw.get()}, o);
+    logger->sinks().push_back(ring);
+    for (int round = 0; round < 2; ++round) {
+      for (const auto& b : blocks) {
+        auto r = cache->GetBlocking(b.cid);
+        REQUIRE(r);
+        CHECK(Same(r->bytes(), b.data));
+      }
+    }
+    CHECK(cache->Stats().fetched_blocks >= blocks.size());
+    logger->sinks().pop_back();
+  }
+  int lines = 0;
+  for (const auto& line : ring->last_formatted()) lines += line.find("cannot store block") != std::string::npos;
+  CHECK(lines == 1);
 }
 
 TEST_CASE("restart keeps blocks and pins (RocksDB)") {

@@ -91,7 +91,14 @@ void BlockCacheImpl::BeginRequest() { requests_.fetch_add(1, std::memory_order_r
 
 void BlockCacheImpl::EndRequest() { requests_.fetch_sub(1, std::memory_order_release); }
 
-void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
+void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) { GetImpl(cid, std::nullopt, std::move(done)); }
+
+void BlockCacheImpl::GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) {
+  GetImpl(cid, patience, std::move(done));
+}
+
+void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::milliseconds> patience,
+                             BlockCallback done) {
   if (cid.hash().is_identity()) {
     done(Block::FromIdentity(cid));
     return;
@@ -186,6 +193,13 @@ void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
     flight->said_missing.assign(sources_.size(), false);
     flight->deadline = Clock::now() + options_.fetch_timeout;
     inflight_[mh] = flight;
+    if (patience && car_ranges_ > 0) {
+      // A ranged CAR in flight should bring it: no request of its own yet.
+      flight->deferred = true;
+      flight->deadline += *patience;
+      std::erase_if(deferred_, [](const auto& f) { return f->done; });
+      deferred_.push_back(flight);
+    }
   }
   timers_->At(flight->deadline, [this, flight] {
     pool_->Post([this, flight] {
@@ -199,6 +213,20 @@ void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) {
                                                           std::to_string(options_.fetch_timeout.count()) + " ms" + why));
     });
   });
+  if (flight->deferred) {
+    timers_->After(*patience, [this, flight] { pool_->Post([this, flight] { StartDeferred(flight); }); });
+    return;
+  }
+  StartAttempt(flight);
+}
+
+void BlockCacheImpl::StartDeferred(const std::shared_ptr<InFlight>& flight) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (flight->done || !flight->deferred) return;
+    flight->deferred = false;
+  }
+  Log()->debug("block {} did not come with its CAR; asking for it alone", flight->cid.ToString());
   StartAttempt(flight);
 }
 

@@ -7,6 +7,8 @@
 #ifndef IPFSFS_BLOCKCACHE_BLOCK_GETTER_H_
 #define IPFSFS_BLOCKCACHE_BLOCK_GETTER_H_
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 
 #include "base/result.h"
@@ -23,6 +25,12 @@ enum class PrefetchScope {
   kAll,     // everything below the root (dag-scope=all)
 };
 
+// Bytes [from, to) of a UnixFS file.
+struct ByteRange {
+  uint64_t from = 0;
+  uint64_t to = 0;
+};
+
 class BlockGetter {
  public:
   virtual ~BlockGetter() = default;
@@ -36,6 +44,23 @@ class BlockGetter {
   virtual void Prefetch(const ipld::Cid& root, PrefetchScope scope) {
     (void)root;
     (void)scope;
+  }
+
+  // Asks for the blocks that hold bytes `range` of the UnixFS file `root` as
+  // one CAR (trustless gateway entity-bytes), stored as they arrive; `done`
+  // once the stream ends, from any thread. kUnsupported when no source can
+  // (read block by block then). Never blocks. Default: kUnsupported at once.
+  virtual void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) {
+    (void)root;
+    (void)range;
+    done(MakeError(ErrorCode::kUnsupported, "no ranged prefetch"));
+  }
+  // Get for a block that a PrefetchRange in flight should bring: a miss waits
+  // up to `patience` for it before asking a source for it alone (one request
+  // instead of two). Default: Get.
+  virtual void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) {
+    (void)patience;
+    Get(cid, std::move(done));
   }
 
   // Blocking convenience for tools and tests. Never call it on a FUSE worker.

@@ -255,9 +255,21 @@ Result<Block> BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const
   return block;
 }
 
-void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::function<void(Status, uint64_t)> done) {
+void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes,
+                               std::function<void(Status, uint64_t)> done) {
   if (options_.offline || sources_.empty()) {
     done(MakeError(ErrorCode::kUnavailable, "no source to stream a car from"), 0);
+    return;
+  }
+  size_t source = SIZE_MAX;
+  for (size_t i : Ranked()) {
+    if (!bytes || sources_[i].source->SupportsByteRanges()) {
+      source = i;
+      break;
+    }
+  }
+  if (source == SIZE_MAX) {
+    done(MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car"), 0);
     return;
   }
   {
@@ -270,7 +282,7 @@ void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::
   auto stream = std::make_shared<CarStream>();
   stream->cache = this;
   stream->root = root;
-  stream->source = Ranked().front();
+  stream->source = source;
   stream->done = std::move(done);
   BeginRequest();
   {
@@ -278,7 +290,7 @@ void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::
     ++sources_[stream->source].stats.requests;
   }
   auto handle = sources_[stream->source].source->FetchCar(
-      root, scope, [stream](ByteSpan bytes) { return stream->OnData(bytes); },
+      root, scope, bytes, [stream](ByteSpan data) { return stream->OnData(data); },
       [stream](Status s) { stream->OnNetDone(std::move(s)); });
   bool cancel;
   {
@@ -297,7 +309,7 @@ void BlockCacheImpl::Prefetch(const ipld::Cid& root, PrefetchScope scope) {
     if (closing_ || prefetching_.count(root.hash()) || prefetched_.count(root.hash())) return;
     prefetching_.insert(root.hash());
   }
-  StreamCar(root, scope, [this, root](Status s, uint64_t blocks) {
+  StreamCar(root, scope, std::nullopt, [this, root](Status s, uint64_t blocks) {
     std::lock_guard<std::mutex> lock(mu_);
     prefetching_.erase(root.hash());
     if (s) {
@@ -306,6 +318,28 @@ void BlockCacheImpl::Prefetch(const ipld::Cid& root, PrefetchScope scope) {
     } else {
       Log()->debug("prefetch {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
     }
+  });
+}
+
+void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) {
+  if (options_.offline || sources_.empty()) {
+    done(MakeError(ErrorCode::kUnsupported, "offline: no ranged prefetch"));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++car_ranges_;
+  }
+  StreamCar(root, PrefetchScope::kEntity, range, [this, root, done = std::move(done)](Status s, uint64_t blocks) {
+    std::vector<std::shared_ptr<InFlight>> waiting;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Blocks still awaited once no ranged CAR is left will not come that way.
+      if (--car_ranges_ == 0) waiting.swap(deferred_);
+    }
+    if (!s) Log()->debug("ranged car of {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
+    for (auto& f : waiting) StartDeferred(f);
+    done(std::move(s));
   });
 }
 

@@ -99,7 +99,7 @@ Result<BlockCache::FetchProgress> BlockCacheImpl::Fetch(const ipld::Cid& root, b
   if (use_car && !options_.offline && !sources_.empty()) {
     std::promise<Status> promise;
     auto future = promise.get_future();
-    StreamCar(root, PrefetchScope::kAll, [&](Status s, uint64_t n) {
+    StreamCar(root, PrefetchScope::kAll, std::nullopt, [&](Status s, uint64_t n) {
       car_blocks = n;
       promise.set_value(std::move(s));
     });

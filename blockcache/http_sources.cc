@@ -97,12 +97,18 @@ class GatewaySource : public HttpSourceBase {
     return std::make_shared<CallHandle>(std::move(call));
   }
 
-  std::shared_ptr<FetchHandle> FetchCar(const ipld::Cid& root, PrefetchScope scope, CarDataCallback on_data,
-                                        CarDoneCallback done) override {
+  bool SupportsByteRanges() const override { return true; }
+
+  std::shared_ptr<FetchHandle> FetchCar(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes,
+                                        CarDataCallback on_data, CarDoneCallback done) override {
     std::string text = root.ToString();
-    auto req = CarRequest(base_ + "/ipfs/" + text + "?format=car&dag-scope=" +
-                              (scope == PrefetchScope::kEntity ? "entity" : "all"),
-                          std::move(on_data));
+    std::string url = base_ + "/ipfs/" + text + "?format=car&dag-scope=" +
+                      (scope == PrefetchScope::kEntity || bytes ? "entity" : "all");
+    // entity-bytes counts the last byte in (FROM:TO inclusive).
+    if (bytes && bytes->to > bytes->from) {
+      url += "&entity-bytes=" + std::to_string(bytes->from) + ":" + std::to_string(bytes->to - 1);
+    }
+    auto req = CarRequest(url, std::move(on_data));
     req.headers = {"Accept: application/vnd.ipld.car"};
     req.on_head = [](long status, std::string_view type) { return status != 200 || StartsWith(type, kCarType); };
     std::string name = base_;
@@ -148,9 +154,10 @@ class KuboSource : public HttpSourceBase {
     return std::make_shared<CallHandle>(std::move(call));
   }
 
-  std::shared_ptr<FetchHandle> FetchCar(const ipld::Cid& root, PrefetchScope scope, CarDataCallback on_data,
-                                        CarDoneCallback done) override {
-    (void)scope;  // dag/export always sends the whole DAG
+  std::shared_ptr<FetchHandle> FetchCar(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes,
+                                        CarDataCallback on_data, CarDoneCallback done) override {
+    (void)scope;  // dag/export always sends the whole DAG (never asked for a range: no SupportsByteRanges)
+    (void)bytes;
     std::string text = root.ToString();
     auto req = CarRequest(base_ + "/api/v0/dag/export?arg=" + text, std::move(on_data));
     req.method = "POST";

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/bytes.h"
@@ -48,10 +49,13 @@ class Source {
 
   // One block's bytes, unverified.
   virtual std::shared_ptr<FetchHandle> FetchBlock(const ipld::Cid& cid, RawCallback done) = 0;
-  // The DAG under `root` as a CAR stream. Sources without CAR support call
-  // done(kUnsupported) at once.
-  virtual std::shared_ptr<FetchHandle> FetchCar(const ipld::Cid& root, PrefetchScope scope, CarDataCallback on_data,
+  // The DAG under `root` as a CAR stream; with `bytes`, only the blocks of
+  // that byte range of a file (sources that SupportsByteRanges). Sources
+  // without CAR support call done(kUnsupported) at once.
+  virtual std::shared_ptr<FetchHandle> FetchCar(const ipld::Cid& root, PrefetchScope scope,
+                                                std::optional<ByteRange> bytes, CarDataCallback on_data,
                                                 CarDoneCallback done) = 0;
+  virtual bool SupportsByteRanges() const { return false; }
 };
 
 struct HttpSourceOptions {

@@ -49,6 +49,7 @@ struct InFlight {
   int attempts = 0;
   int outstanding = 0;
   bool done = false;
+  bool deferred = false;            // waiting for a ranged CAR to bring it (GetExpected)
   bool any_not_found_only = true;   // every failure so far was kNotFound
   std::optional<Error> last_error;
   Clock::time_point deadline;
@@ -63,6 +64,8 @@ class BlockCacheImpl : public BlockCache {
 
   void Get(const ipld::Cid& cid, BlockCallback done) override;
   void Prefetch(const ipld::Cid& root, PrefetchScope scope) override;
+  void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) override;
+  void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) override;
   Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) override;
   bool Has(const ipld::Cid& cid) override;
   Status Put(const Block& block) override;
@@ -81,7 +84,8 @@ class BlockCacheImpl : public BlockCache {
 
   // Streams a CAR of `root` from the best source; `done(status, blocks)` when
   // it ends (car_stream.cc).
-  void StreamCar(const ipld::Cid& root, PrefetchScope scope, std::function<void(Status, uint64_t)> done);
+  void StreamCar(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes,
+                 std::function<void(Status, uint64_t)> done);
   // Verifies and stores a block that arrived unasked (CAR); wakes its waiters.
   Result<Block> Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source);
   void NoteCorrupt(size_t source);
@@ -108,7 +112,12 @@ class BlockCacheImpl : public BlockCache {
     bool dirty = false;
   };
 
+  // Get, and GetExpected when `patience` is set.
+  void GetImpl(const ipld::Cid& cid, std::optional<std::chrono::milliseconds> patience, BlockCallback done);
   void StartAttempt(const std::shared_ptr<InFlight>& flight);
+  // A deferred flight asks the sources now (patience ran out, or the ranged
+  // CARs ended without its block).
+  void StartDeferred(const std::shared_ptr<InFlight>& flight);
   void OnFetched(const std::shared_ptr<InFlight>& flight, size_t source, Clock::time_point started,
                  Result<std::shared_ptr<Bytes>> result);
   void Complete(const std::shared_ptr<InFlight>& flight, Result<Block> result);
@@ -149,6 +158,8 @@ class BlockCacheImpl : public BlockCache {
   std::mutex evict_mu_;         // one eviction at a time; taken before mu_
   std::mutex pin_mu_;           // pin/unpin/gc serialised; taken before mu_
   bool closing_ = false;        // GUARDED_BY(mu_)
+  int car_ranges_ = 0;          // GUARDED_BY(mu_): PrefetchRange streams in flight
+  std::vector<std::shared_ptr<InFlight>> deferred_;  // GUARDED_BY(mu_): waiting for them
   int holds_ = 0;               // GUARDED_BY(mu_): HoldNewBlocks() alive
   std::unordered_set<ipld::Multihash, ipld::MultihashHasher> held_;  // GUARDED_BY(mu_): not evicted
 

@@ -338,6 +338,100 @@ TEST_CASE("a full disk: every block is still served, the cache keeps working, on
   CHECK(lines == 1);
 }
 
+namespace {
+// The raw leaves of a MakeFileDag file in file order (DFS lists them so).
+std::vector<testing::TestBlock> Leaves(const testing::TestDag& dag) {
+  std::vector<testing::TestBlock> out;
+  for (const auto& b : dag.blocks) {
+    if (b.cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw)) out.push_back(b);
+  }
+  return out;
+}
+
+Status AwaitStatus(const std::function<void(std::function<void(Status)>)>& start) {
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  start([p](Status s) { p->set_value(std::move(s)); });
+  return f.get();
+}
+}  // namespace
+
+TEST_CASE("a ranged CAR brings only the blocks of its bytes; gets that expect them send no request of their own") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 51);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto leaves = Leaves(dag);
+  REQUIRE(leaves.size() == 16);
+  auto cache = OpenCache({gw.get()});
+  std::promise<Status> range_done;
+  cache->PrefetchRange(dag.root, ByteRange{4u << 18, 8u << 18}, [&](Status s) { range_done.set_value(std::move(s)); });
+  std::vector<std::future<Result<Block>>> gets;
+  for (size_t i = 4; i < 8; ++i) {
+    auto p = std::make_shared<std::promise<Result<Block>>>();
+    gets.push_back(p->get_future());
+    cache->GetExpected(leaves[i].cid, std::chrono::milliseconds(5000), [p](Result<Block> b) { p->set_value(std::move(b)); });
+  }
+  for (size_t i = 0; i < gets.size(); ++i) {
+    auto b = gets[i].get();
+    REQUIRE(b);
+    CHECK(Same(b->bytes(), leaves[4 + i].data));
+  }
+  REQUIRE(range_done.get_future().get());
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    INFO("leaf " << i);
+    CHECK(gw->RequestCount(leaves[i].cid) == 0);  // none asked for alone
+    CHECK(cache->Has(leaves[i].cid) == (i >= 4 && i < 8));  // exactly the range's leaves came
+  }
+}
+
+TEST_CASE("a block the ranged CAR does not bring is asked for alone once the CAR ends, not after all the patience") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 52);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto leaves = Leaves(dag);
+  auto cache = OpenCache({gw.get()});
+  auto started = std::chrono::steady_clock::now();
+  std::promise<Status> range_done;
+  cache->PrefetchRange(dag.root, ByteRange{0, 1u << 18}, [&](Status s) { range_done.set_value(std::move(s)); });
+  std::promise<Result<Block>> got;
+  cache->GetExpected(leaves[10].cid, std::chrono::milliseconds(20000), [&](Result<Block> b) { got.set_value(std::move(b)); });
+  auto b = got.get_future().get();
+  REQUIRE(b);
+  CHECK(Same(b->bytes(), leaves[10].data));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  REQUIRE(range_done.get_future().get());
+  CHECK(gw->RequestCount(leaves[10].cid) == 1);
+  // With no ranged CAR in flight, GetExpected is a plain Get.
+  gw->ResetCounts();
+  started = std::chrono::steady_clock::now();
+  REQUIRE(cache->GetBlocking(leaves[11].cid));
+  std::promise<Result<Block>> plain;
+  cache->GetExpected(leaves[12].cid, std::chrono::milliseconds(20000), [&](Result<Block> r) { plain.set_value(std::move(r)); });
+  REQUIRE(plain.get_future().get());
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  CHECK(gw->RequestCount(leaves[12].cid) == 1);
+}
+
+TEST_CASE("ranged CARs: a kubo RPC cannot serve them (kUnsupported); offline neither") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(1 << 20, 256 << 10, 4, 53);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto o = FastOptions();
+  o.sources.push_back({SourceSpec::Kind::kKuboRpc, gw->url()});
+  auto c = BlockCache::Open(o);
+  REQUIRE(c);
+  auto s = AwaitStatus([&](auto done) { (*c)->PrefetchRange(dag.root, ByteRange{0, 1 << 20}, done); });
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == ErrorCode::kUnsupported);
+  auto off = FastOptions();
+  off.offline = true;
+  auto oc = BlockCache::Open(off);
+  REQUIRE(oc);
+  auto s2 = AwaitStatus([&](auto done) { (*oc)->PrefetchRange(dag.root, ByteRange{0, 1 << 20}, done); });
+  REQUIRE_FALSE(s2);
+  CHECK(s2.error().code == ErrorCode::kUnsupported);
+}
+
 TEST_CASE("restart keeps blocks and pins (RocksDB)") {
   auto gw = NewGateway();
   TempDir dir;

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -306,7 +308,9 @@ class Gateway : public TestGateway {
     std::string cid_text;
     std::string format;
     std::string scope = "all";
+    std::optional<std::pair<uint64_t, uint64_t>> bytes;  // entity-bytes, inclusive; UINT64_MAX for *
     bool kubo = false;
+    if (options_.latency.count() > 0) std::this_thread::sleep_for(options_.latency);
     if (req.path.rfind("/ipfs/", 0) == 0 && (req.method == "GET" || head_only)) {
       cid_text = req.path.substr(6);
       if (auto slash = cid_text.find('/'); slash != std::string::npos) cid_text.resize(slash);
@@ -315,6 +319,26 @@ class Gateway : public TestGateway {
       if (format.empty() && accept.find("application/vnd.ipld.raw") != std::string::npos) format = "raw";
       if (format.empty() && accept.find("application/vnd.ipld.car") != std::string::npos) format = "car";
       if (auto it = req.query.find("dag-scope"); it != req.query.end()) scope = it->second;
+      if (auto it = req.query.find("entity-bytes"); it != req.query.end()) {
+        // FROM:TO with TO inclusive or "*" (negative offsets are not served here).
+        const std::string& v = it->second;
+        auto colon = v.find(':');
+        char* end = nullptr;
+        uint64_t from = colon == std::string::npos ? 0 : std::strtoull(v.c_str(), &end, 10);
+        if (colon == std::string::npos || end != v.c_str() + colon || v[0] == '-') {
+          return Respond(fd, 400, "Bad Request", "text/plain", "bad entity-bytes\n");
+        }
+        std::string to_text = v.substr(colon + 1);
+        uint64_t to = UINT64_MAX;
+        if (to_text != "*") {
+          to = std::strtoull(to_text.c_str(), &end, 10);
+          if (to_text.empty() || *end != '\0' || to_text[0] == '-' || to < from) {
+            return Respond(fd, 400, "Bad Request", "text/plain", "bad entity-bytes\n");
+          }
+        }
+        bytes = std::pair{from, to};
+        scope = "entity";
+      }
     } else if (req.path == "/api/v0/block/get" && req.method == "POST") {
       kubo = true;
       format = "raw";
@@ -359,7 +383,7 @@ class Gateway : public TestGateway {
       return Respond(fd, 404, "Not Found", "text/plain", "ipfs: block not found\n");
     }
     if (format == "raw") return SendRaw(fd, *cid, *data, fault, head_only, kubo);
-    return SendCar(fd, *cid, scope, fault, head_only);
+    return SendCar(fd, *cid, scope, bytes, fault, head_only);
   }
 
   bool SendRaw(int fd, const Cid& cid, const Bytes& data, Fault fault, bool head_only, bool kubo) {
@@ -390,8 +414,11 @@ class Gateway : public TestGateway {
 
   // The DFS order of blocks a CAR of `scope` under `root` holds; stops at the
   // first missing block (the response then ends early, as the spec allows).
+  // With `bytes` (entity-bytes, inclusive), a file's children outside the
+  // range are left out; `base` is the file offset where this node's bytes start.
   void Walk(const Cid& cid, const std::string& scope, bool is_root, std::set<Multihash>& seen,
-            std::vector<std::pair<Cid, std::shared_ptr<const Bytes>>>& out, bool& missing) {
+            std::vector<std::pair<Cid, std::shared_ptr<const Bytes>>>& out, bool& missing,
+            const std::optional<std::pair<uint64_t, uint64_t>>& bytes = std::nullopt, uint64_t base = 0) {
     if (missing || seen.count(cid.hash())) return;
     auto data = Find(cid.hash());
     if (!data) {
@@ -405,17 +432,26 @@ class Gateway : public TestGateway {
     if (!node) return;
     bool follow = true;
     bool hamt = false;
+    std::optional<ipld::UnixfsData> file;
     if (scope == "entity" && node->data) {
       auto fs = ipld::DecodeUnixfsData(*node->data);
       if (fs && fs->type == ipld::UnixfsType::kDirectory) follow = false;
       if (fs && fs->type == ipld::UnixfsType::kHamtShard) hamt = true;
+      if (fs && (fs->type == ipld::UnixfsType::kFile || fs->type == ipld::UnixfsType::kRaw)) file = std::move(*fs);
     }
     if (!follow) return;
     (void)is_root;
-    for (const auto& link : node->links) {
+    uint64_t pos = base + (file && file->data ? file->data->size() : 0);
+    for (size_t i = 0; i < node->links.size(); ++i) {
+      const auto& link = node->links[i];
       // Inside a HAMT entity only the shard's own internal nodes (bare-prefix names).
       if (hamt && link.name && link.name->size() > 2) continue;
-      Walk(link.hash, scope, false, seen, out, missing);
+      uint64_t start = pos;
+      if (file && i < file->blocksizes.size()) pos += file->blocksizes[i];
+      if (bytes && file && i < file->blocksizes.size()) {
+        if (pos <= bytes->first || start > bytes->second) continue;  // holds none of the asked bytes
+      }
+      Walk(link.hash, scope, false, seen, out, missing, bytes, start);
     }
   }
 
@@ -426,7 +462,8 @@ class Gateway : public TestGateway {
     return Send(fd, size) && Send(fd, data) && Send(fd, "\r\n");
   }
 
-  bool SendCar(int fd, const Cid& root, const std::string& scope, Fault fault, bool head_only) {
+  bool SendCar(int fd, const Cid& root, const std::string& scope,
+               const std::optional<std::pair<uint64_t, uint64_t>>& bytes, Fault fault, bool head_only) {
     std::string h =
         "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.ipld.car; version=1; order=dfs; dups=n\r\n"
         "Transfer-Encoding: chunked\r\n\r\n";
@@ -435,7 +472,7 @@ class Gateway : public TestGateway {
     std::set<Multihash> seen;
     std::vector<std::pair<Cid, std::shared_ptr<const Bytes>>> order;
     bool missing = false;
-    Walk(root, scope, true, seen, order, missing);
+    Walk(root, scope, true, seen, order, missing, bytes);
     Bytes buf = ipld::EncodeCarV1Header({root});
     uint64_t total = buf.size();
     for (auto& [cid, data] : order) total += data->size() + 64;

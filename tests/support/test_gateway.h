@@ -3,7 +3,8 @@
 // Serves blocks held in memory (added one by one or loaded from a CAR) per the
 // trustless gateway spec: GET|HEAD /ipfs/{cid}?format=raw (application/vnd.ipld.raw)
 // and ?format=car&dag-scope=block|entity|all (application/vnd.ipld.car, DFS, no
-// duplicates, streamed with chunked encoding). It also answers the two kubo RPC
+// duplicates, streamed with chunked encoding), with entity-bytes=FROM:TO|* on
+// UnixFS files (only the blocks holding those bytes). It also answers the two kubo RPC
 // calls blockcache uses: POST /api/v0/block/get?arg= and /api/v0/dag/export?arg=.
 // Faults can be injected globally or per CID (matched by multihash), and every
 // request is counted per multihash. One thread per connection, keep-alive.
@@ -45,6 +46,8 @@ struct TestGatewayOptions {
   // kSlow sends `slow_chunk` bytes every `slow_delay`.
   size_t slow_chunk = 512;
   std::chrono::milliseconds slow_delay{20};
+  // Every response waits this long first (a distant gateway's round trip).
+  std::chrono::milliseconds latency{0};
 };
 
 class TestGateway {

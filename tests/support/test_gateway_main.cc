@@ -1,7 +1,7 @@
 // ipfsfs-test-gateway: the test gateway as a program, for FUSE tests and benches.
 //
 //   ipfsfs-test-gateway --car FILE [--car FILE…] [--port N] [--fault KIND[:CID]]…
-//                       [--slow-delay-ms N] [--slow-chunk N]
+//                       [--slow-delay-ms N] [--slow-chunk N] [--latency-ms N]
 //
 // Prints its URL ("http://127.0.0.1:PORT") on one line, then serves until
 // SIGINT or SIGTERM. KIND: corrupt, wrong-block, truncate, 500, 404, stall,
@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
       options.port = static_cast<uint16_t>(std::stoi(value()));
     } else if (arg == "--fault") {
       faults.push_back(value());
+    } else if (arg == "--latency-ms") {
+      options.latency = std::chrono::milliseconds(std::stoi(value()));
     } else if (arg == "--slow-delay-ms") {
       options.slow_delay = std::chrono::milliseconds(std::stoi(value()));
     } else if (arg == "--slow-chunk") {

@@ -34,21 +34,63 @@ Result<std::shared_ptr<FileReader>> FileReader::Open(Resolver& resolver, NodePtr
 std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid, const SlotKey& key,
                                                             bool background) {
   std::shared_ptr<NodeSlot> slot;
+  bool expected;
   {
     std::lock_guard lock(mu_);
     auto [it, inserted] = slots_.try_emplace(key);
     if (!inserted) return it->second;
     it->second = std::make_shared<NodeSlot>();
     slot = it->second;
+    expected = InCarRange(std::get<0>(key), std::get<1>(key));
   }
+  auto fetch = [resolver = resolver_, cid, slot, expected, patience = options_.car_patience] {
+    auto set = [slot](Result<NodePtr> node) { slot->Set(std::move(node)); };
+    if (expected) {
+      resolver.GetExpectedNode(cid, patience, std::move(set));
+    } else {
+      resolver.GetNode(cid, std::move(set));
+    }
+  };
   if (background && options_.executor) {
-    options_.executor([resolver = resolver_, cid, slot] {
-      resolver.GetNode(cid, [slot](Result<NodePtr> node) { slot->Set(std::move(node)); });
-    });
+    options_.executor(std::move(fetch));
   } else {
-    resolver_.GetNode(cid, [slot](Result<NodePtr> node) { slot->Set(std::move(node)); });
+    fetch();
   }
   return slot;
+}
+
+bool FileReader::InCarRange(uint64_t start, uint64_t length) const {
+  for (const auto& r : car_inflight_) {
+    if (start < r.to && start + length > r.from) return true;
+  }
+  return false;
+}
+
+void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>& start) {
+  const uint64_t size = root_->info.size;
+  // Up to two ranges in flight, asked for before the reader gets near their end.
+  while (car_inflight_.size() < 2 && car_until_ < size && car_until_ < end + options_.car_range) {
+    blockcache::ByteRange r{std::max(car_until_, end), 0};
+    r.to = std::min(size, r.from + options_.car_range);
+    car_inflight_.push_back(r);
+    car_until_ = r.to;
+    start.push_back(r);
+  }
+}
+
+void FileReader::StartCarRange(blockcache::ByteRange range) {
+  std::weak_ptr<FileReader> weak = weak_from_this();
+  resolver_.getter().PrefetchRange(root_->info.cid, range, [weak, range](Status s) {
+    auto self = weak.lock();
+    if (!self) return;
+    std::lock_guard lock(self->mu_);
+    std::erase_if(self->car_inflight_, [&](const auto& r) { return r.from == range.from && r.to == range.to; });
+    if (!s) {
+      // Unsupported, or a source that failed: block by block from here on.
+      self->car_off_ = true;
+      self->car_mode_ = false;
+    }
+  });
 }
 
 void FileReader::WalkNode(const std::shared_ptr<Walk>& walk, const NodePtr& node, uint64_t base, int depth) {
@@ -149,7 +191,7 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
   const uint64_t slack = options_.sequential_slack;
 
   std::shared_ptr<Walk> prefetch;
-  bool car = false;
+  std::vector<blockcache::ByteRange> car_ranges;
   {
     std::lock_guard lock(mu_);
     bool sequential = offset + slack >= next_expected_ && offset <= next_expected_ + slack;
@@ -162,6 +204,8 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
       next_expected_ = end;
       prefetched_until_ = 0;
       ++generation_;
+      car_mode_ = false;  // ranges in flight finish on their own (bounded)
+      car_until_ = 0;
       for (auto it = slots_.begin(); it != slots_.end();) {
         auto [start, len, depth] = it->first;
         bool overlaps = start < end && start + len > offset;
@@ -175,11 +219,11 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
       if (start >= keep_from) break;
       it = start + len <= keep_from ? slots_.erase(it) : std::next(it);
     }
-    if (sequential && !car_requested_ && options_.car_prefetch_min_remaining > 0 &&
-        window_ >= options_.max_window && size - end >= options_.car_prefetch_min_remaining) {
-      car_requested_ = true;
-      car = true;
+    if (sequential && !car_off_ && options_.car_range > 0 && window_ >= options_.max_window &&
+        size - end >= options_.car_min_remaining) {
+      car_mode_ = true;
     }
+    if (car_mode_) PlanCarRanges(end, car_ranges);
     uint64_t from = std::max(end, prefetched_until_);
     uint64_t to = std::min(size, end + window_);
     if (window_ > 0 && to > from) {
@@ -196,8 +240,8 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
   walk->begin = offset;
   walk->end = end;
   walk->done = std::move(done);
+  for (const auto& r : car_ranges) StartCarRange(r);
   WalkNode(walk, root_, 0, 0);
-  if (car) resolver_.getter().Prefetch(root_->info.cid, blockcache::PrefetchScope::kEntity);
   if (prefetch) WalkNode(prefetch, root_, 0, 0);
 }
 

@@ -16,6 +16,7 @@
 #ifndef IPFSFS_RESOLVER_FILE_READER_H_
 #define IPFSFS_RESOLVER_FILE_READER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -39,12 +40,16 @@ struct FileReaderOptions {
   uint64_t max_window = 16u << 20;
   // Reads this close to the previous one's end still count as sequential.
   uint64_t sequential_slack = 4u << 20;
-  // Once a sequential reader's window is at its cap with at least this much of
-  // the file left, ask the BlockGetter once to prefetch the whole file as one
-  // CAR (a gateway streams that far faster than block by block). 0: never.
-  // Off by default: measured on a loopback gateway it gained nothing while the
-  // block-by-block window runs alongside (every block was still requested).
-  uint64_t car_prefetch_min_remaining = 0;
+  // Once a sequential reader's window is at its cap with at least
+  // `car_min_remaining` of the file left, the bytes ahead come as ranged CARs
+  // of `car_range` bytes (BlockGetter::PrefetchRange: one request per range,
+  // not one per block, which pays with a distant gateway), at most two in
+  // flight, and the blocks inside them are awaited (GetExpected, up to
+  // `car_patience`) instead of asked for again. A seek ends it; a source that
+  // cannot serve ranges turns it off for the reader. car_range 0: never.
+  uint64_t car_range = 64u << 20;
+  uint64_t car_min_remaining = 32u << 20;
+  std::chrono::milliseconds car_patience{3000};
   // Runs prefetch fetches off the reading thread (a cache hit is answered on
   // the caller's thread, so inline prefetches would be serial and hold a FUSE
   // worker). Unset: inline.
@@ -92,6 +97,10 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
                  int depth);
   void Finish(const std::shared_ptr<Walk>& walk);
   std::shared_ptr<NodeSlot> FetchSlot(const ipld::Cid& cid, const SlotKey& key, bool background);
+  // Ranged CARs: which to ask for now (under mu_), asking, and their end.
+  void PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>& start);
+  void StartCarRange(blockcache::ByteRange range);
+  bool InCarRange(uint64_t start, uint64_t length) const;  // REQUIRES(mu_)
 
   Resolver resolver_;  // a handle: outlives the caller's Resolver if need be
   const NodePtr root_;
@@ -103,7 +112,10 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
   uint64_t window_ = 0;           // GUARDED_BY(mu_)
   uint64_t prefetched_until_ = 0;  // GUARDED_BY(mu_)
   uint64_t generation_ = 0;  // GUARDED_BY(mu_): bumped on a seek; older prefetches stop descending
-  bool car_requested_ = false;  // GUARDED_BY(mu_)
+  bool car_mode_ = false;         // GUARDED_BY(mu_)
+  bool car_off_ = false;          // GUARDED_BY(mu_): the source cannot (or failed)
+  uint64_t car_until_ = 0;        // GUARDED_BY(mu_): end of the ranges asked for
+  std::vector<blockcache::ByteRange> car_inflight_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace ipfsfs::resolver

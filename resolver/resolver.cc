@@ -2,6 +2,7 @@
 
 #include <list>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -16,7 +17,8 @@ struct Resolver::State : std::enable_shared_from_this<Resolver::State> {
 
   NodePtr CacheGet(const ipld::Cid& cid);
   void CachePut(const NodePtr& node);
-  void GetNode(const ipld::Cid& cid, NodeCallback done);
+  void GetNode(const ipld::Cid& cid, NodeCallback done,
+               std::optional<std::chrono::milliseconds> expected = std::nullopt);
   void FindInShard(NodePtr shard, std::string name, uint64_t hash, unsigned level, CidCallback done);
 
   blockcache::BlockGetter& getter_;
@@ -32,6 +34,10 @@ Resolver::Resolver(blockcache::BlockGetter& getter, ResolverOptions options)
 blockcache::BlockGetter& Resolver::getter() const { return state_->getter_; }
 
 void Resolver::GetNode(const ipld::Cid& cid, NodeCallback done) const { state_->GetNode(cid, std::move(done)); }
+
+void Resolver::GetExpectedNode(const ipld::Cid& cid, std::chrono::milliseconds patience, NodeCallback done) const {
+  state_->GetNode(cid, std::move(done), patience);
+}
 
 NodePtr Resolver::State::CacheGet(const ipld::Cid& cid) {
   std::lock_guard lock(cache_mu_);
@@ -53,7 +59,8 @@ void Resolver::State::CachePut(const NodePtr& node) {
   }
 }
 
-void Resolver::State::GetNode(const ipld::Cid& cid, NodeCallback done) {
+void Resolver::State::GetNode(const ipld::Cid& cid, NodeCallback done,
+                              std::optional<std::chrono::milliseconds> expected) {
   if (NodePtr hit = CacheGet(cid)) {
     done(std::move(hit));
     return;
@@ -76,7 +83,11 @@ void Resolver::State::GetNode(const ipld::Cid& cid, NodeCallback done) {
     decode(blockcache::Block::FromIdentity(cid));
     return;
   }
-  getter_.Get(cid, std::move(decode));
+  if (expected) {
+    getter_.GetExpected(cid, *expected, std::move(decode));
+  } else {
+    getter_.Get(cid, std::move(decode));
+  }
 }
 
 void Resolver::FindChild(NodePtr dir, std::string name, CidCallback done) const {

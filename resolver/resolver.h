@@ -12,6 +12,7 @@
 #ifndef IPFSFS_RESOLVER_RESOLVER_H_
 #define IPFSFS_RESOLVER_RESOLVER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -45,6 +46,9 @@ class Resolver {
 
   // Fetches and decodes `cid` (identity CIDs need no fetch).
   void GetNode(const ipld::Cid& cid, NodeCallback done) const;
+  // The same for a block a ranged CAR in flight should bring
+  // (BlockGetter::GetExpected): a miss waits up to `patience` for it.
+  void GetExpectedNode(const ipld::Cid& cid, std::chrono::milliseconds patience, NodeCallback done) const;
 
   // The CID linked under `name` in directory or shard `dir`. kNotFound when
   // absent or not an exposable name; kInvalidArgument when `dir` is not a

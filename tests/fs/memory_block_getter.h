@@ -133,6 +133,43 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
 
   void Prefetch(const ipld::Cid&, blockcache::PrefetchScope) override { ++prefetches_; }
 
+  // Ranged CARs: recorded and left in flight until CompleteRanges (with
+  // supports_ranges false: kUnsupported at once, as a kubo RPC answers).
+  void PrefetchRange(const ipld::Cid&, blockcache::ByteRange range, std::function<void(Status)> done) override {
+    std::unique_lock lock(mu_);
+    ranges_.push_back(range);
+    if (!supports_ranges_) {
+      lock.unlock();
+      return done(MakeError(ErrorCode::kUnsupported, "no ranges here"));
+    }
+    range_done_.push_back(std::move(done));
+  }
+  void CompleteRanges(Status status = OkStatus()) {
+    std::vector<std::function<void(Status)>> done;
+    {
+      std::lock_guard lock(mu_);
+      done.swap(range_done_);
+    }
+    for (auto& d : done) d(status);
+  }
+  std::vector<blockcache::ByteRange> ranges() {
+    std::lock_guard lock(mu_);
+    return ranges_;
+  }
+  size_t ranges_in_flight() {
+    std::lock_guard lock(mu_);
+    return range_done_.size();
+  }
+  void SetSupportsRanges(bool yes) {
+    std::lock_guard lock(mu_);
+    supports_ranges_ = yes;
+  }
+  void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds, blockcache::BlockCallback done) override {
+    ++expected_gets_;
+    Get(cid, std::move(done));
+  }
+  size_t expected_gets() { return expected_gets_.load(); }
+
  private:
   struct Timer {
     std::chrono::steady_clock::time_point when;
@@ -180,6 +217,10 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
   bool stop_ = false;
   std::atomic<uint64_t> total_{0};
   std::atomic<size_t> prefetches_{0};
+  std::atomic<size_t> expected_gets_{0};
+  std::vector<blockcache::ByteRange> ranges_;               // GUARDED_BY(mu_)
+  std::vector<std::function<void(Status)>> range_done_;     // GUARDED_BY(mu_)
+  bool supports_ranges_ = true;                             // GUARDED_BY(mu_)
   std::thread timer_;  // last: starts after everything above exists
 };
 

@@ -164,29 +164,58 @@ TEST_CASE("FileReader prefetch window doubles on sequential reads / resets on se
   CHECK(*b == Expect(content, (3 << 20) + 8192, 4096));
 }
 
-TEST_CASE("FileReader asks for the whole file as a CAR once sustained sequential reading pays") {
+TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead and awaits their blocks") {
   MemoryBlockGetter store;
   DagBuilder dag(store);
   DagBuilder::FileOptions o;
   o.chunk = 4096;
   o.max_links = 16;
-  Bytes content = testing::PatternBytes(2 << 20, 12);
+  Bytes content = testing::PatternBytes(4 << 20, 12);
   auto file = dag.File("f", content, o);
   Resolver r(store);
   FileReaderOptions ro;
   ro.initial_window = 16 << 10;
   ro.max_window = 64 << 10;
-  ro.car_prefetch_min_remaining = 1 << 20;
   ro.sequential_slack = 4096;
+  ro.car_range = 512 << 10;
+  ro.car_min_remaining = 1 << 20;
   auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
   REQUIRE(reader);
-  for (uint64_t off = 0; off < (1u << 20); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
-  CHECK(store.prefetches() == 1);  // once, not per read
-  auto random = FileReader::Open(r, GetRoot(r, file.cid), ro);
-  REQUIRE(random);
-  std::mt19937_64 rng(3);
-  for (int i = 0; i < 50; ++i) REQUIRE(ReadRange(**random, rng() % content.size(), 100));
-  CHECK(store.prefetches() == 1);  // random readers never ask
+  uint64_t off = 0;
+  for (; off < (1u << 20); off += 16 << 10) {
+    auto got = ReadRange(**reader, off, 16 << 10);
+    REQUIRE(got);
+    CHECK(*got == Expect(content, off, 16 << 10));
+    CHECK(store.ranges_in_flight() <= 2);
+  }
+  auto ranges = store.ranges();
+  REQUIRE(ranges.size() == 2);  // two ahead, then no more until one ends
+  CHECK(ranges[0].to - ranges[0].from == (512u << 10));
+  CHECK(ranges[1].from == ranges[0].to);  // contiguous
+  CHECK(ranges[0].from <= (64u << 10) + (16u << 10) * 2);  // began as soon as the window was at its cap
+  CHECK(store.expected_gets() > 0);  // blocks inside the ranges are awaited, not asked for again
+  store.CompleteRanges();
+  for (; off < (2u << 20); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
+  ranges = store.ranges();
+  REQUIRE(ranges.size() == 4);
+  CHECK(ranges[2].from == ranges[1].to);
+
+  SECTION("random readers never ask") {
+    auto random = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(random);
+    std::mt19937_64 rng(3);
+    for (int i = 0; i < 50; ++i) REQUIRE(ReadRange(**random, rng() % content.size(), 100));
+    CHECK(store.ranges().size() == 4);
+  }
+  SECTION("a source that cannot serve ranges turns them off for the reader") {
+    store.CompleteRanges();
+    store.SetSupportsRanges(false);
+    auto plain = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(plain);
+    for (uint64_t p = 0; p < (2u << 20); p += 16 << 10) REQUIRE(ReadRange(**plain, p, 16 << 10));
+    CHECK(store.ranges().size() == 5);  // asked once, told no, never again
+  }
+  store.CompleteRanges();
 }
 
 TEST_CASE("FileReader errors: missing leaf / lying source / wrong sizes / concurrent readers") {

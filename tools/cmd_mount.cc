@@ -5,7 +5,9 @@
 // daemonizes unless -f, and the parent exits 0 only once the mount answers
 // (or 1 with the child's reason). Every long flag has a -o twin so an fstab
 // line can say everything; a flag beats its -o twin (CONVENTIONS.md). The
-// running mount answers `ipfsfs status` on a unix socket in the state dir.
+// running mount answers `ipfsfs status` on a unix socket in the state dir,
+// and runs `ipfsfs cache …` and plain `ipfsfs add` for commands that find its
+// cache locked (tools/internal/control.h: <cache_dir>/mount.json).
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -289,7 +291,7 @@ nlohmann::json AnswerCache(blockcache::BlockCache& cache, const std::string& cac
   op->progress = false;  // the caller's stderr is a string here
   std::ostringstream out, err;
   int rc = RunCacheOp(cache, *op, out, err);
-  spdlog::info("cache {} for a command: exit {}", CacheOpWhat(*op), rc);
+  spdlog::info("{} for a command: exit {}", CacheOpWhat(*op), rc);
   return {{"exit", rc}, {"stdout", out.str()}, {"stderr", err.str()}};
 }
 
@@ -401,9 +403,16 @@ int Serve(const std::string& mountpoint, int report_fd) {
 
   const auto started = std::chrono::steady_clock::now();
   const std::string cache_dir = Absolute(cache_dir_option);
+  std::atomic<int> cache_commands{0};  // in progress for commands (status shows it)
   auto control = ControlServer::Start(
       SocketPath(mountpoint),
-      {{"cache", [&](const nlohmann::json& req) { return AnswerCache(*cache_ptr, cache_dir, req); }},
+      {{"cache",
+        [&](const nlohmann::json& req) {
+          ++cache_commands;
+          auto reply = AnswerCache(*cache_ptr, cache_dir, req);
+          --cache_commands;
+          return reply;
+        }},
        {"status", [&](const nlohmann::json&) {
           auto s = cache_ptr->Stats();
           auto f = filesystem.stats();
@@ -429,6 +438,7 @@ int Serve(const std::string& mountpoint, int report_fd) {
                          {"hit_rate", lookups ? static_cast<double>(s.hits) / static_cast<double>(lookups) : 0.0},
                          {"fetched_bytes", s.fetched_bytes}, {"fetch_errors", s.fetch_errors}}},
               {"in_flight_fetches", counting.in_flight()},
+              {"cache_commands", cache_commands.load()},
               {"fs", {{"lookups", f.lookups}, {"reads", f.reads}, {"read_bytes", f.read_bytes},
                       {"errors", f.errors}, {"open_files", f.open_files}, {"inodes", f.inodes}}}};
         }}},

@@ -157,7 +157,7 @@ void ControlServer::Loop() {
     if (conn < 0) continue;
     Reap(false);
     std::unique_lock lock(mu_);
-    if (connections_.size() >= static_cast<size_t>(kMaxConnections)) {
+    if (connections_.size() >= static_cast<size_t>(kMaxThreads)) {
       lock.unlock();
       Serve(conn, true);  // quick commands still answered, here
       continue;
@@ -192,15 +192,28 @@ nlohmann::json ControlServer::Answer(const std::string& line, bool busy) {
   }
   auto it = handlers_.find(req["command"].get<std::string>());
   if (it == handlers_.end()) return {{"error", "unknown command " + req["command"].get<std::string>()}};
-  if (busy && long_commands_.count(it->first)) {
-    return {{"error", "the mount is busy: " + std::to_string(kMaxConnections) + " requests in progress, try again later"},
-            {"code", "busy"}};
+  bool is_long = long_commands_.count(it->first) > 0;
+  if (is_long) {
+    std::lock_guard lock(mu_);
+    if (busy || long_running_ >= kMaxLong) return Busy();
+    ++long_running_;
   }
+  nlohmann::json reply;
   try {  // nothing may escape a connection thread
-    return it->second(req);
+    reply = it->second(req);
   } catch (const std::exception& e) {
-    return {{"error", std::string("internal error: ") + e.what()}};
+    reply = {{"error", std::string("internal error: ") + e.what()}};
   }
+  if (is_long) {
+    std::lock_guard lock(mu_);
+    --long_running_;
+  }
+  return reply;
+}
+
+nlohmann::json ControlServer::Busy() const {
+  return {{"error", "the mount is busy: " + std::to_string(kMaxLong) + " long requests in progress, try again later"},
+          {"code", "busy"}};
 }
 
 // ---------------------------------------------------------------- client

@@ -7,10 +7,10 @@
 // the state dir (StateDir()), one per mountpoint, mode 0600: only its owner
 // (and root) may talk to the mount.
 //
-// ControlServer serves each connection on its own thread, at most
-// kMaxConnections at once, so a long `cache pin add` never holds up
-// `ipfsfs status`. Past that limit the accepting thread answers quick
-// commands itself and tells long ones (named at Start) the mount is busy.
+// ControlServer serves each connection on its own thread (at most
+// kMaxThreads; past that the accepting thread answers), so a long
+// `cache pin add` never holds up `ipfsfs status`. At most kMaxLong long
+// commands (named at Start) run at once; more are told the mount is busy.
 // Handlers run concurrently and must be thread-safe. The destructor stops accepting and joins the
 // connection threads (a running handler is waited for).
 //
@@ -48,7 +48,8 @@ std::string SocketPath(const std::string& mountpoint);
 class ControlServer {
  public:
   using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
-  static constexpr int kMaxConnections = 8;
+  static constexpr int kMaxLong = 8;
+  static constexpr int kMaxThreads = 16;
 
   [[nodiscard]] static Result<std::unique_ptr<ControlServer>> Start(const std::string& path,
                                                                    std::map<std::string, Handler> handlers,
@@ -68,6 +69,7 @@ class ControlServer {
   // One request and its reply; `busy`: long commands are refused.
   void Serve(int conn, bool busy);
   nlohmann::json Answer(const std::string& request, bool busy);
+  nlohmann::json Busy() const;
   // Joins finished connection threads; with `all`, every one (shutdown).
   void Reap(bool all);
 
@@ -79,6 +81,7 @@ class ControlServer {
   std::thread thread_;
   std::mutex mu_;
   std::list<Connection> connections_;  // GUARDED_BY(mu_)
+  int long_running_ = 0;               // GUARDED_BY(mu_)
 };
 
 // Sends `request` to the socket at `path` and returns the reply. `timeout`

@@ -3,7 +3,9 @@
 // The operations themselves are in tools/internal/cache_ops.h. When the cache
 // is locked by a running mount (which holds it for its whole life), the
 // command asks that mount to run the operation over its control socket and
-// prints its answer: same output, same exit code.
+// prints its answer: same output, same exit code. The mount then fetches from
+// its own sources within its own quota (source flags given here do not
+// apply) and shows no progress line.
 #include <unistd.h>
 
 #include <iostream>

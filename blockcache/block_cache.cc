@@ -171,6 +171,7 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
     return;
   }
   std::shared_ptr<InFlight> flight;
+  bool stored_meanwhile = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) {
@@ -187,20 +188,26 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
       ++coalesced_;
       return;
     }
-    flight = std::make_shared<InFlight>();
-    flight->cid = cid;
-    flight->waiters.push_back(std::move(done));
-    flight->said_missing.assign(sources_.size(), false);
-    flight->deadline = Clock::now() + options_.fetch_timeout;
-    inflight_[mh] = flight;
-    if (patience && car_ranges_ > 0) {
-      // A ranged CAR in flight should bring it: no request of its own yet.
-      flight->deferred = true;
-      flight->deadline += *patience;
-      std::erase_if(deferred_, [](const auto& f) { return f->done; });
-      deferred_.push_back(flight);
+    // A ranged CAR may have stored it since the lookup above: waiting for it
+    // to come again would wait for nothing.
+    stored_meanwhile = patience && index_.count(mh) > 0;
+    if (!stored_meanwhile) {
+      flight = std::make_shared<InFlight>();
+      flight->cid = cid;
+      flight->waiters.push_back(std::move(done));
+      flight->said_missing.assign(sources_.size(), false);
+      flight->deadline = Clock::now() + options_.fetch_timeout;
+      inflight_[mh] = flight;
+      if (patience && car_ranges_ > 0) {
+        // A ranged CAR in flight should bring it: no request of its own yet.
+        flight->deferred = true;
+        flight->deadline += *patience;
+        std::erase_if(deferred_, [](const auto& f) { return f->done; });
+        deferred_.push_back(flight);
+      }
     }
   }
+  if (stored_meanwhile) return GetImpl(cid, std::nullopt, std::move(done));
   timers_->At(flight->deadline, [this, flight] {
     pool_->Post([this, flight] {
       std::string why;

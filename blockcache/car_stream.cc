@@ -2,7 +2,7 @@
 //
 // The network thread only queues bytes; one pool task at a time parses them
 // (framing only) and hands each block to the pool, where blocks are verified and
-// committed in parallel. The transfer pauses while 16 MiB wait (queued bytes plus
+// committed in parallel. The transfer pauses while 8 MiB wait (queued bytes plus
 // blocks being verified), so a CAR is never held whole; a bad block ends the
 // stream at once. The result is reported once the response is parsed to its end
 // and the last block's task is done.
@@ -16,7 +16,7 @@
 namespace ipfsfs::blockcache::internal {
 namespace {
 
-constexpr size_t kMaxQueued = 16u << 20;
+constexpr size_t kMaxQueued = 8u << 20;
 
 struct CarStream : std::enable_shared_from_this<CarStream> {
   BlockCacheImpl* cache = nullptr;
@@ -235,12 +235,9 @@ Result<Block> BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const
   }
   if (cid.hash().is_identity()) return block;
   bool have;
-  std::shared_ptr<InFlight> waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
     have = index_.count(cid.hash()) > 0;
-    auto it = inflight_.find(cid.hash());
-    if (it != inflight_.end()) waiting = it->second;
     sources_[source].stats.bytes += block->size();
   }
   Status stored = OkStatus();
@@ -249,6 +246,14 @@ Result<Block> BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const
     fetched_bytes_ += block->size();
     stored = Commit(*block, 0);
     NoteStored(cid, stored);
+  }
+  // Looked up only now: a get that missed while the block was being stored
+  // waits in inflight_ (GetImpl checks the index and inflight_ under one lock).
+  std::shared_ptr<InFlight> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = inflight_.find(cid.hash());
+    if (it != inflight_.end()) waiting = it->second;
   }
   if (waiting) Complete(waiting, *block);  // a reader gets its block even when it cannot be kept
   if (!stored) return tl::unexpected(stored.error());  // a prefetch that cannot store stops

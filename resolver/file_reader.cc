@@ -68,8 +68,9 @@ bool FileReader::InCarRange(uint64_t start, uint64_t length) const {
 
 void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>& start) {
   const uint64_t size = root_->info.size;
-  // Up to two ranges in flight, asked for before the reader gets near their end.
-  while (car_inflight_.size() < 2 && car_until_ < size && car_until_ < end + options_.car_range) {
+  // One range in flight at a time (each streams as fast as the source sends,
+  // ahead of the reader; one at a time keeps the memory of CARs in flight low).
+  while (car_inflight_.empty() && car_until_ < size && car_until_ < end + options_.car_range) {
     blockcache::ByteRange r{std::max(car_until_, end), 0};
     r.to = std::min(size, r.from + options_.car_range);
     car_inflight_.push_back(r);

@@ -37,14 +37,14 @@ struct FileReaderOptions {
   // Prefetch window after the first sequential read; doubles from there.
   uint64_t initial_window = 1u << 20;
   // The most read ahead of the reader (the mount's --read-ahead).
-  uint64_t max_window = 16u << 20;
+  uint64_t max_window = 8u << 20;
   // Reads this close to the previous one's end still count as sequential.
   uint64_t sequential_slack = 4u << 20;
   // Once a sequential reader's window is at its cap with at least
   // `car_min_remaining` of the file left, the bytes ahead come as ranged CARs
   // of `car_range` bytes (BlockGetter::PrefetchRange: one request per range,
-  // not one per block, which pays with a distant gateway), at most two in
-  // flight, and the blocks inside them are awaited (GetExpected, up to
+  // not one per block, which pays with a distant gateway), one at a time,
+  // and the blocks inside them are awaited (GetExpected, up to
   // `car_patience`) instead of asked for again. A seek ends it; a source that
   // cannot serve ranges turns it off for the reader. car_range 0: never.
   uint64_t car_range = 64u << 20;

@@ -182,38 +182,42 @@ TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead a
   auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
   REQUIRE(reader);
   uint64_t off = 0;
-  for (; off < (1u << 20); off += 16 << 10) {
+  for (; off < (256u << 10); off += 16 << 10) {
     auto got = ReadRange(**reader, off, 16 << 10);
     REQUIRE(got);
     CHECK(*got == Expect(content, off, 16 << 10));
-    CHECK(store.ranges_in_flight() <= 2);
+    CHECK(store.ranges_in_flight() <= 1);
   }
   auto ranges = store.ranges();
-  REQUIRE(ranges.size() == 2);  // two ahead, then no more until one ends
+  REQUIRE(ranges.size() == 1);  // one at a time: no other until it ends
   CHECK(ranges[0].to - ranges[0].from == (512u << 10));
-  CHECK(ranges[1].from == ranges[0].to);  // contiguous
-  CHECK(ranges[0].from <= (64u << 10) + (16u << 10) * 2);  // began as soon as the window was at its cap
-  CHECK(store.expected_gets() > 0);  // blocks inside the ranges are awaited, not asked for again
+  CHECK(ranges[0].from <= (16u << 10) * 4);  // began as soon as the window was at its cap
+  CHECK(store.expected_gets() > 0);  // blocks inside the range are awaited, not asked for again
   store.CompleteRanges();
-  for (; off < (2u << 20); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
+  for (; off < (2u << 20); off += 16 << 10) {
+    REQUIRE(ReadRange(**reader, off, 16 << 10));
+    store.CompleteRanges();
+  }
   ranges = store.ranges();
-  REQUIRE(ranges.size() == 4);
-  CHECK(ranges[2].from == ranges[1].to);
+  REQUIRE(ranges.size() >= 3);
+  for (size_t i = 1; i < ranges.size(); ++i) CHECK(ranges[i].from == ranges[i - 1].to);  // contiguous, ahead
 
   SECTION("random readers never ask") {
     auto random = FileReader::Open(r, GetRoot(r, file.cid), ro);
     REQUIRE(random);
     std::mt19937_64 rng(3);
+    size_t before = store.ranges().size();
     for (int i = 0; i < 50; ++i) REQUIRE(ReadRange(**random, rng() % content.size(), 100));
-    CHECK(store.ranges().size() == 4);
+    CHECK(store.ranges().size() == before);
   }
   SECTION("a source that cannot serve ranges turns them off for the reader") {
     store.CompleteRanges();
     store.SetSupportsRanges(false);
     auto plain = FileReader::Open(r, GetRoot(r, file.cid), ro);
     REQUIRE(plain);
+    size_t before = store.ranges().size();
     for (uint64_t p = 0; p < (2u << 20); p += 16 << 10) REQUIRE(ReadRange(**plain, p, 16 << 10));
-    CHECK(store.ranges().size() == 5);  // asked once, told no, never again
+    CHECK(store.ranges().size() == before + 1);  // asked once, told no, never again
   }
   store.CompleteRanges();
 }

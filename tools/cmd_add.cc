@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +18,6 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "ipld/cid.h"
 #include "ipld/multihash.h"
@@ -217,22 +215,15 @@ int ImportInMount(const MountInfo& mount, const std::string& cache_dir, const st
   CacheOp op;
   op.name = "import";
   op.file = path;
-  nlohmann::json request = {{"command", "cache"}, {"cache_dir", Absolute(cache_dir)}, {"op", CacheOpToJson(op)}};
-  auto reply = AskSocket(mount.socket, request, std::chrono::milliseconds(0));
+  auto reply = AskMountToRun(mount.socket, cache_dir, op);
   ::unlink(path.c_str());
   if (!reply) {
     return ReportError("add", Error{reply.error().code, "the mount at " + mount.mountpoint +
                                                             " holds the cache and could not store the blocks: " +
                                                             reply.error().message});
   }
-  if (!reply->contains("exit") || !(*reply)["exit"].is_number_integer()) {
-    return ReportError("add", Error{ErrorCode::kCorrupt, "the mount at " + mount.mountpoint + " sent no exit code"});
-  }
-  int rc = (*reply)["exit"].get<int>();
-  if (rc != 0 && reply->contains("stderr") && (*reply)["stderr"].is_string()) {
-    std::cerr << (*reply)["stderr"].get<std::string>() << std::flush;
-  }
-  return rc;
+  if (reply->exit != 0) std::cerr << reply->err << std::flush;
+  return reply->exit;
 }
 
 int RunAdd(const AddFlags& f) {

@@ -13,7 +13,6 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "blockcache/block_cache.h"
 #include "tools/command.h"
@@ -43,23 +42,15 @@ std::optional<int> RunInMount(const std::string& cache_dir, CacheOp op, const Er
     op.shown_file = op.file;
     op.file = Absolute(op.file);  // the mount's cwd is /
   }
-  nlohmann::json request = {{"command", "cache"}, {"cache_dir", Absolute(cache_dir)}, {"op", CacheOpToJson(op)}};
-  // No time limit: a pin or prefetch of a big DAG takes what it takes, and the
-  // mount's exit closes the socket.
-  auto reply = AskSocket(mount->socket, request, std::chrono::milliseconds(0));
+  auto reply = AskMountToRun(mount->socket, cache_dir, op);
   if (!reply && reply.error().code == ErrorCode::kNotFound) return std::nullopt;
   if (!reply) {
     return ReportError(CacheOpWhat(op), Error{busy.code, busy.message + " (its mount at " + mount->mountpoint +
                                                              " could not run this: " + reply.error().message + ")"});
   }
-  const auto& j = *reply;
-  if (!j.contains("exit") || !j["exit"].is_number_integer()) {
-    return ReportError(CacheOpWhat(op), Error{ErrorCode::kCorrupt, "the mount at " + mount->mountpoint +
-                                                                       " sent no exit code"});
-  }
-  if (j.contains("stdout") && j["stdout"].is_string()) std::cout << j["stdout"].get<std::string>() << std::flush;
-  if (j.contains("stderr") && j["stderr"].is_string()) std::cerr << j["stderr"].get<std::string>() << std::flush;
-  return j["exit"].get<int>();
+  std::cout << reply->out << std::flush;
+  std::cerr << reply->err << std::flush;
+  return reply->exit;
 }
 
 int Run(const char* name) {

@@ -278,23 +278,6 @@ class CountingGetter : public blockcache::BlockGetter {
 
 // ---------------------------------------------------------------- mount
 
-// A `cache` request: an `ipfsfs cache …` command that found this mount's
-// cache locked has it run here, on the control connection's thread.
-nlohmann::json AnswerCache(blockcache::BlockCache& cache, const std::string& cache_dir, const nlohmann::json& req) {
-  if (!req.contains("cache_dir") || !req["cache_dir"].is_string() ||
-      Absolute(req["cache_dir"].get<std::string>()) != cache_dir) {
-    return {{"error", "this mount holds the cache " + cache_dir}, {"code", "not_found"}};
-  }
-  auto op = req.contains("op") ? CacheOpFromJson(req["op"])
-                               : Result<CacheOp>(MakeError(ErrorCode::kInvalidArgument, "cache request without op"));
-  if (!op) return {{"error", op.error().message}};
-  op->progress = false;  // the caller's stderr is a string here
-  std::ostringstream out, err;
-  int rc = RunCacheOp(cache, *op, out, err);
-  spdlog::info("{} for a command: exit {}", CacheOpWhat(*op), rc);
-  return {{"exit", rc}, {"stdout", out.str()}, {"stderr", err.str()}};
-}
-
 // The child's report to the waiting parent: "ready" or the error line.
 void Tell(int fd, const std::string& message) {
   if (fd < 0) return;
@@ -408,9 +391,12 @@ int Serve(const std::string& mountpoint, int report_fd) {
       SocketPath(mountpoint),
       {{"cache",
         [&](const nlohmann::json& req) {
+          // An `ipfsfs cache …` or `add` that found this mount's cache locked.
           ++cache_commands;
-          auto reply = AnswerCache(*cache_ptr, cache_dir, req);
+          auto reply = AnswerCacheRequest(*cache_ptr, cache_dir, req);
           --cache_commands;
+          spdlog::info("cache command {}: {}", req.contains("op") ? req["op"].value("name", "?") : "?",
+                       reply.contains("exit") ? "exit " + reply["exit"].dump() : reply.value("error", "?"));
           return reply;
         }},
        {"status", [&](const nlohmann::json&) {

@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "blockcache/store.h"
+#include "tools/internal/control.h"
 
 namespace ipfsfs::tools {
 namespace {
@@ -70,6 +71,7 @@ class Fixture {
     return Do(op);
   }
   const std::string& dir() const { return dir_; }
+  blockcache::BlockCache& cache() { return *cache_; }
 
  private:
   std::string dir_;
@@ -211,6 +213,57 @@ TEST_CASE("cache ops: verify counts the blocks") {
   CHECK(r.out == "verified 5 blocks, removed 0 damaged\n");
   r = f.Do("verify", true);
   CHECK(r.out == R"({"checked":5,"removed":0})" "\n");
+}
+
+TEST_CASE("cache ops: run by a mount over its control socket") {
+  Fixture f;
+  std::string cache_dir = f.dir() + "/cache";
+  std::filesystem::create_directories(cache_dir);
+  cache_dir = Absolute(cache_dir);
+  std::string sock = f.dir() + "/m.sock";
+  auto server = ControlServer::Start(
+      sock, {{"cache", [&](const nlohmann::json& req) { return AnswerCacheRequest(f.cache(), cache_dir, req); }}},
+      {"cache"});
+  REQUIRE(server);
+
+  CacheOp op;
+  op.name = "import";
+  op.file = kCarV2;
+  auto r = AskMountToRun(sock, cache_dir, op);
+  REQUIRE(r);
+  CHECK(r->exit == 0);
+  CHECK(r->out == std::string("imported and pinned ") + kRoot + "\n");
+  CHECK(r->err.empty());
+
+  op = {};
+  op.name = "pin-rm";
+  op.cid = kRoot;
+  REQUIRE(AskMountToRun(sock, cache_dir, op));
+  r = AskMountToRun(sock, cache_dir, op);
+  REQUIRE(r);
+  CHECK(r->exit == 1);
+  CHECK(r->out.empty());
+  CHECK(r->err.rfind(std::string("ipfsfs: pin rm ") + kRoot + ": ", 0) == 0);
+
+  op = {};
+  op.name = "stat";
+  op.json = true;
+  r = AskMountToRun(sock, cache_dir, op);
+  REQUIRE(r);
+  CHECK(r->out == R"({"blocks":5,"bytes":211,"max_bytes":10737418240,"pinned_blocks":0,"pinned_roots":0})" "\n");
+
+  // A mount of another cache is not the one asked for.
+  auto other = AskMountToRun(sock, f.dir(), op);
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == ErrorCode::kNotFound);
+  // Nor is a socket nobody listens on.
+  other = AskMountToRun(f.dir() + "/none.sock", cache_dir, op);
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == ErrorCode::kNotFound);
+  // A malformed op is refused, not run.
+  auto bad = AskSocket(sock, {{"command", "cache"}, {"cache_dir", cache_dir}, {"op", {{"name", 3}}}}, std::chrono::seconds(5));
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "cache request: a field has the wrong type");
 }
 
 TEST_CASE("cache ops: a request survives its JSON form") {

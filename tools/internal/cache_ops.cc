@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <sstream>
 
 #include "ipld/cid.h"
+#include "tools/internal/control.h"
 #include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
@@ -213,6 +215,36 @@ int RunCacheOp(blockcache::BlockCache& cache, const CacheOp& op, std::ostream& o
     return 0;
   }
   return Verify(cache, op, out, err);
+}
+
+Result<CacheReply> AskMountToRun(const std::string& socket, const std::string& cache_dir, const CacheOp& op) {
+  nlohmann::json request = {{"command", "cache"}, {"cache_dir", Absolute(cache_dir)}, {"op", CacheOpToJson(op)}};
+  // No time limit: a pin or prefetch of a big DAG takes what it takes, and the
+  // mount's exit closes the socket.
+  IPFSFS_ASSIGN_OR_RETURN(auto j, AskSocket(socket, request, std::chrono::milliseconds(0)));
+  if (!j.contains("exit") || !j["exit"].is_number_integer()) {
+    return MakeError(ErrorCode::kCorrupt, "the mount sent no exit code");
+  }
+  CacheReply reply;
+  reply.exit = j["exit"].get<int>();
+  if (j.contains("stdout") && j["stdout"].is_string()) reply.out = j["stdout"].get<std::string>();
+  if (j.contains("stderr") && j["stderr"].is_string()) reply.err = j["stderr"].get<std::string>();
+  return reply;
+}
+
+nlohmann::json AnswerCacheRequest(blockcache::BlockCache& cache, const std::string& cache_dir,
+                                  const nlohmann::json& request) {
+  if (!request.contains("cache_dir") || !request["cache_dir"].is_string() ||
+      Absolute(request["cache_dir"].get<std::string>()) != cache_dir) {
+    return {{"error", "this mount holds the cache " + cache_dir}, {"code", "not_found"}};
+  }
+  if (!request.contains("op")) return {{"error", "cache request without op"}};
+  auto op = CacheOpFromJson(request["op"]);
+  if (!op) return {{"error", op.error().message}};
+  op->progress = false;  // the caller's stderr is a string here
+  std::ostringstream out, err;
+  int rc = RunCacheOp(cache, *op, out, err);
+  return {{"exit", rc}, {"stdout", out.str()}, {"stderr", err.str()}};
 }
 
 }  // namespace ipfsfs::tools

@@ -48,6 +48,29 @@ int CheckCacheOp(const CacheOp& op, std::ostream& err);
 // Runs `op` on `cache`: the exit code.
 int RunCacheOp(blockcache::BlockCache& cache, const CacheOp& op, std::ostream& out, std::ostream& err);
 
+// ---- The same through a running mount that holds the cache: the control
+// socket's "cache" command (tools/internal/control.h), request
+// {"command": "cache", "cache_dir": DIR, "op": {...}}, reply
+// {"exit": N, "stdout": "...", "stderr": "..."}.
+
+struct CacheReply {
+  int exit = 0;
+  std::string out;
+  std::string err;
+};
+
+// Asks the mount listening on `socket` to run `op` on the cache in
+// `cache_dir`. Paths in `op` must be absolute (the mount runs in /).
+// kNotFound when no mount answers there or it holds another cache; other
+// codes when it could not run the request (busy, gone mid-way). Waits as long
+// as the operation takes.
+[[nodiscard]] Result<CacheReply> AskMountToRun(const std::string& socket, const std::string& cache_dir,
+                                               const CacheOp& op);
+
+// The mount's side: `cache` lives in `cache_dir` (absolute, resolved).
+nlohmann::json AnswerCacheRequest(blockcache::BlockCache& cache, const std::string& cache_dir,
+                                  const nlohmann::json& request);
+
 // "ipfsfs: <what>: <why>" on `err`; returns 1.
 int ReportErrorTo(std::ostream& err, const std::string& what, const Error& error);
 // "ipfsfs: <message>" and the --help hint on `err`; returns 2.

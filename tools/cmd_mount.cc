@@ -269,6 +269,16 @@ class CountingGetter : public blockcache::BlockGetter {
     });
   }
   void Prefetch(const ipld::Cid& root, blockcache::PrefetchScope scope) override { inner_.Prefetch(root, scope); }
+  void PrefetchRange(const ipld::Cid& root, blockcache::ByteRange range, std::function<void(Status)> done) override {
+    inner_.PrefetchRange(root, range, std::move(done));
+  }
+  void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, blockcache::BlockCallback done) override {
+    ++in_flight_;
+    inner_.GetExpected(cid, patience, [this, done = std::move(done)](Result<blockcache::Block> b) {
+      --in_flight_;
+      done(std::move(b));
+    });
+  }
   int64_t in_flight() const { return in_flight_.load(); }
 
  private:
@@ -566,9 +576,20 @@ int RunMount() {
 
 // After an unmount the daemon still flushes and closes its cache: wait for it,
 // so that `umount` then `mount` (or a cache command) finds the cache free.
+// Running, not yet reaped counts as gone: its files (the cache lock) are
+// closed, and an init that reaps slowly must not hold umount up.
+bool Exited(pid_t pid) {
+  if (kill(pid, 0) != 0) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
 void WaitForExit(pid_t pid) {
   if (pid <= 0) return;
-  for (int i = 0; i < 500 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 500 && !Exited(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 int RunUmount() {

@@ -250,6 +250,26 @@ TEST_CASE("e2e: random-offset reads and 32 concurrent readers") {
   CHECK(bad == 0);
 }
 
+TEST_CASE("e2e: a long sequential read takes the rest of the file as a ranged CAR, not block by block") {
+  if (!CanMount()) {
+    WARN("not root or no /dev/fuse: skipped");
+    return;
+  }
+  const Corpus& c = TheCorpus();
+  E2eMount m;
+  std::string path = m.top + "/big/large.bin";
+  Sh("stat " + path);  // the file's root and directory blocks first
+  m.gateway->ResetCounts();
+  CHECK(Sh("dd if=" + path + " bs=1M status=none | sha256sum | cut -c1-64") ==
+        Sh("sha256sum " + c.src + "/big/large.bin | cut -c1-64"));
+  // 188 leaves of 256 KiB: block by block that is 188+ requests. The first
+  // window's worth goes block by block, the rest comes in one CAR.
+  uint64_t requests = m.gateway->TotalRequests();
+  INFO("gateway requests while reading 47 MiB: " << requests);
+  CHECK(requests < 100);
+  CHECK(requests > 0);
+}
+
 TEST_CASE("e2e: a source dying mid-read gives EIO in bounded time / unmount with files open") {
   if (!CanMount()) return;
   const Corpus& c = TheCorpus();

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <catch2/catch.hpp>
 
@@ -244,6 +245,38 @@ TEST_CASE("cache sink stores every block and pins the root") {
   auto pins = (*cache)->Pins();
   REQUIRE(pins);
   CHECK(*pins == std::vector<ipld::Cid>{roots->at(0).cid});
+}
+
+TEST_CASE("cache sink: an add three times the cache quota keeps every block and pins it") {
+  TempDir t;
+  {
+    std::ofstream big(t.path + "/big.bin", std::ios::binary);
+    std::mt19937_64 rng(5);
+    std::string chunk(1 << 20, '\0');
+    for (int i = 0; i < 3; ++i) {
+      for (auto& c : chunk) c = static_cast<char>(rng());
+      big << chunk;
+    }
+  }
+  blockcache::BlockCacheOptions options;
+  options.offline = true;
+  options.max_bytes = 1 << 20;
+  auto cache = blockcache::BlockCache::Create(options, blockcache::NewMemoryStore(), {});
+  REQUIRE(cache);
+  ipld::Cid root;
+  {
+    CacheSink sink(**cache);
+    auto importer = Importer::Create({}, sink);
+    REQUIRE(importer);
+    auto roots = (*importer)->AddPaths({t.path + "/big.bin"}, false, nullptr);
+    REQUIRE(roots);
+    root = roots->back().cid;
+    REQUIRE(sink.Finish({root}));  // offline: would fail if an early block had been evicted
+  }
+  auto s = (*cache)->Stats();
+  CHECK(s.pinned_roots == 1);
+  CHECK(s.pinned_blocks == s.stored_blocks);
+  CHECK(s.stored_bytes > (3u << 20));  // over the quota, all of it pinned
 }
 
 }  // namespace

@@ -95,6 +95,8 @@ int Prefetch(blockcache::BlockCache& cache, const CacheOp& op, const ipld::Cid& 
 }
 
 int Import(blockcache::BlockCache& cache, const CacheOp& op, std::ostream& out, std::ostream& err) {
+  // A CAR larger than the quota keeps its first blocks until its roots are pinned.
+  auto hold = cache.HoldNewBlocks();
   auto roots = cache.ImportCar(op.file);
   if (!roots) return ReportErrorTo(err, "import " + Shown(op), roots.error());
   for (const auto& root : *roots) {

@@ -331,6 +331,19 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
     done(MakeError(ErrorCode::kUnsupported, "offline: no ranged prefetch"));
     return;
   }
+  bool ranges = false;
+  for (const auto& src : sources_) ranges = ranges || src.source->SupportsByteRanges();
+  if (!ranges) {
+    done(MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car"));
+    return;
+  }
+  // Every get answered from the cache lately: the file is (most likely) here
+  // already, and a CAR would only bring blocks to hash and drop.
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+  if (now_ms - last_miss_ms_.load(std::memory_order_relaxed) > 1000) {
+    done(OkStatus());
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++car_ranges_;

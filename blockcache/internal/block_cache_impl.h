@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -173,6 +174,7 @@ class BlockCacheImpl : public BlockCache {
 
   std::atomic<int64_t> requests_{0};  // source callbacks still to come
   std::atomic<uint64_t> store_failures_{0};  // fetched blocks not stored since the last success
+  std::atomic<int64_t> last_miss_ms_{INT64_MIN / 2};  // steady clock of the last get the cache could not answer
 
   std::atomic<uint64_t> hits_{0}, misses_{0}, coalesced_{0}, fetched_blocks_{0}, fetched_bytes_{0},
       fetch_errors_{0}, evicted_blocks_{0};

@@ -63,6 +63,7 @@ struct MountArgs {
   std::string uid, gid, file_mode, dir_mode;
   std::string attr_timeout;
   std::string read_ahead;
+  std::string car_range;
   std::string log_file;
   std::string log_level;
   int verbose = 0;
@@ -100,7 +101,7 @@ struct ParsedOptions {
 const std::vector<std::string> kTwinKeys = {
     "gateway",   "api",       "cache_dir",    "cache_size", "offline",  "config",   "uid",
     "gid",       "file_mode", "dir_mode",     "attr_timeout", "read_ahead", "log_file", "log_level",
-    "read_only", "foreground"};
+    "read_only", "foreground", "car_range", "hash_on_read"};
 
 ParsedOptions ParseO(const std::vector<std::string>& groups) {
   ParsedOptions out;
@@ -314,6 +315,7 @@ int Serve(const std::string& mountpoint, int report_fd) {
   twin("dir_mode", a.dir_mode);
   twin("attr_timeout", a.attr_timeout);
   twin("read_ahead", a.read_ahead);
+  twin("car_range", a.car_range);
   twin("api", a.sources.api);
   twin("cache_dir", a.sources.cache_dir);
   twin("cache_size", a.sources.cache_size);
@@ -323,6 +325,7 @@ int Serve(const std::string& mountpoint, int report_fd) {
     for (std::string g; std::getline(ss, g);) a.sources.gateways.push_back(g);
   }
   if (parsed.twins.count("offline")) a.sources.offline = true;
+  if (parsed.twins.count("hash_on_read")) a.sources.hash_on_read = true;
   if (parsed.twins.count("read_only")) a.read_only = true;
 
   fs::FilesystemOptions fo;
@@ -359,6 +362,11 @@ int Serve(const std::string& mountpoint, int report_fd) {
     if (!s) return fail("mount " + mountpoint, s.error());
     fo.reader.max_window = *s;
     fo.reader.initial_window = std::min<uint64_t>(fo.reader.initial_window, *s);
+  }
+  if (!a.car_range.empty()) {
+    auto s = ParseSize(a.car_range);
+    if (!s) return fail("mount " + mountpoint, s.error());
+    fo.reader.car_range = *s;
   }
 
   auto cache_options = ResolveSourceOptions(a.sources);
@@ -678,7 +686,10 @@ void Setup(CLI::App& app, int& exit_code) {
   mount->add_option("--file-mode", a.file_mode, "Permission bits of files, octal (default: UnixFS mode or 0444)");
   mount->add_option("--dir-mode", a.dir_mode, "Permission bits of directories, octal (default: UnixFS mode or 0555)");
   mount->add_option("--attr-timeout", a.attr_timeout, "How long the kernel caches names and attributes (e.g. 1h)");
-  mount->add_option("--read-ahead", a.read_ahead, "Read-ahead for sequential reads (default 16M)");
+  mount->add_option("--read-ahead", a.read_ahead, "Read-ahead window for sequential reads (default 8M)");
+  mount->add_option("--car-range", a.car_range,
+                    "Long sequential reads take the rest of a file as ranged CARs of this size (default 64M; 0: "
+                    "block by block only)");
   mount->add_option("--log-file", a.log_file, "Log here (default: stderr with -f, else a file in the state dir)");
   mount->add_option("--log-level", a.log_level, "trace, debug, info, warn, error");
   mount->add_flag("-v", a.verbose, "More logging (-vv: trace)");

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   // As tools/main.cc sets for the mount: block buffers stay on the heap.
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   mallopt(M_TRIM_THRESHOLD, 16 << 20);
-  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_ARENA_MAX, 1);
   unsigned threads = argc > 3 ? std::stoul(argv[3]) : 4;
   uint64_t window = (argc > 4 ? std::stoull(argv[4]) : 16) << 20;
   auto cid = ipld::Cid::Parse(argv[2]);

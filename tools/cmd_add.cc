@@ -4,6 +4,7 @@
 // block cache. When a running mount holds that cache, plain add writes a
 // temporary CAR in the cache dir and has the mount import and pin it
 // (tools/internal/control.h), with the same output.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -209,6 +211,22 @@ Result<std::unique_ptr<writeback::CarFileSink>> CreateCar(const AddFlags& f, con
   return writeback::CarFileSink::Create(path, roots, root_length);
 }
 
+// CARs left by adds that were killed (SIGKILL leaves no chance to clean up):
+// add-<pid>.car (or .car.tmp) whose process is gone.
+void RemoveStaleAddCars(const std::string& cache_dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(cache_dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("add-", 0) != 0) continue;
+    auto dot = name.find(".car");
+    if (dot == std::string::npos) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + 4, &end, 10);
+    if (end != name.c_str() + dot || pid <= 0) continue;
+    if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(e.path(), ec);
+  }
+}
+
 // The mount that holds the cache imports and pins the CAR `path` (then
 // removed): 0, or the exit code after its error lines.
 int ImportInMount(const MountInfo& mount, const std::string& cache_dir, const std::string& path) {
@@ -249,6 +267,7 @@ int RunAdd(const AddFlags& f) {
       if (auto found = FindMount(cache_dir)) mount = *found;
     }
     if (mount) {
+      RemoveStaleAddCars(Absolute(cache_dir));
       // In the cache dir: the one place both this command and the mount reach.
       mount_car = Absolute(cache_dir) + "/add-" + std::to_string(getpid()) + ".car";
       auto car = CreateCar(f, resolved->options, mount_car);

@@ -1,6 +1,7 @@
 #include "resolver/file_reader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -81,7 +82,8 @@ void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>&
 
 void FileReader::StartCarRange(blockcache::ByteRange range) {
   std::weak_ptr<FileReader> weak = weak_from_this();
-  resolver_.getter().PrefetchRange(root_->info.cid, range, [weak, range](Status s) {
+  auto returned = std::make_shared<std::atomic<bool>>(false);
+  resolver_.getter().PrefetchRange(root_->info.cid, range, [weak, range, returned](Status s) {
     auto self = weak.lock();
     if (!self) return;
     std::lock_guard lock(self->mu_);
@@ -90,8 +92,13 @@ void FileReader::StartCarRange(blockcache::ByteRange range) {
       // Unsupported, or a source that failed: block by block from here on.
       self->car_off_ = true;
       self->car_mode_ = false;
+    } else if (!returned->load() && self->car_until_ == range.to) {
+      // Answered at once: nothing was missing (a warm file). Ask again for
+      // these bytes on a later read: they may be missing when it comes.
+      self->car_until_ = range.from;
     }
   });
+  returned->store(true);
 }
 
 void FileReader::WalkNode(const std::shared_ptr<Walk>& walk, const NodePtr& node, uint64_t base, int depth) {

@@ -142,6 +142,10 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
       lock.unlock();
       return done(MakeError(ErrorCode::kUnsupported, "no ranges here"));
     }
+    if (ranges_at_once_) {  // as a cache that finds nothing missing answers
+      lock.unlock();
+      return done(OkStatus());
+    }
     range_done_.push_back(std::move(done));
   }
   void CompleteRanges(Status status = OkStatus()) {
@@ -163,6 +167,10 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
   void SetSupportsRanges(bool yes) {
     std::lock_guard lock(mu_);
     supports_ranges_ = yes;
+  }
+  void SetRangesAnswerAtOnce(bool yes) {
+    std::lock_guard lock(mu_);
+    ranges_at_once_ = yes;
   }
   void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds, blockcache::BlockCallback done) override {
     ++expected_gets_;
@@ -221,6 +229,7 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
   std::vector<blockcache::ByteRange> ranges_;               // GUARDED_BY(mu_)
   std::vector<std::function<void(Status)>> range_done_;     // GUARDED_BY(mu_)
   bool supports_ranges_ = true;                             // GUARDED_BY(mu_)
+  bool ranges_at_once_ = false;                             // GUARDED_BY(mu_)
   std::thread timer_;  // last: starts after everything above exists
 };
 

@@ -1,8 +1,9 @@
 // Block: verified, immutable block bytes with the CID they were checked against.
 //
 // The ways to make one are Verify (hash the bytes against the CID's
-// multihash), FromIdentity (an identity CID carries its block) and FromStore
-// (bytes the cache hashed when it stored them): holding a Block is proof that
+// multihash), FromIdentity (an identity CID carries its block) and, for the
+// block cache alone, FromStore (bytes it hashed when it stored them): holding
+// a Block is proof that
 // its bytes are the CID's. Bytes are shared, never copied
 // on the read path. Copyable (a refcount), thread-safe to read.
 #ifndef IPFSFS_BLOCKCACHE_BLOCK_H_
@@ -19,6 +20,10 @@ namespace ipfsfs::blockcache {
 // Gateways refuse blocks over 2 MiB; so do we (DESIGN.md "Sources").
 inline constexpr size_t kMaxBlockSize = 2u << 20;
 
+namespace internal {
+class BlockCacheImpl;
+}
+
 class Block {
  public:
   // kCorrupt ("hash mismatch for <cid>") when the bytes do not hash to the CID;
@@ -28,20 +33,21 @@ class Block {
   // kInvalidArgument unless the CID's multihash is identity.
   [[nodiscard]] static Result<Block> FromIdentity(const ipld::Cid& cid);
 
-  // Bytes read back from the block cache's own store, where they were kept
-  // under this CID's multihash only after Verify. Not re-hashed (as kubo's
-  // Datastore.HashOnRead=false); BlockCacheOptions::hash_on_read and
-  // `ipfsfs cache verify` re-check them. For blockcache/ only.
-  [[nodiscard]] static Block FromStore(const ipld::Cid& cid, std::shared_ptr<const Bytes> data) {
-    return Block(cid, std::move(data));
-  }
-
   const ipld::Cid& cid() const { return cid_; }
   ByteSpan bytes() const { return ByteSpan(*data_); }
   size_t size() const { return data_->size(); }
   const std::shared_ptr<const Bytes>& shared_bytes() const { return data_; }
 
  private:
+  friend class internal::BlockCacheImpl;
+  // Bytes read back from the block cache's own store, where they were kept
+  // under this CID's multihash only after Verify. Not re-hashed (as kubo's
+  // Datastore.HashOnRead=false); BlockCacheOptions::hash_on_read and
+  // `ipfsfs cache verify` re-check them. Only the cache may vouch for that.
+  static Block FromStore(const ipld::Cid& cid, std::shared_ptr<const Bytes> data) {
+    return Block(cid, std::move(data));
+  }
+
   Block(ipld::Cid cid, std::shared_ptr<const Bytes> data) : cid_(std::move(cid)), data_(std::move(data)) {}
   ipld::Cid cid_;
   std::shared_ptr<const Bytes> data_;

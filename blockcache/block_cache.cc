@@ -76,6 +76,7 @@ BlockCacheImpl::~BlockCacheImpl() {
     for (auto& [mh, f] : inflight_) flights.push_back(f);
   }
   for (auto& f : flights) Complete(f, MakeError(ErrorCode::kCancelled, "block cache is closing"));
+  CancelCarStreams();  // a 64 MiB ranged CAR must not hold an unmount up
   // Every request's callback comes (cancelled ones promptly); a short poll keeps
   // this destructor-only wait free of a condition variable the callers notify.
   while (requests_.load(std::memory_order_acquire) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -174,6 +175,7 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
   }
   std::shared_ptr<InFlight> flight;
   bool stored_meanwhile = false;
+  bool deferred = false;  // read under mu_: a CAR ending on another thread may start it meanwhile
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) {
@@ -206,6 +208,7 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
         flight->deadline += *patience;
         std::erase_if(deferred_, [](const auto& f) { return f->done; });
         deferred_.push_back(flight);
+        deferred = true;
       }
     }
   }
@@ -222,7 +225,7 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
                                                           std::to_string(options_.fetch_timeout.count()) + " ms" + why));
     });
   });
-  if (flight->deferred) {
+  if (deferred) {
     timers_->After(*patience, [this, flight] { pool_->Post([this, flight] { StartDeferred(flight); }); });
     return;
   }

@@ -225,6 +225,20 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
 
 }  // namespace
 
+void BlockCacheImpl::CancelCarStreams() {
+  std::vector<std::shared_ptr<void>> live;
+  {
+    std::lock_guard<std::mutex> lock(car_streams_mu_);
+    for (auto& w : car_streams_) {
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    car_streams_.clear();
+  }
+  for (auto& s : live) {
+    static_cast<CarStream*>(s.get())->Fail(Error{ErrorCode::kCancelled, "block cache is closing"});
+  }
+}
+
 Result<Block> BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
   auto block = Block::Verify(cid, std::move(data));
   if (!block) {
@@ -277,12 +291,14 @@ void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::
     done(MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car"), 0);
     return;
   }
+  bool closing;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closing_) {
-      done(MakeError(ErrorCode::kCancelled, "block cache is closing"), 0);
-      return;
-    }
+    closing = closing_;
+  }
+  if (closing) {  // done takes mu_ itself
+    done(MakeError(ErrorCode::kCancelled, "block cache is closing"), 0);
+    return;
   }
   auto stream = std::make_shared<CarStream>();
   stream->cache = this;
@@ -293,6 +309,11 @@ void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++sources_[stream->source].stats.requests;
+  }
+  {
+    std::lock_guard<std::mutex> lock(car_streams_mu_);
+    std::erase_if(car_streams_, [](const auto& w) { return w.expired(); });
+    car_streams_.push_back(stream);
   }
   auto handle = sources_[stream->source].source->FetchCar(
       root, scope, bytes, [stream](ByteSpan data) { return stream->OnData(data); },

@@ -202,6 +202,10 @@ Status BlockCacheImpl::Unpin(const ipld::Cid& root) {
     return PinBlock(cid, b, -1, metas);
   }));
   IPFSFS_RETURN_IF_ERROR(store_->PutMeta(metas));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    evict_blocked_ = false;  // its blocks may be evicted now
+  }
   return store_->RemoveRoot(*found);
 }
 

@@ -35,7 +35,12 @@ Status BlockCacheImpl::Commit(const Block& block, uint32_t pins) {
   const auto& mh = block.cid().hash();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (holds_ > 0) held_.insert(mh);
+    for (auto& [id, blocks] : holds_) {
+      blocks.push_back(mh);
+      ++held_[mh];
+    }
+    // A new block nobody pins or holds can be evicted: worth a scan again.
+    if (holds_.empty() && pins == 0) evict_blocked_ = false;
     if (index_.count(mh)) return OkStatus();
   }
   {
@@ -66,14 +71,22 @@ Status BlockCacheImpl::Put(const Block& block) {
 }
 
 std::shared_ptr<void> BlockCacheImpl::HoldNewBlocks() {
+  uint64_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++holds_;
+    id = ++next_hold_;
+    holds_[id];
   }
-  return std::shared_ptr<void>(nullptr, [this](void*) {
+  return std::shared_ptr<void>(nullptr, [this, id](void*) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (--holds_ == 0) held_.clear();
+      // Only this hold's blocks are let go: overlapping holds keep theirs.
+      for (const auto& mh : holds_[id]) {
+        auto it = held_.find(mh);
+        if (it != held_.end() && --it->second == 0) held_.erase(it);
+      }
+      holds_.erase(id);
+      evict_blocked_ = false;
     }
     MaybeEvict();
   });
@@ -82,7 +95,7 @@ std::shared_ptr<void> BlockCacheImpl::HoldNewBlocks() {
 void BlockCacheImpl::MaybeEvict() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stored_bytes_ <= options_.max_bytes) return;
+    if (stored_bytes_ <= options_.max_bytes || evict_blocked_) return;
   }
   // Down to 90% so eviction runs in batches, not on every insert.
   auto r = EvictTo(options_.max_bytes / 10 * 9);
@@ -115,9 +128,11 @@ Result<GcResult> BlockCacheImpl::EvictTo(uint64_t target) {
       index_.erase(it);
     }
     if (!victims.empty()) prefetched_.clear();
-    if (stored_bytes_ > target && target > 0) {
-      Log()->info("cache holds {} bytes of pinned blocks, over the {} byte target", stored_bytes_, target);
+    if (stored_bytes_ > target && target > 0 && !evict_blocked_) {
+      Log()->info("cache holds {} bytes of pinned or held blocks, over the {} byte target", stored_bytes_, target);
     }
+    // Nothing left to evict: no more scans (and log lines) per stored block.
+    evict_blocked_ = stored_bytes_ > target;
   }
   result.evicted_blocks = victims.size();
   evicted_blocks_ += victims.size();
@@ -136,7 +151,10 @@ Result<GcResult> BlockCacheImpl::Gc(std::optional<uint64_t> target_bytes) {
     std::lock_guard<std::mutex> lock(mu_);
     stored = stored_bytes_;
   }
-  IPFSFS_RETURN_IF_ERROR(store_->Reclaim(stored, std::max<uint64_t>(16u << 20, stored / 10)));
+  // The eviction stands even when the space cannot be taken back now.
+  if (auto s = store_->Reclaim(stored, std::max<uint64_t>(16u << 20, stored / 10)); !s) {
+    Log()->warn("gc: {}", s.error().message);
+  }
   return result;
 }
 

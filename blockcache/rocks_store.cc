@@ -6,6 +6,8 @@
 //   "meta":   key = 'm' + multihash bytes, value = BlockMeta (20 bytes, see store.h)
 //             key = 'p' + CID bytes, value = "" (a pinned root)
 // A block and its metadata go in one WriteBatch, so a crash leaves both or neither.
+#include <sys/statvfs.h>
+
 #include <filesystem>
 
 #include <rocksdb/db.h>
@@ -84,6 +86,8 @@ class RocksStore : public Store {
     db_options.create_missing_column_families = true;
     db_options.max_background_jobs = 2;
     db_options.keep_log_file_num = 3;
+    // Blob files are small (one per memtable flush): bound the open ones.
+    db_options.max_open_files = 512;
     // A file's blocks sit one after another in a blob file: let the kernel read
     // ahead when a file is streamed (RocksDB's default asks for random access,
     // so every 256 KiB block would be its own disk read).
@@ -125,6 +129,7 @@ class RocksStore : public Store {
       return tl::unexpected(e);
     }
     db_.reset(db);
+    dir_ = dir;
     return OkStatus();
   }
 
@@ -176,6 +181,13 @@ class RocksStore : public Store {
     }
     // Blob GC only for this one compaction (see Open): every blob file with
     // garbage has its live blocks moved and is then dropped.
+    // The compaction writes the live blocks again before it drops the old
+    // files: leave it for later than fill the disk (and stop the cache).
+    struct statvfs fs {};
+    if (statvfs(dir_.c_str(), &fs) == 0 && static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < live_bytes + (64u << 20)) {
+      return MakeError(ErrorCode::kNoSpace, "too little free space to compact " + dir_ + " (needs about " +
+                                               std::to_string((live_bytes >> 20) + 64) + " MiB)");
+    }
     auto on = db_->SetOptions(blocks(), {{"enable_blob_garbage_collection", "true"},
                                          {"blob_garbage_collection_age_cutoff", "1.0"}});
     if (!on.ok()) return tl::unexpected(FromRocks(on, "enable blob gc"));
@@ -183,7 +195,11 @@ class RocksStore : public Store {
     co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     auto c = db_->CompactRange(co, blocks(), nullptr, nullptr);
     auto off = db_->SetOptions(blocks(), {{"enable_blob_garbage_collection", "false"}});
-    if (!c.ok()) return tl::unexpected(FromRocks(c, "reclaim blob space"));
+    if (!c.ok()) {
+      // A failed compaction (a full disk) stops RocksDB's writes: start them again.
+      db_->Resume().PermitUncheckedError();
+      return tl::unexpected(FromRocks(c, "reclaim blob space"));
+    }
     if (!off.ok()) return tl::unexpected(FromRocks(off, "disable blob gc"));
     return OkStatus();
   }
@@ -246,6 +262,7 @@ class RocksStore : public Store {
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<rocksdb::DB> db_;
+  std::string dir_;
 };
 
 }  // namespace

@@ -159,10 +159,19 @@ class BlockCacheImpl : public BlockCache {
   std::mutex evict_mu_;         // one eviction at a time; taken before mu_
   std::mutex pin_mu_;           // pin/unpin/gc serialised; taken before mu_
   bool closing_ = false;        // GUARDED_BY(mu_)
+  // CAR streams in flight (CarStream, car_stream.cc), cancelled on close.
+  void CancelCarStreams();
+  std::mutex car_streams_mu_;
+  std::vector<std::weak_ptr<void>> car_streams_;  // GUARDED_BY(car_streams_mu_)
   int car_ranges_ = 0;          // GUARDED_BY(mu_): PrefetchRange streams in flight
   std::vector<std::shared_ptr<InFlight>> deferred_;  // GUARDED_BY(mu_): waiting for them
-  int holds_ = 0;               // GUARDED_BY(mu_): HoldNewBlocks() alive
-  std::unordered_set<ipld::Multihash, ipld::MultihashHasher> held_;  // GUARDED_BY(mu_): not evicted
+  // HoldNewBlocks: each live hold's blocks, and how many holds keep each block.
+  uint64_t next_hold_ = 0;  // GUARDED_BY(mu_)
+  std::unordered_map<uint64_t, std::vector<ipld::Multihash>> holds_;  // GUARDED_BY(mu_)
+  std::unordered_map<ipld::Multihash, uint32_t, ipld::MultihashHasher> held_;  // GUARDED_BY(mu_): not evicted
+  // Over the quota with nothing evictable (all pinned or held): skip the index
+  // scans until something becomes evictable again.
+  bool evict_blocked_ = false;  // GUARDED_BY(mu_)
 
   // Memory tier: verified blocks, most recent first.
   std::optional<Block> MemoryGet(const ipld::Multihash& mh);

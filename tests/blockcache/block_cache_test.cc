@@ -528,6 +528,34 @@ TEST_CASE("an import larger than the quota keeps its blocks under a hold until i
   }
 }
 
+TEST_CASE("overlapping holds: ending one lets go of its own blocks only") {
+  auto o = FastOptions();
+  o.max_bytes = 1 << 20;
+  auto c = BlockCache::Create(o, NewMemoryStore(), {});
+  REQUIRE(c);
+  auto& cache = **c;
+  auto put = [&](int first, int n) {
+    std::vector<testing::TestBlock> out;
+    for (int i = 0; i < n; ++i) {
+      out.push_back(MakeRawBlock(128 << 10, first + i));
+      REQUIRE(cache.Put(*Block::Verify(out.back().cid, out.back().data)));
+    }
+    return out;
+  };
+  auto a_hold = cache.HoldNewBlocks();
+  auto a = put(800, 12);  // 1.5 MiB, over the quota, all kept
+  auto b_hold = cache.HoldNewBlocks();
+  auto b = put(900, 12);  // stored while both holds live: B keeps them after A ends
+  for (auto& x : a) CHECK(cache.Has(x.cid));
+  a_hold.reset();  // A's blocks go back under the quota; B's (held by B too) stay
+  for (auto& x : b) CHECK(cache.Has(x.cid));
+  size_t a_left = 0;
+  for (auto& x : a) a_left += cache.Has(x.cid);
+  CHECK(a_left < a.size());
+  b_hold.reset();
+  CHECK(cache.Stats().stored_bytes <= o.max_bytes);
+}
+
 TEST_CASE("pinned DAGs survive gc and churn; unpinned they go") {
   auto gw = NewGateway();
   auto o = FastOptions();

@@ -536,7 +536,7 @@ int RunMount() {
     return Serve(mountpoint, -1);
   }
   if (log_file.empty()) {
-    MakeDirs(StateDir());
+    MakeDirs(DefaultStateDir());
     log_file = SocketPath(mountpoint);
     log_file.replace(log_file.size() - 5, 5, ".log");
   } else {

@@ -2,6 +2,7 @@
 // connection, a bound on long requests, owner-only), its client, and the
 // mount.json pointer a cache command follows to the mount.
 #include "tools/internal/control.h"
+#include "tools/internal/source_options.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -164,7 +165,7 @@ TEST_CASE("control: SocketPath is one per mountpoint in the state dir") {
   setenv("XDG_STATE_HOME", "/run/test-state", 1);
   // sha256("/mnt/x") starts c10865fc00f31eff (sha256sum).
   CHECK(SocketPath("/mnt/x") == "/run/test-state/ipfsfs/mount-c10865fc00f31eff.sock");
-  CHECK(StateDir() == "/run/test-state/ipfsfs");
+  CHECK(DefaultStateDir() == "/run/test-state/ipfsfs");
   if (old) setenv("XDG_STATE_HOME", saved.c_str(), 1);
   else unsetenv("XDG_STATE_HOME");
 }

@@ -17,14 +17,10 @@
 
 #include "base/bytes.h"
 #include "ipld/multihash.h"
+#include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
 namespace {
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
 
 // Sends all of `data`; MSG_NOSIGNAL: a peer that hung up must not SIGPIPE the mount.
 bool SendAll(int fd, const std::string& data) {
@@ -49,17 +45,20 @@ std::string Line(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+Result<sockaddr_un> UnixAddress(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return MakeError(ErrorCode::kInvalidArgument, "control socket path too long: " + path);
+  }
+  std::strcpy(addr.sun_path, path.c_str());
+  return addr;
+}
+
 constexpr size_t kMaxRequest = 65536;
 constexpr const char* kPointerName = "/mount.json";
 
 }  // namespace
-
-std::string StateDir() {
-  if (!Env("STATE_DIRECTORY").empty()) return Env("STATE_DIRECTORY");
-  if (!Env("XDG_STATE_HOME").empty()) return Env("XDG_STATE_HOME") + "/ipfsfs";
-  if (!Env("HOME").empty() && !(geteuid() == 0 && Env("HOME") == "/")) return Env("HOME") + "/.local/state/ipfsfs";
-  return "/var/lib/ipfsfs";
-}
 
 void MakeDirs(const std::string& path) {
   for (size_t pos = 1; pos != std::string::npos;) {
@@ -78,7 +77,7 @@ std::string Absolute(const std::string& path) {
 
 std::string SocketPath(const std::string& mountpoint) {
   auto mh = ipld::Multihash::Sha256(AsBytes(mountpoint));
-  return StateDir() + "/mount-" + ToHex(ByteSpan(mh.digest()).first(8)) + ".sock";
+  return DefaultStateDir() + "/mount-" + ToHex(ByteSpan(mh.digest()).first(8)) + ".sock";
 }
 
 // ---------------------------------------------------------------- server
@@ -87,12 +86,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const std::string& p
                                                            std::map<std::string, Handler> handlers,
                                                            std::set<std::string> long_commands) {
   MakeDirs(path.substr(0, path.rfind('/')));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return MakeError(ErrorCode::kInvalidArgument, "control socket path too long: " + path);
-  }
-  std::strcpy(addr.sun_path, path.c_str());
+  IPFSFS_ASSIGN_OR_RETURN(auto addr, UnixAddress(path));
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return MakeError(ErrorCode::kInternal, std::string("socket: ") + std::strerror(errno));
   unlink(path.c_str());  // a stale socket of a mount that died; the mountpoint check ran first
@@ -220,12 +214,7 @@ nlohmann::json ControlServer::Busy() const {
 
 Result<nlohmann::json> AskSocket(const std::string& path, const nlohmann::json& request,
                                  std::chrono::milliseconds timeout) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return MakeError(ErrorCode::kInvalidArgument, "control socket path too long: " + path);
-  }
-  std::strcpy(addr.sun_path, path.c_str());
+  IPFSFS_ASSIGN_OR_RETURN(auto addr, UnixAddress(path));
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return MakeError(ErrorCode::kInternal, std::string("socket: ") + std::strerror(errno));
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {

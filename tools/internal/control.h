@@ -4,7 +4,7 @@
 // Protocol: per connection one JSON request line {"command": NAME, ...} and
 // one JSON reply line; a failure is {"error": MESSAGE} with an optional
 // "code": "not_found" (the request is not for this mount) or "busy". The socket lives in
-// the state dir (StateDir()), one per mountpoint, mode 0600: only its owner
+// the state dir (DefaultStateDir()), one per mountpoint, mode 0600: only its owner
 // (and root) may talk to the mount.
 //
 // ControlServer serves each connection on its own thread (at most
@@ -36,8 +36,6 @@
 
 namespace ipfsfs::tools {
 
-// systemd's StateDirectory=, XDG, or /var/lib/ipfsfs for root without a home.
-std::string StateDir();
 // mkdir -p with mode 0700.
 void MakeDirs(const std::string& path);
 // `path` made absolute (resolved if it exists, else joined to the cwd).

@@ -144,11 +144,23 @@ Result<std::string> ApiUrl(std::string_view text) {
   return scheme + "://" + host + ":" + parts[3];
 }
 
+namespace {
+// systemd's <KIND>_DIRECTORY, then $XDG_<KIND>_HOME/ipfsfs, then ~/<home_dir>/ipfsfs,
+// then (root without a home, as mount(8) runs fstab helpers) the system one.
+std::string DefaultDir(const char* systemd, const char* xdg, const char* home_dir, const char* system) {
+  if (!Env(systemd).empty()) return Env(systemd);
+  if (!Env(xdg).empty()) return Env(xdg) + "/ipfsfs";
+  if (HasHome()) return Home() + "/" + home_dir + "/ipfsfs";
+  return system;
+}
+}  // namespace
+
 std::string DefaultCacheDir() {
-  if (!Env("CACHE_DIRECTORY").empty()) return Env("CACHE_DIRECTORY");
-  if (!Env("XDG_CACHE_HOME").empty()) return Env("XDG_CACHE_HOME") + "/ipfsfs";
-  if (HasHome()) return Home() + "/.cache/ipfsfs";
-  return "/var/cache/ipfsfs";
+  return DefaultDir("CACHE_DIRECTORY", "XDG_CACHE_HOME", ".cache", "/var/cache/ipfsfs");
+}
+
+std::string DefaultStateDir() {
+  return DefaultDir("STATE_DIRECTORY", "XDG_STATE_HOME", ".local/state", "/var/lib/ipfsfs");
 }
 
 std::string FormatSize(uint64_t bytes) {

@@ -63,6 +63,9 @@ std::string FormatSize(uint64_t bytes);
 // CACHE_DIRECTORY, $XDG_CACHE_HOME/ipfsfs, ~/.cache/ipfsfs, and for root
 // without a home (as mount(8) runs fstab helpers) /var/cache/ipfsfs.
 std::string DefaultCacheDir();
+// Where mounts keep their control sockets: the same order with STATE_DIRECTORY,
+// $XDG_STATE_HOME/ipfsfs, ~/.local/state/ipfsfs, /var/lib/ipfsfs.
+std::string DefaultStateDir();
 
 }  // namespace ipfsfs::tools
 

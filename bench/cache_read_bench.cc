@@ -7,67 +7,19 @@
 #include <malloc.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <fstream>
 #include <functional>
 #include <future>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "blockcache/block_cache.h"
+#include "blockcache/internal/executor.h"
 #include "resolver/file_reader.h"
 #include "resolver/node.h"
 
 using namespace ipfsfs;
-
-namespace {
-
-class Pool {
- public:
-  explicit Pool(unsigned n) {
-    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
-  }
-  ~Pool() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  void Post(std::function<void()> job) {
-    {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -95,7 +47,8 @@ int main(int argc, char** argv) {
     std::ofstream drop("/proc/sys/vm/drop_caches");
     drop << "3\n";
   }
-  Pool pool(threads);
+  // The pool blockcache/ runs its own work on: FIFO, joins at the end.
+  blockcache::internal::WorkerPool pool(static_cast<int>(threads));
   resolver::Resolver resolver(**cache);
   std::promise<Result<resolver::NodePtr>> got;
   resolver.GetNode(*cid, [&](Result<resolver::NodePtr> n) { got.set_value(std::move(n)); });

@@ -163,8 +163,7 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
     if (drop) (void)store_->Delete({mh});
   }
   ++misses_;
-  last_miss_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count(),
-                      std::memory_order_relaxed);
+  last_miss_ms_.store(SteadyMs(), std::memory_order_relaxed);
   if (options_.offline) {
     done(MakeError(ErrorCode::kNotFound, "block " + cid.ToString() + " is not in the cache (offline)"));
     return;

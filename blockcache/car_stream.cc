@@ -360,8 +360,7 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
   }
   // Every get answered from the cache lately: the file is (most likely) here
   // already, and a CAR would only bring blocks to hash and drop.
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
-  if (now_ms - last_miss_ms_.load(std::memory_order_relaxed) > 1000) {
+  if (SteadyMs() - last_miss_ms_.load(std::memory_order_relaxed) > 1000) {
     done(OkStatus());
     return;
   }

@@ -32,6 +32,10 @@ using Clock = std::chrono::steady_clock;
 
 std::shared_ptr<spdlog::logger> Log();
 uint64_t NowMs();  // wall clock, for last-use times
+// Steady clock in ms, for intervals kept in atomics (the last miss).
+inline int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+}
 
 struct SourceState {
   std::unique_ptr<Source> source;

@@ -10,39 +10,13 @@ set -euo pipefail
 
 SIZE=${1:-256M}
 LATENCY=${2:-20}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$ROOT/build-mount}
-IPFSFS=$BUILD/tools/ipfsfs
-GATEWAY=$BUILD/tests/support/ipfsfs-test-gateway
-for b in "$IPFSFS" "$GATEWAY"; do
-  [ -x "$b" ] || { echo "missing $b (build targets ipfsfs and ipfsfs-test-gateway)" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench/latency.sh needs root (FUSE)" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_init latency
 
-WORK=$(mktemp -d /tmp/ipfsfs-latency-XXXXXX)
-MNT=$WORK/mnt
-GW_PID=
-cleanup() {
-  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1 || true
-  [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-timed() { local t0; t0=$(now); "$@" >/dev/null; echo "$(now) - $t0" | bc -l; }
-mibs() { echo "scale=1; $1 / 1048576 / $2" | bc -l; }
-ratio() { echo "scale=3; $1 / $2" | bc -l; }
-
-mkdir -p "$MNT"
 head -c "$SIZE" /dev/urandom > "$WORK/file.bin"
 BYTES=$(stat -c %s "$WORK/file.bin")
 CID=$("$IPFSFS" add -Q --car "$WORK/file.car" "$WORK/file.bin")
-"$GATEWAY" --car "$WORK/file.car" --latency-ms "$LATENCY" > "$WORK/gw.url" 2>"$WORK/gw.log" &
-GW_PID=$!
-for _ in $(seq 1200); do [ -s "$WORK/gw.url" ] && break; sleep 0.1; done
-GW=$(head -1 "$WORK/gw.url")
-[ -n "$GW" ] || { echo "the test gateway did not start" >&2; exit 1; }
+start_gateway --car "$WORK/file.car" --latency-ms "$LATENCY"
 echo "== $SIZE file $CID, gateway $GW answering every request ${LATENCY} ms late"
 
 T_CURL=$(timed curl -sf -o /dev/null "$GW/ipfs/$CID?format=car&dag-scope=entity")

@@ -15,34 +15,11 @@
 set -euo pipefail
 
 SIZE=${1:-256M}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$ROOT/build-mount}
-IPFSFS=$BUILD/tools/ipfsfs
-GATEWAY=$BUILD/tests/support/ipfsfs-test-gateway
-for b in "$IPFSFS" "$GATEWAY"; do
-  [ -x "$b" ] || { echo "missing $b (build targets ipfsfs and ipfsfs-test-gateway)" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "bench/mount.sh needs root (drop_caches, FUSE)" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/ipfsfs-bench-XXXXXX)
-MNT=$WORK/mnt
-GW_PID=
-cleanup() {
-  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1 || true
-  [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
-ratio() { echo "scale=3; $1 / $2" | bc -l; }
-mibs() { echo "scale=1; $1 / 1048576 / $2" | bc -l; }
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-timed() { local t0; t0=$(now); "$@" >/dev/null; secs "$t0" "$(now)"; }
+. "$(dirname "$0")/lib.sh"
+bench_init mount
 
 echo "== setup: $SIZE file, 10,000-entry sharded dir, 10,000-file tree (in $WORK)"
-mkdir -p "$WORK/data/big" "$WORK/data/flat" "$MNT"
+mkdir -p "$WORK/data/big" "$WORK/data/flat"
 head -c "$SIZE" /dev/urandom > "$WORK/data/big/file.bin"
 BYTES=$(stat -c %s "$WORK/data/big/file.bin")
 # Distinct small files, so every entry is its own block.
@@ -53,11 +30,7 @@ mkdir -p "$WORK/data/tree"
 BIG=$("$IPFSFS" add -Q --car "$WORK/big.car" "$WORK/data/big/file.bin")
 FLAT=$("$IPFSFS" add -r -Q --car "$WORK/flat.car" "$WORK/data/flat")
 TREE=$("$IPFSFS" add -r -Q --car "$WORK/tree.car" "$WORK/data/tree")
-"$GATEWAY" --car "$WORK/big.car" --car "$WORK/flat.car" --car "$WORK/tree.car" > "$WORK/gw.url" 2>"$WORK/gw.log" &
-GW_PID=$!
-for _ in $(seq 1200); do [ -s "$WORK/gw.url" ] && break; sleep 0.1; done  # big CARs take a while to index
-GW=$(head -1 "$WORK/gw.url")
-[ -n "$GW" ] || { echo "the test gateway did not start (see $WORK/gw.log)" >&2; exit 1; }
+start_gateway --car "$WORK/big.car" --car "$WORK/flat.car" --car "$WORK/tree.car"
 echo "   file $BIG ($BYTES bytes), sharded dir $FLAT, tree $TREE, gateway $GW"
 
 mount_fs() {  # mount_fs CACHE_DIR

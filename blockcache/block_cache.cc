@@ -211,7 +211,10 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
       }
     }
   }
-  if (stored_meanwhile) return GetImpl(cid, std::nullopt, std::move(done));
+  if (stored_meanwhile) {
+    --misses_;  // counted above; the retry finds it and counts a hit
+    return GetImpl(cid, std::nullopt, std::move(done));
+  }
   timers_->At(flight->deadline, [this, flight] {
     pool_->Post([this, flight] {
       std::string why;

@@ -1,5 +1,4 @@
-// `ipfsfs mount [options] MOUNTPOINT`, `ipfsfs umount [-z] MOUNTPOINT`,
-// `ipfsfs status MOUNTPOINT`.
+// `ipfsfs mount [options] MOUNTPOINT` (umount and status: cmd_status.cc).
 //
 // mount wires net -> blockcache -> resolver -> fs into one FUSE mount. It
 // daemonizes unless -f, and the parent exits 0 only once the mount answers
@@ -11,7 +10,6 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,9 +67,6 @@ struct MountArgs {
   int verbose = 0;
   bool fuse_debug = false;
   SourceOptions sources;
-  // umount / status
-  bool lazy = false;
-  bool json = false;
 };
 
 MountArgs& Args() {
@@ -580,97 +575,6 @@ int RunMount() {
   _exit(rc);
 }
 
-// ---------------------------------------------------------------- umount, status
-
-// After an unmount the daemon still flushes and closes its cache: wait for it,
-// so that `umount` then `mount` (or a cache command) finds the cache free.
-// Running, not yet reaped counts as gone: its files (the cache lock) are
-// closed, and an init that reaps slowly must not hold umount up.
-bool Exited(pid_t pid) {
-  if (kill(pid, 0) != 0) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  auto paren = line.rfind(')');
-  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
-}
-
-void WaitForExit(pid_t pid) {
-  if (pid <= 0) return;
-  for (int i = 0; i < 500 && !Exited(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-}
-
-int RunUmount() {
-  std::string mountpoint = Absolute(Args().mountpoint);
-  pid_t daemon = 0;
-  if (!Args().lazy) {  // a lazy unmount ends only when the last file closes
-    if (auto j = AskMount(mountpoint, "status"); j && j->contains("pid") && (*j)["pid"].is_number_integer()) {
-      daemon = (*j)["pid"].get<pid_t>();
-    }
-  }
-  if (geteuid() == 0) {
-    if (umount2(mountpoint.c_str(), Args().lazy ? MNT_DETACH : 0) == 0) {
-      WaitForExit(daemon);
-      return 0;
-    }
-    int err = errno;
-    if (err == EBUSY) {
-      return ReportError("umount " + mountpoint,
-                         Error{ErrorCode::kUnavailable, "busy: files are open there (use --lazy to detach now)"});
-    }
-    if (err == EINVAL) return ReportError("umount " + mountpoint, Error{ErrorCode::kNotFound, "not mounted"});
-    return ReportError("umount " + mountpoint, Error{ErrorCode::kInternal, std::strerror(err)});
-  }
-  std::vector<const char*> argv = {"fusermount3", "-u"};
-  if (Args().lazy) argv.push_back("-z");
-  argv.push_back(mountpoint.c_str());
-  argv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    execvp("fusermount3", const_cast<char* const*>(argv.data()));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-    return ReportError("umount " + mountpoint, Error{ErrorCode::kUnavailable, "fusermount3 not found (install fuse3)"});
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
-  WaitForExit(daemon);
-  return 0;
-}
-
-int RunStatus() {
-  std::string mountpoint = Absolute(Args().mountpoint);
-  auto j = AskMount(mountpoint, "status");
-  if (!j) return ReportError("status " + mountpoint, j.error());
-  if (Args().json) {
-    std::cout << j->dump() << "\n";
-    return 0;
-  }
-  const auto& c = (*j)["cache"];
-  std::cout << "mount:      " << (*j)["mountpoint"].get<std::string>() << " (pid " << (*j)["pid"] << ", up "
-            << (*j)["uptime_s"] << " s)\n";
-  std::cout << "cache:      " << FormatSize(c["bytes"].get<uint64_t>()) << " of "
-            << FormatSize(c["max_bytes"].get<uint64_t>()) << ", " << c["blocks"] << " blocks\n";
-  char rate[32];
-  std::snprintf(rate, sizeof(rate), "%.1f%%", c["hit_rate"].get<double>() * 100);
-  std::cout << "hit rate:   " << rate << " (" << c["hits"] << " hits, " << c["misses"] << " misses)\n";
-  std::cout << "in flight:  " << (*j)["in_flight_fetches"] << " fetches\n";
-  std::cout << "reads:      " << (*j)["fs"]["reads"] << " (" << FormatSize((*j)["fs"]["read_bytes"].get<uint64_t>())
-            << "), " << (*j)["fs"]["errors"] << " errors, " << (*j)["fs"]["open_files"] << " open files\n";
-  std::cout << "sources:\n";
-  for (const auto& s : (*j)["sources"]) {
-    char line[256];
-    std::snprintf(line, sizeof(line), "  %-40s %6llu requests %4llu failed  %7.1f ms  health %.2f\n",
-                  s["name"].get<std::string>().c_str(), static_cast<unsigned long long>(s["requests"].get<uint64_t>()),
-                  static_cast<unsigned long long>(s["failures"].get<uint64_t>()), s["mean_latency_ms"].get<double>(),
-                  s["health"].get<double>());
-    std::cout << line;
-  }
-  return 0;
-}
-
 void Setup(CLI::App& app, int& exit_code) {
   MountArgs& a = Args();
   auto* mount = app.add_subcommand("mount", "Mount IPFS as a filesystem (ipfs/<cid>/...)");
@@ -696,16 +600,6 @@ void Setup(CLI::App& app, int& exit_code) {
   mount->add_flag("--fuse-debug", a.fuse_debug, "libfuse's own request trace");
   AddSourceOptions(*mount, a.sources);
   mount->callback([&exit_code] { exit_code = RunMount(); });
-
-  auto* umount = app.add_subcommand("umount", "Unmount an ipfsfs mount");
-  umount->add_option("mountpoint", a.mountpoint, "The mountpoint")->required();
-  umount->add_flag("-z,--lazy", a.lazy, "Detach now, finish when files are closed");
-  umount->callback([&exit_code] { exit_code = RunUmount(); });
-
-  auto* status = app.add_subcommand("status", "Show a running mount: sources, cache, hit rate, in-flight fetches");
-  status->add_option("mountpoint", a.mountpoint, "The mountpoint")->required();
-  status->add_flag("--json", a.json, "One JSON object");
-  status->callback([&exit_code] { exit_code = RunStatus(); });
 }
 
 }  // namespace

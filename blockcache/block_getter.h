@@ -48,9 +48,11 @@ class BlockGetter {
 
   // Asks for the blocks that hold bytes `range` of the UnixFS file `root` as
   // one CAR (trustless gateway entity-bytes), stored as they arrive; `done`
-  // once the stream ends, from any thread; at once when nothing seems missing
-  // (every recent get was a cache hit). kUnsupported when no source can (read
-  // block by block then). Never blocks. Default: kUnsupported at once.
+  // once the stream ends, from any thread. Only the part from the first block
+  // the cache lacks to the last is asked for, and `done` comes at once when
+  // none is missing (or every recent get was a cache hit). kUnsupported when
+  // no source can (read block by block then). Never blocks. Default:
+  // kUnsupported at once.
   virtual void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) {
     (void)root;
     (void)range;

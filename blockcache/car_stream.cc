@@ -12,6 +12,8 @@
 
 #include "blockcache/internal/block_cache_impl.h"
 #include "ipld/car.h"
+#include "ipld/dag_pb.h"
+#include "ipld/unixfs.h"
 
 namespace ipfsfs::blockcache::internal {
 namespace {
@@ -347,6 +349,57 @@ void BlockCacheImpl::Prefetch(const ipld::Cid& root, PrefetchScope scope) {
   });
 }
 
+namespace {
+void Widen(std::optional<ByteRange>& missing, uint64_t from, uint64_t to) {
+  if (from >= to) return;
+  if (!missing) {
+    missing = ByteRange{from, to};
+  } else {
+    missing->from = std::min(missing->from, from);
+    missing->to = std::max(missing->to, to);
+  }
+}
+}  // namespace
+
+void BlockCacheImpl::FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint64_t end, ByteRange want, int depth,
+                                      std::optional<ByteRange>& missing) {
+  const uint64_t from = std::max(base, want.from);
+  const uint64_t to = std::min(end, want.to);
+  if (from >= to) return;
+  if (cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw)) {
+    if (!Has(cid)) Widen(missing, from, to);
+    return;
+  }
+  // A dag-pb block at least as big as the file bytes under it holds them
+  // itself (a leaf): present is enough, no need to read it.
+  std::optional<uint64_t> stored;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(cid.hash());
+    if (it != index_.end()) stored = it->second.size;
+  }
+  if (cid.hash().is_identity()) stored = cid.hash().digest().size();
+  if (!stored) return Widen(missing, from, to);
+  if (end != UINT64_MAX && *stored >= end - base) return;
+  // Anything this walk cannot follow is left to the CAR (the gateway knows).
+  auto block = depth < 64 && cid.codec() == static_cast<uint64_t>(ipld::Codec::kDagPb)
+                   ? GetLocal(cid)
+                   : Result<std::optional<Block>>(std::optional<Block>());
+  if (!block || !*block) return Widen(missing, from, to);
+  auto node = ipld::DecodePbNode((*block)->bytes());
+  if (!node) return Widen(missing, from, to);
+  if (node->links.empty()) return;  // a leaf
+  if (!node->data) return Widen(missing, from, to);
+  auto fs = ipld::DecodeUnixfsData(*node->data);
+  if (!fs || fs->blocksizes.size() != node->links.size()) return Widen(missing, from, to);
+  uint64_t at = base + (fs->data ? fs->data->size() : 0);
+  for (size_t i = 0; i < node->links.size() && at < want.to; ++i) {
+    const uint64_t next = at + fs->blocksizes[i];
+    if (next > want.from) FindMissingBytes(node->links[i].hash, at, next, want, depth + 1, missing);
+    at = next;
+  }
+}
+
 void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) {
   if (options_.offline || sources_.empty()) {
     done(MakeError(ErrorCode::kUnsupported, "offline: no ranged prefetch"));
@@ -364,6 +417,14 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
     done(OkStatus());
     return;
   }
+  // Misses lately, maybe another reader's: ask only for what this file lacks.
+  std::optional<ByteRange> missing;
+  FindMissingBytes(root, 0, UINT64_MAX, range, 0, missing);
+  if (!missing) {
+    done(OkStatus());
+    return;
+  }
+  range = *missing;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++car_ranges_;

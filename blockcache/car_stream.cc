@@ -361,13 +361,23 @@ void Widen(std::optional<ByteRange>& missing, uint64_t from, uint64_t to) {
 }
 }  // namespace
 
+bool BlockCacheImpl::HasOrComing(const ipld::Cid& cid) {
+  if (cid.hash().is_identity()) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (index_.count(cid.hash())) return true;
+  // Asked for alone already (a reader's window): a CAR would bring it twice.
+  // A deferred flight waits for a CAR, so it counts as missing.
+  auto it = inflight_.find(cid.hash());
+  return it != inflight_.end() && !it->second->deferred;
+}
+
 void BlockCacheImpl::FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint64_t end, ByteRange want, int depth,
                                       std::optional<ByteRange>& missing) {
   const uint64_t from = std::max(base, want.from);
   const uint64_t to = std::min(end, want.to);
   if (from >= to) return;
   if (cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw)) {
-    if (!Has(cid)) Widen(missing, from, to);
+    if (!HasOrComing(cid)) Widen(missing, from, to);
     return;
   }
   // A dag-pb block at least as big as the file bytes under it holds them

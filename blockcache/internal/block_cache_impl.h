@@ -94,6 +94,8 @@ class BlockCacheImpl : public BlockCache {
   // Widens `missing` over the bytes of [want.from, want.to) that the cached
   // blocks of the UnixFS file node `cid` (its bytes at [base, end) of the file)
   // cannot serve. Reads only cached inner nodes on the range's path (car_stream.cc).
+  // In the cache, or fetched alone right now.
+  bool HasOrComing(const ipld::Cid& cid);
   void FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint64_t end, ByteRange want, int depth,
                         std::optional<ByteRange>& missing);
   // Verifies and stores a block that arrived unasked (CAR); wakes its waiters.

@@ -425,6 +425,30 @@ TEST_CASE("a ranged CAR asks only for the bytes whose blocks the cache lacks and
   CHECK(received < 5 * quarter);
 }
 
+TEST_CASE("a ranged CAR leaves out a block that is being fetched alone already") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 56);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto leaves = Leaves(dag);
+  auto cache = OpenCache({gw.get()});
+  for (const auto& b : dag.blocks) {
+    if (b.cid.codec() != static_cast<uint64_t>(ipld::Codec::kRaw)) REQUIRE(cache->GetBlocking(b.cid));
+  }
+  // A reader's window asked for leaf 0 alone; it trickles in (the fetch
+  // times out after the check below, and is cancelled when the cache closes).
+  gw->SetFault(leaves[0].cid, Fault::kSlow);
+  cache->Get(leaves[0].cid, [](Result<Block>) {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const uint64_t quarter = 256u << 10;
+  const uint64_t before = cache->Stats().sources.at(0).bytes;
+  auto s = AwaitStatus([&](auto done) { cache->PrefetchRange(dag.root, ByteRange{0, 4 * quarter}, done); });
+  REQUIRE(s);
+  for (size_t i = 1; i < 4; ++i) CHECK(cache->Has(leaves[i].cid));
+  const uint64_t received = cache->Stats().sources.at(0).bytes - before;
+  CHECK(received >= 3 * quarter);
+  CHECK(received < 4 * quarter);  // leaves 1..3 and their inner node, not leaf 0 twice
+}
+
 TEST_CASE("a block the ranged CAR does not bring is asked for alone once the CAR ends, not after all the patience") {
   auto gw = NewGateway();
   auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 52);

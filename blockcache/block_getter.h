@@ -58,6 +58,13 @@ class BlockGetter {
     (void)range;
     done(MakeError(ErrorCode::kUnsupported, "no ranged prefetch"));
   }
+  // The reader that asked for bytes `range` of `root` is gone: stop that CAR
+  // (its `done` then gets kCancelled; blocks awaiting it are asked for alone).
+  // Best effort; a range already over is left as it is. Default: nothing.
+  virtual void CancelRange(const ipld::Cid& root, ByteRange range) {
+    (void)root;
+    (void)range;
+  }
   // Get for a block that a PrefetchRange in flight should bring: a miss waits
   // up to `patience` for it before asking a source for it alone (one request
   // instead of two). Default: Get.

@@ -23,9 +23,9 @@ constexpr size_t kMaxQueued = 8u << 20;
 struct CarStream : std::enable_shared_from_this<CarStream> {
   BlockCacheImpl* cache = nullptr;
   ipld::Cid root;
+  std::optional<ByteRange> asked;  // a reader's range (CancelRange)
   size_t source = 0;
   std::function<void(Status, uint64_t)> done;
-  
 
   std::mutex mu;
   std::shared_ptr<FetchHandle> handle;  // GUARDED_BY(mu); set once the request started
@@ -227,6 +227,25 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
 
 }  // namespace
 
+void BlockCacheImpl::CancelRange(const ipld::Cid& root, ByteRange range) {
+  std::vector<std::shared_ptr<void>> matching;
+  {
+    std::lock_guard<std::mutex> lock(car_streams_mu_);
+    for (auto& w : car_streams_) {
+      auto s = w.lock();
+      if (!s) continue;
+      auto* stream = static_cast<CarStream*>(s.get());
+      if (stream->asked && stream->asked->from == range.from && stream->asked->to == range.to &&
+          stream->root == root) {
+        matching.push_back(std::move(s));
+      }
+    }
+  }
+  for (auto& s : matching) {
+    static_cast<CarStream*>(s.get())->Fail(Error{ErrorCode::kCancelled, "ranged car cancelled: its reader is gone"});
+  }
+}
+
 void BlockCacheImpl::CancelCarStreams() {
   std::vector<std::shared_ptr<void>> live;
   {
@@ -277,7 +296,7 @@ Result<Block> BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const
 }
 
 void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes,
-                               std::function<void(Status, uint64_t)> done) {
+                               std::function<void(Status, uint64_t)> done, std::optional<ByteRange> asked) {
   if (options_.offline || sources_.empty()) {
     done(MakeError(ErrorCode::kUnavailable, "no source to stream a car from"), 0);
     return;
@@ -305,6 +324,7 @@ void BlockCacheImpl::StreamCar(const ipld::Cid& root, PrefetchScope scope, std::
   auto stream = std::make_shared<CarStream>();
   stream->cache = this;
   stream->root = root;
+  stream->asked = asked;
   stream->source = source;
   stream->done = std::move(done);
   BeginRequest();
@@ -434,6 +454,7 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
     done(OkStatus());
     return;
   }
+  const ByteRange asked = range;
   range = *missing;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -449,7 +470,7 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
     if (!s) Log()->debug("ranged car of {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
     for (auto& f : waiting) StartDeferred(f);
     done(std::move(s));
-  });
+  }, asked);
 }
 
 }  // namespace ipfsfs::blockcache::internal

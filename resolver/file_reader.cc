@@ -80,6 +80,11 @@ void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>&
   }
 }
 
+FileReader::~FileReader() {
+  // Closed: nobody reads the rest of its ranges (up to car_range each).
+  for (const auto& r : car_inflight_) resolver_.getter().CancelRange(root_->info.cid, r);
+}
+
 void FileReader::StartCarRange(blockcache::ByteRange range) {
   std::weak_ptr<FileReader> weak = weak_from_this();
   auto returned = std::make_shared<std::atomic<bool>>(false);
@@ -88,7 +93,9 @@ void FileReader::StartCarRange(blockcache::ByteRange range) {
     if (!self) return;
     std::lock_guard lock(self->mu_);
     std::erase_if(self->car_inflight_, [&](const auto& r) { return r.from == range.from && r.to == range.to; });
-    if (!s) {
+    if (!s && s.error().code == ErrorCode::kCancelled) {
+      return;  // not the source's fault (the cache is closing)
+    } else if (!s) {
       // Unsupported, or a source that failed: block by block from here on.
       self->car_off_ = true;
       self->car_mode_ = false;

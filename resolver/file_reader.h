@@ -86,6 +86,8 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
   uint64_t window() const;
 
   FileReader(Resolver& resolver, NodePtr root, FileReaderOptions options);
+  // Cancels the ranged CARs it still has in flight.
+  ~FileReader();
 
  private:
   using SlotKey = std::tuple<uint64_t, uint64_t, int>;  // start, length, depth

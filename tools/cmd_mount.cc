@@ -268,6 +268,7 @@ class CountingGetter : public blockcache::BlockGetter {
   void PrefetchRange(const ipld::Cid& root, blockcache::ByteRange range, std::function<void(Status)> done) override {
     inner_.PrefetchRange(root, range, std::move(done));
   }
+  void CancelRange(const ipld::Cid& root, blockcache::ByteRange range) override { inner_.CancelRange(root, range); }
   void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, blockcache::BlockCallback done) override {
     ++in_flight_;
     inner_.GetExpected(cid, patience, [this, done = std::move(done)](Result<blockcache::Block> b) {

@@ -70,6 +70,7 @@ class BlockCacheImpl : public BlockCache {
   void Get(const ipld::Cid& cid, BlockCallback done) override;
   void Prefetch(const ipld::Cid& root, PrefetchScope scope) override;
   void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) override;
+  void CancelRange(const ipld::Cid& root, ByteRange range) override;
   void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) override;
   Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) override;
   bool Has(const ipld::Cid& cid) override;
@@ -88,9 +89,10 @@ class BlockCacheImpl : public BlockCache {
   Status Flush() override;
 
   // Streams a CAR of `root` from the best source; `done(status, blocks)` when
-  // it ends (car_stream.cc).
+  // it ends (car_stream.cc). `asked`: the range a reader asked for (before
+  // trimming to `bytes`), which CancelRange finds it by.
   void StreamCar(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes,
-                 std::function<void(Status, uint64_t)> done);
+                 std::function<void(Status, uint64_t)> done, std::optional<ByteRange> asked = std::nullopt);
   // Widens `missing` over the bytes of [want.from, want.to) that the cached
   // blocks of the UnixFS file node `cid` (its bytes at [base, end) of the file)
   // cannot serve. Reads only cached inner nodes on the range's path (car_stream.cc).

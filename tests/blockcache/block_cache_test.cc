@@ -498,6 +498,28 @@ TEST_CASE("closing the cache cancels a ranged CAR in flight at once") {
   CHECK(s.error().code == ErrorCode::kCancelled);
 }
 
+TEST_CASE("a reader's ranged CAR is cancelled by its range, at once; another range is left alone") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 57);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto cache = OpenCache({gw.get()});
+  REQUIRE(cache->GetBlocking(dag.root));  // a recent miss: the range is asked for
+  gw->SetFault(Fault::kSlow);             // 4 MiB would take minutes
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  cache->PrefetchRange(dag.root, ByteRange{0, 4u << 20}, [p](Status s) { p->set_value(std::move(s)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  cache->CancelRange(dag.root, ByteRange{0, 2u << 20});  // not its range
+  CHECK(f.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+  auto started = std::chrono::steady_clock::now();
+  cache->CancelRange(dag.root, ByteRange{0, 4u << 20});
+  REQUIRE(f.wait_for(std::chrono::seconds(3)) == std::future_status::ready);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  auto s = f.get();
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == ErrorCode::kCancelled);
+}
+
 TEST_CASE("ranged CARs: a kubo RPC cannot serve them (kUnsupported); offline neither") {
   auto gw = NewGateway();
   auto dag = testing::MakeFileDag(1 << 20, 256 << 10, 4, 53);

@@ -146,15 +146,36 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
       lock.unlock();
       return done(OkStatus());
     }
-    range_done_.push_back(std::move(done));
+    range_done_.emplace_back(range, std::move(done));
   }
   void CompleteRanges(Status status = OkStatus()) {
-    std::vector<std::function<void(Status)>> done;
+    std::vector<std::pair<blockcache::ByteRange, std::function<void(Status)>>> done;
     {
       std::lock_guard lock(mu_);
       done.swap(range_done_);
     }
-    for (auto& d : done) d(status);
+    for (auto& d : done) d.second(status);
+  }
+  // As the cache does: the matching range in flight ends with kCancelled.
+  void CancelRange(const ipld::Cid&, blockcache::ByteRange range) override {
+    std::vector<std::function<void(Status)>> done;
+    {
+      std::lock_guard lock(mu_);
+      cancelled_.push_back(range);
+      for (auto it = range_done_.begin(); it != range_done_.end();) {
+        if (it->first.from == range.from && it->first.to == range.to) {
+          done.push_back(std::move(it->second));
+          it = range_done_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& d : done) d(MakeError(ErrorCode::kCancelled, "cancelled"));
+  }
+  std::vector<blockcache::ByteRange> cancelled() {
+    std::lock_guard lock(mu_);
+    return cancelled_;
   }
   std::vector<blockcache::ByteRange> ranges() {
     std::lock_guard lock(mu_);
@@ -227,7 +248,8 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
   std::atomic<size_t> prefetches_{0};
   std::atomic<size_t> expected_gets_{0};
   std::vector<blockcache::ByteRange> ranges_;               // GUARDED_BY(mu_)
-  std::vector<std::function<void(Status)>> range_done_;     // GUARDED_BY(mu_)
+  std::vector<blockcache::ByteRange> cancelled_;            // GUARDED_BY(mu_)
+  std::vector<std::pair<blockcache::ByteRange, std::function<void(Status)>>> range_done_;  // GUARDED_BY(mu_)
   bool supports_ranges_ = true;                             // GUARDED_BY(mu_)
   bool ranges_at_once_ = false;                             // GUARDED_BY(mu_)
   std::thread timer_;  // last: starts after everything above exists

@@ -222,6 +222,21 @@ TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead a
     for (uint64_t p = 0; p < (2u << 20); p += 16 << 10) REQUIRE(ReadRange(**plain, p, 16 << 10));
     CHECK(store.ranges().size() == before + 1);  // asked once, told no, never again
   }
+  SECTION("closing a reader cancels its ranged CAR in flight") {
+    store.CompleteRanges();
+    auto closing = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(closing);
+    for (uint64_t p = 0; p < (256u << 10); p += 16 << 10) REQUIRE(ReadRange(**closing, p, 16 << 10));
+    REQUIRE(store.ranges_in_flight() == 1);
+    auto asked = store.ranges().back();
+    closing->reset();
+    for (int i = 0; i < 200 && store.cancelled().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto cancelled = store.cancelled();
+    REQUIRE(cancelled.size() == 1);
+    CHECK(cancelled[0].from == asked.from);
+    CHECK(cancelled[0].to == asked.to);
+    CHECK(store.ranges_in_flight() == 0);
+  }
   SECTION("a range answered at once (nothing missing) is asked for again later, from where the reader is") {
     store.CompleteRanges();
     store.SetRangesAnswerAtOnce(true);

@@ -391,11 +391,14 @@ bool BlockCacheImpl::HasOrComing(const ipld::Cid& cid) {
   return it != inflight_.end() && !it->second->deferred;
 }
 
-void BlockCacheImpl::FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint64_t end, ByteRange want, int depth,
-                                      std::optional<ByteRange>& missing) {
+void BlockCacheImpl::FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint64_t end, ByteRange want,
+                                      int& budget, std::optional<ByteRange>& missing) {
   const uint64_t from = std::max(base, want.from);
   const uint64_t to = std::min(end, want.to);
   if (from >= to) return;
+  // Bounded work on the reader's thread, whatever a DAG claims (a node may
+  // link the same child many times): past the budget, the CAR decides.
+  if (--budget < 0) return Widen(missing, from, to);
   if (cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw)) {
     if (!HasOrComing(cid)) Widen(missing, from, to);
     return;
@@ -412,7 +415,7 @@ void BlockCacheImpl::FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint6
   if (!stored) return Widen(missing, from, to);
   if (end != UINT64_MAX && *stored >= end - base) return;
   // Anything this walk cannot follow is left to the CAR (the gateway knows).
-  auto block = depth < 64 && cid.codec() == static_cast<uint64_t>(ipld::Codec::kDagPb)
+  auto block = cid.codec() == static_cast<uint64_t>(ipld::Codec::kDagPb)
                    ? GetLocal(cid)
                    : Result<std::optional<Block>>(std::optional<Block>());
   if (!block || !*block) return Widen(missing, from, to);
@@ -425,7 +428,9 @@ void BlockCacheImpl::FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint6
   uint64_t at = base + (fs->data ? fs->data->size() : 0);
   for (size_t i = 0; i < node->links.size() && at < want.to; ++i) {
     const uint64_t next = at + fs->blocksizes[i];
-    if (next > want.from) FindMissingBytes(node->links[i].hash, at, next, want, depth + 1, missing);
+    // Children beyond their parent's bytes: not a DAG to trust for this.
+    if (next < at || next > end) return Widen(missing, std::max(at, want.from), to);
+    if (next > want.from) FindMissingBytes(node->links[i].hash, at, next, want, budget, missing);
     at = next;
   }
 }
@@ -449,7 +454,8 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
   }
   // Misses lately, maybe another reader's: ask only for what this file lacks.
   std::optional<ByteRange> missing;
-  FindMissingBytes(root, 0, UINT64_MAX, range, 0, missing);
+  int budget = 4096;  // nodes: a 64 MiB range of 256 KiB blocks visits ~260
+  FindMissingBytes(root, 0, UINT64_MAX, range, budget, missing);
   if (!missing) {
     done(OkStatus());
     return;

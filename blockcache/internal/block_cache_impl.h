@@ -93,12 +93,13 @@ class BlockCacheImpl : public BlockCache {
   // trimming to `bytes`), which CancelRange finds it by.
   void StreamCar(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes,
                  std::function<void(Status, uint64_t)> done, std::optional<ByteRange> asked = std::nullopt);
-  // Widens `missing` over the bytes of [want.from, want.to) that the cached
-  // blocks of the UnixFS file node `cid` (its bytes at [base, end) of the file)
-  // cannot serve. Reads only cached inner nodes on the range's path (car_stream.cc).
   // In the cache, or fetched alone right now.
   bool HasOrComing(const ipld::Cid& cid);
-  void FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint64_t end, ByteRange want, int depth,
+  // Widens `missing` over the bytes of [want.from, want.to) that the cached
+  // blocks of the UnixFS file node `cid` (its bytes at [base, end) of the file)
+  // cannot serve. Reads only cached inner nodes on the range's path, at most
+  // `budget` nodes (car_stream.cc).
+  void FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint64_t end, ByteRange want, int& budget,
                         std::optional<ByteRange>& missing);
   // Verifies and stores a block that arrived unasked (CAR); wakes its waiters.
   Result<Block> Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source);

@@ -498,6 +498,38 @@ TEST_CASE("closing the cache cancels a ranged CAR in flight at once") {
   CHECK(s.error().code == ErrorCode::kCancelled);
 }
 
+TEST_CASE("the check before a ranged CAR stays bounded on a DAG that links one child many times") {
+  // Each level links the level below 64 times, 4 KiB apart (more than a node
+  // holds, so each is walked into): followed naively, six levels are 64^6
+  // visits, all inside the range.
+  auto gw = NewGateway();
+  auto cache = OpenCache({gw.get()});
+  auto leaf = MakeRawBlock(1024, 58);
+  gw->AddBlock(leaf.cid, leaf.data);
+  ipld::Cid below = leaf.cid;
+  for (int level = 0; level < 6; ++level) {
+    ipld::PbNode pb;
+    ipld::UnixfsData fs;
+    for (int i = 0; i < 64; ++i) {
+      pb.links.push_back({below, std::string(), 1024});
+      fs.blocksizes.push_back(4096);
+    }
+    fs.filesize = 64 * 4096;
+    pb.data = ipld::EncodeUnixfsData(fs);
+    Bytes node = ipld::EncodePbNode(pb);
+    below = ipld::Cid::V1(ipld::Codec::kDagPb, ipld::Multihash::Sha256(node));
+    gw->AddBlock(below, node);
+    REQUIRE(cache->GetBlocking(below));  // cached, as a reader leaves the inner nodes
+  }
+  REQUIRE(cache->GetBlocking(leaf.cid));
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  auto started = std::chrono::steady_clock::now();
+  cache->PrefetchRange(below, ByteRange{0, 64u << 20}, [p](Status s) { p->set_value(std::move(s)); });
+  REQUIRE(f.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+}
+
 TEST_CASE("a reader's ranged CAR is cancelled by its range, at once; another range is left alone") {
   auto gw = NewGateway();
   auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 57);

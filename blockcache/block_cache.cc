@@ -76,7 +76,8 @@ BlockCacheImpl::~BlockCacheImpl() {
     for (auto& [mh, f] : inflight_) flights.push_back(f);
   }
   for (auto& f : flights) Complete(f, MakeError(ErrorCode::kCancelled, "block cache is closing"));
-  CancelCarStreams();  // a 64 MiB ranged CAR must not hold an unmount up
+  // A 64 MiB ranged CAR must not hold an unmount up.
+  CancelCarStreams([](const ipld::Cid&, const std::optional<ByteRange>&) { return true; }, "block cache is closing");
   // Every request's callback comes (cancelled ones promptly); a short poll keeps
   // this destructor-only wait free of a condition variable the callers notify.
   while (requests_.load(std::memory_order_acquire) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));

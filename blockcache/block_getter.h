@@ -29,6 +29,7 @@ enum class PrefetchScope {
 struct ByteRange {
   uint64_t from = 0;
   uint64_t to = 0;
+  friend bool operator==(const ByteRange&, const ByteRange&) = default;
 };
 
 class BlockGetter {

@@ -227,37 +227,25 @@ struct CarStream : std::enable_shared_from_this<CarStream> {
 
 }  // namespace
 
-void BlockCacheImpl::CancelRange(const ipld::Cid& root, ByteRange range) {
-  std::vector<std::shared_ptr<void>> matching;
+void BlockCacheImpl::CancelCarStreams(const CarStreamFilter& which, const std::string& why) {
+  std::vector<std::shared_ptr<void>> chosen;
   {
     std::lock_guard<std::mutex> lock(car_streams_mu_);
     for (auto& w : car_streams_) {
       auto s = w.lock();
       if (!s) continue;
-      auto* stream = static_cast<CarStream*>(s.get());
-      if (stream->asked && stream->asked->from == range.from && stream->asked->to == range.to &&
-          stream->root == root) {
-        matching.push_back(std::move(s));
-      }
+      const auto* stream = static_cast<CarStream*>(s.get());
+      if (which(stream->root, stream->asked)) chosen.push_back(std::move(s));
     }
   }
-  for (auto& s : matching) {
-    static_cast<CarStream*>(s.get())->Fail(Error{ErrorCode::kCancelled, "ranged car cancelled: its reader is gone"});
-  }
+  // Outside the lock: a stream that fails may report, and its done start another.
+  for (auto& s : chosen) static_cast<CarStream*>(s.get())->Fail(Error{ErrorCode::kCancelled, why});
 }
 
-void BlockCacheImpl::CancelCarStreams() {
-  std::vector<std::shared_ptr<void>> live;
-  {
-    std::lock_guard<std::mutex> lock(car_streams_mu_);
-    for (auto& w : car_streams_) {
-      if (auto s = w.lock()) live.push_back(std::move(s));
-    }
-    car_streams_.clear();
-  }
-  for (auto& s : live) {
-    static_cast<CarStream*>(s.get())->Fail(Error{ErrorCode::kCancelled, "block cache is closing"});
-  }
+void BlockCacheImpl::CancelRange(const ipld::Cid& root, ByteRange range) {
+  CancelCarStreams(
+      [&](const ipld::Cid& r, const std::optional<ByteRange>& asked) { return asked == range && r == root; },
+      "ranged car cancelled: its reader is gone");
 }
 
 Result<Block> BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
@@ -415,9 +403,8 @@ void BlockCacheImpl::FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint6
   if (!stored) return Widen(missing, from, to);
   if (end != UINT64_MAX && *stored >= end - base) return;
   // Anything this walk cannot follow is left to the CAR (the gateway knows).
-  auto block = cid.codec() == static_cast<uint64_t>(ipld::Codec::kDagPb)
-                   ? GetLocal(cid)
-                   : Result<std::optional<Block>>(std::optional<Block>());
+  if (cid.codec() != static_cast<uint64_t>(ipld::Codec::kDagPb)) return Widen(missing, from, to);
+  auto block = GetLocal(cid);
   if (!block || !*block) return Widen(missing, from, to);
   auto node = ipld::DecodePbNode((*block)->bytes());
   if (!node) return Widen(missing, from, to);

@@ -92,9 +92,9 @@ void FileReader::StartCarRange(blockcache::ByteRange range) {
     auto self = weak.lock();
     if (!self) return;
     std::lock_guard lock(self->mu_);
-    std::erase_if(self->car_inflight_, [&](const auto& r) { return r.from == range.from && r.to == range.to; });
+    std::erase_if(self->car_inflight_, [&](const auto& r) { return r == range; });
     if (!s && s.error().code == ErrorCode::kCancelled) {
-      return;  // not the source's fault (the cache is closing)
+      return;  // not the source's fault (the cache is closing, or the range was given up)
     } else if (!s) {
       // Unsupported, or a source that failed: block by block from here on.
       self->car_off_ = true;

@@ -173,8 +173,10 @@ class BlockCacheImpl : public BlockCache {
   std::mutex evict_mu_;         // one eviction at a time; taken before mu_
   std::mutex pin_mu_;           // pin/unpin/gc serialised; taken before mu_
   bool closing_ = false;        // GUARDED_BY(mu_)
-  // CAR streams in flight (CarStream, car_stream.cc), cancelled on close.
-  void CancelCarStreams();
+  // CAR streams in flight (CarStream, car_stream.cc): ends those `which`
+  // picks (by root and the range a reader asked for) with kCancelled `why`.
+  using CarStreamFilter = std::function<bool(const ipld::Cid& root, const std::optional<ByteRange>& asked)>;
+  void CancelCarStreams(const CarStreamFilter& which, const std::string& why);
   std::mutex car_streams_mu_;
   std::vector<std::weak_ptr<void>> car_streams_;  // GUARDED_BY(car_streams_mu_)
   int car_ranges_ = 0;          // GUARDED_BY(mu_): PrefetchRange streams in flight

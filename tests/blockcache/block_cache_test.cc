@@ -348,6 +348,14 @@ std::vector<testing::TestBlock> Leaves(const testing::TestDag& dag) {
   return out;
 }
 
+// Fetches the file's inner (dag-pb) nodes into the cache, as a reader leaves
+// them; each is a miss, so PrefetchRange's "no recent miss" answer is off.
+void GetInnerNodes(BlockCache& cache, const testing::TestDag& dag) {
+  for (const auto& b : dag.blocks) {
+    if (b.cid.codec() != static_cast<uint64_t>(ipld::Codec::kRaw)) REQUIRE(cache.GetBlocking(b.cid));
+  }
+}
+
 Status AwaitStatus(const std::function<void(std::function<void(Status)>)>& start) {
   auto p = std::make_shared<std::promise<Status>>();
   auto f = p->get_future();
@@ -400,11 +408,8 @@ TEST_CASE("a ranged CAR asks only for the bytes whose blocks the cache lacks and
   auto leaves = Leaves(dag);
   REQUIRE(leaves.size() == 16);
   auto cache = OpenCache({gw.get()});
-  // The inner nodes and the first half of the file, as a reader leaves them:
-  // every get here is a miss, so the cheap "no recent miss" answer is off.
-  for (const auto& b : dag.blocks) {
-    if (b.cid.codec() != static_cast<uint64_t>(ipld::Codec::kRaw)) REQUIRE(cache->GetBlocking(b.cid));
-  }
+  // The inner nodes and the first half of the file, as a reader leaves them.
+  GetInnerNodes(*cache, dag);
   for (size_t i = 0; i < 8; ++i) REQUIRE(cache->GetBlocking(leaves[i].cid));
   gw->ResetCounts();
   const uint64_t quarter = 256u << 10;
@@ -431,9 +436,7 @@ TEST_CASE("a ranged CAR leaves out a block that is being fetched alone already")
   for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
   auto leaves = Leaves(dag);
   auto cache = OpenCache({gw.get()});
-  for (const auto& b : dag.blocks) {
-    if (b.cid.codec() != static_cast<uint64_t>(ipld::Codec::kRaw)) REQUIRE(cache->GetBlocking(b.cid));
-  }
+  GetInnerNodes(*cache, dag);
   // A reader's window asked for leaf 0 alone; it trickles in (the fetch
   // times out after the check below, and is cancelled when the cache closes).
   gw->SetFault(leaves[0].cid, Fault::kSlow);

@@ -163,7 +163,7 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
       std::lock_guard lock(mu_);
       cancelled_.push_back(range);
       for (auto it = range_done_.begin(); it != range_done_.end();) {
-        if (it->first.from == range.from && it->first.to == range.to) {
+        if (it->first == range) {
           done.push_back(std::move(it->second));
           it = range_done_.erase(it);
         } else {

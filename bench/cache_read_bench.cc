@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "blockcache/block_cache.h"
-#include "blockcache/internal/executor.h"
+#include "blockcache/executor.h"
 #include "resolver/file_reader.h"
 #include "resolver/node.h"
 
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     drop << "3\n";
   }
   // The pool blockcache/ runs its own work on: FIFO, joins at the end.
-  blockcache::internal::WorkerPool pool(static_cast<int>(threads));
+  blockcache::WorkerPool pool(static_cast<int>(threads));
   resolver::Resolver resolver(**cache);
   std::promise<Result<resolver::NodePtr>> got;
   resolver.GetNode(*cid, [&](Result<resolver::NodePtr> n) { got.set_value(std::move(n)); });

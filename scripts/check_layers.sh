@@ -15,6 +15,13 @@ for dir in base ipld net blockcache resolver writeback fs; do
     if [ "$(rank "$tgt")" = "$(rank "$dir")" ] && [ "$tgt" != "$dir" ]; then echo "layering: $file includes $tgt/ (a sibling layer)"; bad=1; fi
   done < <(grep -rn '#include' "$dir" || true)
 done
+# A folder's internal/ headers are its own: no other folder (tests and bench
+# excepted, which test and measure them) includes them.
+while IFS=: read -r file _ inc; do
+  own=${file%%/*}
+  tgt=$(printf '%s' "$inc" | sed -n 's/.*#include *"\([a-z_]*\)\/internal\/.*/\1/p')
+  if [ -n "$tgt" ] && [ "$tgt" != "$own" ]; then echo "layering: $file includes $tgt/internal/ (another folder's internals)"; bad=1; fi
+done < <(grep -rn '#include *"[a-z_]*/internal/' base ipld net blockcache resolver writeback fs tools 2>/dev/null || true)
 for f in $(grep -rlE '#include *<(curl/|rocksdb/|fuse|sys/socket|fstream|unistd.h)' ipld base 2>/dev/null || true); do
   echo "layering: $f does I/O: ipld/ and base/ know none"; bad=1
 done

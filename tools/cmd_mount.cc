@@ -39,6 +39,7 @@
 #include <spdlog/spdlog.h>
 
 #include "blockcache/block_cache.h"
+#include "blockcache/executor.h"
 #include "fs/filesystem.h"
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
@@ -198,59 +199,6 @@ void SetupLogging(const std::string& file, spdlog::level::level_enum level, bool
   spdlog::flush_every(std::chrono::seconds(2));
 }
 
-// ---------------------------------------------------------------- prefetch pool
-
-// A few threads that run the file readers' prefetch fetches, so cache hits
-// (answered on the calling thread) proceed in parallel, off the FUSE workers.
-class PrefetchPool {
- public:
-  explicit PrefetchPool(unsigned threads) {
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
-  }
-  ~PrefetchPool() { Shutdown(); }
-  // Runs what is queued, joins the threads; later jobs run inline.
-  void Shutdown() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-  void Post(std::function<void()> job) {
-    {
-      std::lock_guard lock(mu_);
-      if (!stop_) {
-        jobs_.push_back(std::move(job));
-        cv_.notify_one();
-        return;
-      }
-    }
-    job();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping and drained
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;  // GUARDED_BY(mu_)
-  bool stop_ = false;                       // GUARDED_BY(mu_)
-  std::vector<std::thread> threads_;
-};
-
 // ---------------------------------------------------------------- control socket
 
 // Counts the block gets the filesystem has outstanding (cache hits included).
@@ -375,7 +323,7 @@ int Serve(const std::string& mountpoint, int report_fd) {
   auto cache = blockcache::BlockCache::Open(std::move(*cache_options));
   if (!cache) return fail("mount " + mountpoint, cache.error());
   CountingGetter counting(**cache);
-  PrefetchPool prefetch_pool(4);
+  blockcache::WorkerPool prefetch_pool(4);  // runs jobs inline once shut down
   fo.reader.executor = [&prefetch_pool](std::function<void()> job) { prefetch_pool.Post(std::move(job)); };
   resolver::Resolver resolver(counting);
   blockcache::BlockCache* cache_ptr = cache->get();

@@ -44,7 +44,7 @@ constexpr size_t kHashHereBelow = 64u << 10;
 // within a byte and count budget.
 class LeafStream {
  public:
-  LeafStream(Chunker& chunker, internal::WorkerPool& pool, const CidMaker& cids, bool raw, ipld::UnixfsType type,
+  LeafStream(Chunker& chunker, blockcache::WorkerPool& pool, const CidMaker& cids, bool raw, ipld::UnixfsType type,
              size_t max_bytes)
       : chunker_(chunker), pool_(pool), cids_(cids), raw_(raw), type_(type), max_bytes_(max_bytes),
         max_count_(4 * pool.size() + 4) {}
@@ -84,14 +84,14 @@ class LeafStream {
       if (bytes < kHashHereBelow) {
         (*task)();
       } else {
-        pool_.Submit([task] { (*task)(); });
+        pool_.Post([task] { (*task)(); });
       }
     }
     return OkStatus();
   }
 
   Chunker& chunker_;
-  internal::WorkerPool& pool_;
+  blockcache::WorkerPool& pool_;
   const CidMaker& cids_;
   bool raw_;
   ipld::UnixfsType type_;
@@ -240,7 +240,7 @@ class Trickle {
 
 }  // namespace
 
-FileBuilder::FileBuilder(const ResolvedOptions& options, BlockSink& sink, internal::WorkerPool& pool)
+FileBuilder::FileBuilder(const ResolvedOptions& options, BlockSink& sink, blockcache::WorkerPool& pool)
     : options_(options), sink_(sink), pool_(pool) {
   cids_.version = options.options.cid_version;
   cids_.hash = options.options.hash;

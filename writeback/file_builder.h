@@ -15,7 +15,7 @@
 #include "writeback/chunker.h"
 #include "writeback/import_options.h"
 #include "writeback/internal/node_encoding.h"
-#include "writeback/internal/worker_pool.h"
+#include "blockcache/executor.h"
 
 namespace ipfsfs::writeback {
 
@@ -30,7 +30,7 @@ struct DagRef {
 class FileBuilder {
  public:
   // All references must outlive the builder.
-  FileBuilder(const ResolvedOptions& options, BlockSink& sink, internal::WorkerPool& pool);
+  FileBuilder(const ResolvedOptions& options, BlockSink& sink, blockcache::WorkerPool& pool);
 
   // `meta` goes on the file's root only (mode/mtime, §5).
   [[nodiscard]] Result<DagRef> Build(ByteSource& source, const internal::Metadata& meta);
@@ -40,7 +40,7 @@ class FileBuilder {
  private:
   const ResolvedOptions& options_;
   BlockSink& sink_;
-  internal::WorkerPool& pool_;
+  blockcache::WorkerPool& pool_;
   internal::CidMaker cids_;
 };
 

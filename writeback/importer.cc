@@ -120,7 +120,7 @@ struct Importer::Walk {
 Importer::Importer(ResolvedOptions options, BlockSink& sink) : options_(std::move(options)), sink_(sink) {
   unsigned threads = options_.options.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  pool_ = std::make_unique<internal::WorkerPool>(threads);
+  pool_ = std::make_unique<blockcache::WorkerPool>(threads);
   files_ = std::make_unique<FileBuilder>(options_, sink_, *pool_);
   dirs_ = std::make_unique<DirectoryBuilder>(options_, files_->cid_maker(), sink_);
 }

@@ -63,7 +63,7 @@ class Importer {
 
   ResolvedOptions options_;
   BlockSink& sink_;
-  std::unique_ptr<internal::WorkerPool> pool_;
+  std::unique_ptr<blockcache::WorkerPool> pool_;
   std::unique_ptr<FileBuilder> files_;
   std::unique_ptr<DirectoryBuilder> dirs_;
 };

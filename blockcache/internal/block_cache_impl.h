@@ -23,7 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "blockcache/block_cache.h"
-#include "blockcache/internal/executor.h"
+#include "blockcache/executor.h"
 #include "net/http_engine.h"
 
 namespace ipfsfs::blockcache::internal {

@@ -26,7 +26,7 @@ struct Env {
   }
   ResolvedOptions resolved;
   MemorySink sink;
-  internal::WorkerPool pool;
+  blockcache::WorkerPool pool;
   FileBuilder files;
   DirectoryBuilder dirs;
 };

@@ -33,7 +33,7 @@ struct Built {
 std::unique_ptr<Built> Build(ByteSource& source, ImportOptions o, internal::Metadata meta = {}) {
   auto resolved = ResolveOptions(o);
   REQUIRE(resolved);
-  internal::WorkerPool pool(2);
+  blockcache::WorkerPool pool(2);
   auto out = std::make_unique<Built>();
   FileBuilder builder(*resolved, out->sink, pool);
   auto r = builder.Build(source, meta);
@@ -113,7 +113,7 @@ TEST_CASE("256 MiB with 1024 links per node (7.3)") {
   o.max_links = 1024;
   auto resolved = ResolveOptions(o);
   REQUIRE(resolved);
-  internal::WorkerPool pool(2);
+  blockcache::WorkerPool pool(2);
   NullSink sink;
   FileBuilder builder(*resolved, sink, pool);
   auto r = builder.Build(s, {});

@@ -1,12 +1,15 @@
-// WorkerPool and TimerQueue: the threads blockcache/ runs its work on.
+// WorkerPool and TimerQueue: the one thread-pool type of the project.
 //
-// WorkerPool: a few threads taking tasks in FIFO order (hashing, decoding,
-// commits: never the network thread). TimerQueue: one thread running short
-// tasks at a deadline (hedges, fetch deadlines); a task must only hand work
-// off. Both are thread-safe; destructors run or drop what is queued (pool:
-// runs everything queued; timers: drops) and join.
-#ifndef IPFSFS_BLOCKCACHE_INTERNAL_EXECUTOR_H_
-#define IPFSFS_BLOCKCACHE_INTERNAL_EXECUTOR_H_
+// WorkerPool: a few threads taking tasks in FIFO order (blockcache's hashing
+// and commits, the importer's leaf hashing, the mount's prefetches: never the
+// network thread). Shutdown() runs everything queued and joins; a task posted
+// after it runs inline on the poster's thread, so late callbacks (a fetch
+// completing during an unmount) still run and never vanish. TimerQueue: one
+// thread running short tasks at a deadline (hedges, fetch deadlines); a task
+// must only hand work off; its destructor drops what is queued. Both are
+// thread-safe and join their threads in the destructor.
+#ifndef IPFSFS_BLOCKCACHE_EXECUTOR_H_
+#define IPFSFS_BLOCKCACHE_EXECUTOR_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -18,28 +21,43 @@
 #include <thread>
 #include <vector>
 
-namespace ipfsfs::blockcache::internal {
+namespace ipfsfs::blockcache {
 
 class WorkerPool {
  public:
   explicit WorkerPool(int threads) {
     for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
   }
-  ~WorkerPool() {
+  ~WorkerPool() { Shutdown(); }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Notifies under the lock: once a task has run, its poster no longer touches
+  // the pool, which its owner may then destroy. After Shutdown: runs inline.
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stop_) {
+        tasks_.push_back(std::move(task));
+        cv_.notify_one();
+        return;
+      }
+    }
+    task();
+  }
+  // Runs what is queued, joins the threads. Idempotent; call from a thread
+  // that is not one of the pool's.
+  void Shutdown() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
   }
-  // Notifies under the lock: once a task has run, its poster no longer touches
-  // the pool, which its owner may then destroy.
-  void Post(std::function<void()> task) {
-    std::lock_guard<std::mutex> lock(mu_);
-    tasks_.push_back(std::move(task));
-    cv_.notify_one();
-  }
+  size_t size() const { return threads_.size(); }
 
  private:
   void Run() {
@@ -108,6 +126,6 @@ class TimerQueue {
   std::thread thread_;
 };
 
-}  // namespace ipfsfs::blockcache::internal
+}  // namespace ipfsfs::blockcache
 
-#endif  // IPFSFS_BLOCKCACHE_INTERNAL_EXECUTOR_H_
+#endif  // IPFSFS_BLOCKCACHE_EXECUTOR_H_

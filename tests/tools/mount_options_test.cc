@@ -1,0 +1,108 @@
+// tools/internal/mount_options: the -o twins of the mount's long flags, their
+// precedence (a flag beats its twin), fstab-only options dropped, FUSE options
+// passed through, and bad values named by their flag.
+#include "tools/internal/mount_options.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace ipfsfs::tools {
+namespace {
+
+// Every case resolves sources offline in a fresh HOME so no file of the
+// machine's is read.
+struct Home {
+  Home() {
+    char tmpl[] = "/tmp/ipfsfs-mount-options-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    const char* old = getenv("HOME");
+    saved = old ? old : "";
+    setenv("HOME", dir.c_str(), 1);
+    for (const char* v : {"IPFS_GATEWAY", "IPFS_PATH", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"}) unsetenv(v);
+  }
+  ~Home() {
+    setenv("HOME", saved.c_str(), 1);
+    std::string cmd = "rm -rf '" + dir + "'";
+    (void)!system(cmd.c_str());
+  }
+  std::string dir, saved;
+};
+
+TEST_CASE("ParseO splits twins, FUSE options and fstab-only options", "[mount_options]") {
+  auto p = ParseO({"allow_other,_netdev,cache-size=20G,gateway=http://a", "noauto,gateway=http://b,ro,max_read=131072",
+                   "x-systemd.automount,debug"});
+  CHECK(p.twins.at("cache_size") == "20G");
+  CHECK(p.twins.at("gateway") == "http://a\nhttp://b");
+  CHECK(p.twins.count("read_only") == 1);
+  CHECK(p.fuse == std::vector<std::string>{"allow_other", "max_read=131072", "debug"});
+}
+
+TEST_CASE("a flag beats its -o twin, unset flags take the twin", "[mount_options]") {
+  Home home;
+  MountFlags f;
+  f.mountpoint = "/tmp";
+  f.uid = "1234";
+  f.sources.offline = true;
+  auto parsed = ParseO({"uid=99,gid=77,gateway=http://127.0.0.1:1,gateway=http://127.0.0.1:2,read_ahead=16M"});
+  ApplyTwins(parsed, f);
+  CHECK(f.uid == "1234");
+  CHECK(f.gid == "77");
+  CHECK(f.sources.gateways == std::vector<std::string>{"http://127.0.0.1:1", "http://127.0.0.1:2"});
+  auto m = ResolveMountOptions(f, parsed);
+  REQUIRE(m);
+  CHECK(m->filesystem.uid == 1234);
+  CHECK(m->filesystem.gid == 77);
+  CHECK(m->filesystem.reader.max_window == (16u << 20));
+  CHECK(m->cache.offline);
+  CHECK(m->cache.memory_cache_bytes <= (4u << 20));
+  CHECK(m->fuse.mountpoint == "/tmp");
+  CHECK(m->fuse.options == std::vector<std::string>{"default_permissions"});
+}
+
+TEST_CASE("read-only, allow_other and relative paths", "[mount_options]") {
+  Home home;
+  MountFlags f;
+  f.mountpoint = "/tmp";
+  f.allow_other = true;
+  f.sources.offline = true;
+  auto parsed = ParseO({"ro,cache_dir=relative/cache"});
+  ApplyTwins(parsed, f);
+  CHECK(f.read_only);
+  char cwd[4096];
+  REQUIRE(getcwd(cwd, sizeof(cwd)) != nullptr);
+  CHECK(f.sources.cache_dir == std::string(cwd) + "/relative/cache");
+  auto m = ResolveMountOptions(f, parsed);
+  REQUIRE(m);
+  CHECK(m->fuse.options == std::vector<std::string>{"default_permissions", "allow_other", "ro"});
+}
+
+TEST_CASE("bad values are refused, naming the flag", "[mount_options]") {
+  Home home;
+  struct Bad {
+    const char* o;
+    const char* flag;
+  };
+  for (auto bad : {Bad{"uid=abc", "--uid"}, Bad{"file_mode=0999", "--file-mode"}, Bad{"dir_mode=17777", "--dir-mode"},
+                   Bad{"read_ahead=lots", "--read-ahead"}, Bad{"attr_timeout=soon", "--attr-timeout"},
+                   Bad{"car_range=-1", "--car-range"}}) {
+    INFO(bad.o);
+    MountFlags f;
+    f.mountpoint = "/tmp";
+    f.sources.offline = true;
+    auto parsed = ParseO({bad.o});
+    ApplyTwins(parsed, f);
+    auto m = ResolveMountOptions(f, parsed);
+    REQUIRE_FALSE(m);
+    CHECK(m.error().code == ErrorCode::kInvalidArgument);
+    CHECK(m.error().message.find(bad.flag) != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace ipfsfs::tools

@@ -1,0 +1,233 @@
+#include "tools/internal/mount.h"
+
+#include <malloc.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "blockcache/executor.h"
+#include "resolver/resolver.h"
+#include "tools/internal/cache_ops.h"
+#include "tools/internal/control.h"
+
+namespace ipfsfs::tools {
+namespace {
+
+// Counts the block gets the filesystem has outstanding (cache hits included).
+class CountingGetter : public blockcache::BlockGetter {
+ public:
+  explicit CountingGetter(blockcache::BlockGetter& inner) : inner_(inner) {}
+  void Get(const ipld::Cid& cid, blockcache::BlockCallback done) override {
+    ++in_flight_;
+    inner_.Get(cid, [this, done = std::move(done)](Result<blockcache::Block> b) {
+      --in_flight_;
+      done(std::move(b));
+    });
+  }
+  void Prefetch(const ipld::Cid& root, blockcache::PrefetchScope scope) override { inner_.Prefetch(root, scope); }
+  void PrefetchRange(const ipld::Cid& root, blockcache::ByteRange range, std::function<void(Status)> done) override {
+    inner_.PrefetchRange(root, range, std::move(done));
+  }
+  void CancelRange(const ipld::Cid& root, blockcache::ByteRange range) override { inner_.CancelRange(root, range); }
+  void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, blockcache::BlockCallback done) override {
+    ++in_flight_;
+    inner_.GetExpected(cid, patience, [this, done = std::move(done)](Result<blockcache::Block> b) {
+      --in_flight_;
+      done(std::move(b));
+    });
+  }
+  int64_t in_flight() const { return in_flight_.load(); }
+
+ private:
+  blockcache::BlockGetter& inner_;
+  std::atomic<int64_t> in_flight_{0};
+};
+
+// Streamed blocks are freed by other threads than made them, so glibc's arenas
+// keep free pages resident; this hands them back now and then while it lives
+// (the RSS goal is 100 MiB however long a file is streamed).
+class MemoryTrimmer {
+ public:
+  MemoryTrimmer()
+      : thread_([this] {
+          std::unique_lock lock(mu_);
+          while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stop_; })) malloc_trim(0);
+        }) {}
+  ~MemoryTrimmer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace
+
+// The parts in build order; ~Parts tears down in the order the header gives,
+// whatever was built.
+struct Mount::Parts {
+  std::unique_ptr<blockcache::BlockCache> cache;
+  std::unique_ptr<CountingGetter> counting;
+  std::unique_ptr<blockcache::WorkerPool> prefetch;
+  std::unique_ptr<resolver::Resolver> resolver;
+  std::unique_ptr<fs::Filesystem> filesystem;
+  std::unique_ptr<fs::FuseMount> fuse;
+  std::unique_ptr<ControlServer> control;
+  std::unique_ptr<MountPointer> pointer;
+
+  ~Parts() {
+    pointer.reset();
+    control.reset();  // waits for cache commands still running
+    if (prefetch) prefetch->Shutdown();
+    cache.reset();  // its cancelled callbacks reply into the session and the filesystem
+    fuse.reset();
+    filesystem.reset();
+    resolver.reset();
+    prefetch.reset();
+    counting.reset();
+  }
+};
+
+Mount::Mount(MountOptions options)
+    : options_(std::move(options)), started_(std::chrono::steady_clock::now()), parts_(std::make_unique<Parts>()) {}
+
+Mount::~Mount() { parts_.reset(); }
+
+Result<std::unique_ptr<Mount>> Mount::Start(MountOptions options) {
+  std::unique_ptr<Mount> mount(new Mount(std::move(options)));
+  IPFSFS_RETURN_IF_ERROR(mount->Build());
+  return mount;
+}
+
+Status Mount::Build() {
+  Parts& p = *parts_;
+  IPFSFS_ASSIGN_OR_RETURN(p.cache, blockcache::BlockCache::Open(options_.cache));
+  p.counting = std::make_unique<CountingGetter>(*p.cache);
+  p.prefetch = std::make_unique<blockcache::WorkerPool>(options_.prefetch_threads);
+  p.resolver = std::make_unique<resolver::Resolver>(*p.counting);
+
+  fs::FilesystemOptions fo = options_.filesystem;
+  fo.reader.executor = [pool = p.prefetch.get()](std::function<void()> job) { pool->Post(std::move(job)); };
+  fs::IpfsTreeOptions to = options_.ipfs;
+  to.pinned_roots = [cache = p.cache.get()] {
+    auto pins = cache->Pins();
+    return pins ? *pins : std::vector<ipld::Cid>{};
+  };
+  std::vector<std::unique_ptr<fs::Tree>> trees;
+  trees.push_back(std::make_unique<fs::IpfsTree>(*p.resolver, to));
+  p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), fo);
+  IPFSFS_ASSIGN_OR_RETURN(p.fuse, fs::FuseMount::Mount(*p.filesystem, options_.fuse));
+
+  const std::string cache_dir = Absolute(options_.cache.cache_dir);
+  const std::string socket = SocketPath(options_.mountpoint);
+  auto control = ControlServer::Start(
+      socket,
+      {{"cache",
+        [this, cache_dir](const nlohmann::json& req) {
+          // An `ipfsfs cache …` or `add` that found this mount's cache locked.
+          ++cache_commands_;
+          auto reply = AnswerCacheRequest(*parts_->cache, cache_dir, req);
+          --cache_commands_;
+          spdlog::info("cache command {}: {}", req.contains("op") ? req["op"].value("name", "?") : "?",
+                       reply.contains("exit") ? "exit " + reply["exit"].dump() : reply.value("error", "?"));
+          return reply;
+        }},
+       {"status", [this](const nlohmann::json&) { return StatusJson(); }}},
+      {"cache"});
+  // Without its socket the mount still serves files; only commands cannot reach it.
+  if (!control) {
+    spdlog::warn("no control socket: {}", control.error().message);
+    return OkStatus();
+  }
+  p.control = std::move(*control);
+  auto pointer = MountPointer::Write(cache_dir, socket, options_.mountpoint);
+  if (pointer) {
+    p.pointer = std::move(*pointer);
+  } else {
+    spdlog::warn("cache commands will not find this mount: {}", pointer.error().message);
+  }
+  return OkStatus();
+}
+
+int Mount::Run(std::function<void(Status)> ready) {
+  fs::FuseMount* fuse = parts_->fuse.get();
+  // Ready once the kernel's first request is answered: stat needs INIT and GETATTR.
+  std::thread waiter([mountpoint = options_.mountpoint, fuse, ready = std::move(ready)] {
+    struct stat st {};
+    if (stat(mountpoint.c_str(), &st) != 0) {
+      ready(MakeError(ErrorCode::kUnavailable, std::string("mount did not answer: ") + std::strerror(errno)));
+      return;
+    }
+    fuse->TuneReadAhead();
+    ready(OkStatus());
+  });
+  MemoryTrimmer trimmer;
+  // FUSE workers are created by Run from this thread: let them take the
+  // signals that libfuse's handlers turn into a clean exit.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  int signal_number = fuse->Run(true);
+  waiter.join();
+  return signal_number;
+}
+
+nlohmann::json Mount::StatusJson() const {
+  const Parts& p = *parts_;
+  auto s = p.cache->Stats();
+  auto f = p.filesystem->stats();
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& src : s.sources) {
+    sources.push_back({{"name", src.name},
+                       {"requests", src.requests},
+                       {"failures", src.failures},
+                       {"corrupt", src.corrupt},
+                       {"bytes", src.bytes},
+                       {"mean_latency_ms", src.mean_latency_ms},
+                       {"health", src.health}});
+  }
+  uint64_t lookups = s.hits + s.misses;
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  return nlohmann::json{
+      {"mountpoint", options_.mountpoint},
+      {"pid", getpid()},
+      {"uptime_s", uptime.count()},
+      {"sources", sources},
+      {"cache",
+       {{"blocks", s.stored_blocks},
+        {"bytes", s.stored_bytes},
+        {"max_bytes", s.max_bytes},
+        {"pinned_roots", s.pinned_roots},
+        {"hits", s.hits},
+        {"misses", s.misses},
+        {"hit_rate", lookups ? static_cast<double>(s.hits) / static_cast<double>(lookups) : 0.0},
+        {"fetched_bytes", s.fetched_bytes},
+        {"fetch_errors", s.fetch_errors}}},
+      {"in_flight_fetches", p.counting->in_flight()},
+      {"cache_commands", cache_commands_.load()},
+      {"fs",
+       {{"lookups", f.lookups},
+        {"reads", f.reads},
+        {"read_bytes", f.read_bytes},
+        {"errors", f.errors},
+        {"open_files", f.open_files},
+        {"inodes", f.inodes}}}};
+}
+
+}  // namespace ipfsfs::tools

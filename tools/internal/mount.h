@@ -1,0 +1,76 @@
+// Mount: one running `ipfsfs mount`, its parts built in order and torn down
+// in the reverse order that keeps every callback's target alive (CernVM-FS's
+// MountPoint).
+//
+// Start builds, lowest first: the block cache with its sources, the resolver
+// and the trees, the Filesystem, the FUSE session (mounted), then the control
+// server and the cache's mount pointer (<cache_dir>/mount.json) through which
+// `ipfsfs status`, `ipfsfs cache …` and plain `ipfsfs add` reach the mount. A
+// part that cannot be built fails Start with the reason, and what was built
+// is torn down again. Run serves until the mount is unmounted or SIGTERM,
+// SIGINT or SIGHUP arrives. The destructor then stops, in order: the mount
+// pointer and the control server (waiting for cache commands in progress),
+// the prefetch pool (queued prefetches need the cache), the block cache
+// (cancelling fetches, whose callbacks reply into the session and the
+// filesystem), the FUSE session, the filesystem.
+//
+// Start, Run and the destructor are called from one thread; StatusJson from
+// any (the control server's threads).
+#ifndef IPFSFS_TOOLS_INTERNAL_MOUNT_H_
+#define IPFSFS_TOOLS_INTERNAL_MOUNT_H_
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "blockcache/block_cache.h"
+#include "fs/filesystem.h"
+#include "fs/fuse_adapter.h"
+#include "fs/ipfs_tree.h"
+
+namespace ipfsfs::tools {
+
+struct MountOptions {
+  std::string mountpoint;  // absolute
+  blockcache::BlockCacheOptions cache;
+  fs::FilesystemOptions filesystem;  // reader.executor is set by the Mount
+  fs::IpfsTreeOptions ipfs;          // pinned_roots is set by the Mount
+  fs::FuseOptions fuse;
+  // Threads running the file readers' prefetches off the FUSE workers.
+  int prefetch_threads = 4;
+};
+
+class Mount {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Mount>> Start(MountOptions options);
+  ~Mount();
+  Mount(const Mount&) = delete;
+  Mount& operator=(const Mount&) = delete;
+
+  // Serves until unmounted or signalled. `ready` runs once, on another
+  // thread, when the mount answers its first request (OkStatus) or cannot.
+  // Returns the signal that ended it, or 0.
+  int Run(std::function<void(Status)> ready);
+
+  // What `ipfsfs status` shows: sources, cache, fetches, filesystem counters.
+  nlohmann::json StatusJson() const;
+
+ private:
+  struct Parts;
+  explicit Mount(MountOptions options);
+  Status Build();
+
+  const MountOptions options_;
+  const std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<Parts> parts_;
+  std::atomic<int> cache_commands_{0};  // in progress for commands (status shows it)
+};
+
+}  // namespace ipfsfs::tools
+
+#endif  // IPFSFS_TOOLS_INTERNAL_MOUNT_H_

@@ -1,0 +1,184 @@
+#include "tools/internal/mount_options.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+
+#include "tools/internal/control.h"
+
+namespace ipfsfs::tools {
+namespace {
+
+// fstab and mount(8) options that mean nothing to FUSE; dropped.
+bool IsFstabOnly(const std::string& key) {
+  static const char* kIgnored[] = {"defaults", "_netdev", "auto", "noauto", "user", "users", "nouser", "nofail",
+                                   "owner", "group", "comment", "rw", "exec", "noexec", "suid", "nosuid", "dev",
+                                   "nodev", "atime", "noatime", "relatime", "strictatime", "sync", "async"};
+  for (const char* k : kIgnored) {
+    if (key == k) return true;
+  }
+  return key.rfind("x-", 0) == 0;
+}
+
+// Long flags whose -o twin is spelled with '_' for '-'.
+const std::vector<std::string> kTwinKeys = {
+    "gateway",   "api",        "cache_dir", "cache_size", "offline",      "config",     "uid",
+    "gid",       "file_mode",  "dir_mode",  "attr_timeout", "read_ahead", "log_file",   "log_level",
+    "read_only", "foreground", "car_range", "hash_on_read"};
+
+Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long v = std::strtoul(text.c_str(), &end, base);
+  if (text.empty() || *end != '\0' || errno != 0 || v > 0xffffffffUL) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string("bad ") + what + " '" + text + "'");
+  }
+  return static_cast<uint32_t>(v);
+}
+
+Result<uint32_t> ParseMode(const std::string& text, const char* what) {
+  auto v = ParseNumber(text, 8, what);
+  if (!v || *v > 07777) return MakeError(ErrorCode::kInvalidArgument, std::string("bad ") + what + " '" + text + "'");
+  return v;
+}
+
+// The error of a flag's value, prefixed with the flag.
+template <class T>
+Result<T> Named(const char* flag, Result<T> r) {
+  if (!r) return tl::unexpected(r.error().Wrap(flag));
+  return r;
+}
+
+}  // namespace
+
+void AddMountFlags(CLI::App& cmd, MountFlags& a) {
+  cmd.add_option("mountpoint", a.mountpoint, "Where to mount")->required();
+  cmd.add_flag("-f,--foreground", a.foreground, "Stay in the foreground (else daemonize once mounted)");
+  cmd.add_option("-o", a.o, "Mount options, comma-separated: FUSE options and the -o twin of every long flag")
+      ->allow_extra_args(false);
+  cmd.add_flag("--allow-other", a.allow_other, "Let other users in (= -o allow_other)");
+  cmd.add_flag("--allow-root", a.allow_root, "Let root in (= -o allow_root)");
+  cmd.add_flag("--read-only", a.read_only, "Read-only mount (= -o ro)");
+  cmd.add_option("--uid", a.uid, "Owner shown for everything (default: yours)");
+  cmd.add_option("--gid", a.gid, "Group shown for everything (default: yours)");
+  cmd.add_option("--file-mode", a.file_mode, "Permission bits of files, octal (default: UnixFS mode or 0444)");
+  cmd.add_option("--dir-mode", a.dir_mode, "Permission bits of directories, octal (default: UnixFS mode or 0555)");
+  cmd.add_option("--attr-timeout", a.attr_timeout, "How long the kernel caches names and attributes (e.g. 1h)");
+  cmd.add_option("--read-ahead", a.read_ahead, "Read-ahead window for sequential reads (default 8M)");
+  cmd.add_option("--car-range", a.car_range,
+                 "Long sequential reads take the rest of a file as ranged CARs of this size (default 64M; 0: "
+                 "block by block only)");
+  cmd.add_option("--log-file", a.log_file, "Log here (default: stderr with -f, else a file in the state dir)");
+  cmd.add_option("--log-level", a.log_level, "trace, debug, info, warn, error");
+  cmd.add_flag("-v", a.verbose, "More logging (-vv: trace)");
+  cmd.add_flag("--fuse-debug", a.fuse_debug, "libfuse's own request trace");
+  AddSourceOptions(cmd, a.sources);
+}
+
+ParsedO ParseO(const std::vector<std::string>& groups) {
+  ParsedO out;
+  for (const auto& group : groups) {
+    std::stringstream ss(group);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (item.empty()) continue;
+      std::string key = item.substr(0, item.find('='));
+      std::string value = item.find('=') == std::string::npos ? "" : item.substr(item.find('=') + 1);
+      std::string twin = key;
+      std::replace(twin.begin(), twin.end(), '-', '_');
+      if (std::find(kTwinKeys.begin(), kTwinKeys.end(), twin) != kTwinKeys.end()) {
+        if (twin == "gateway" && out.twins.count("gateway")) value = out.twins["gateway"] + "\n" + value;
+        out.twins[twin] = value;
+      } else if (key == "ro") {
+        out.twins["read_only"] = "";
+      } else if (!IsFstabOnly(key)) {
+        out.fuse.push_back(item);
+      }
+    }
+  }
+  return out;
+}
+
+void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
+  auto twin = [&](const std::string& key, std::string& flag) {
+    auto it = parsed.twins.find(key);
+    if (flag.empty() && it != parsed.twins.end()) flag = it->second;
+  };
+  auto on = [&](const std::string& key, bool& flag) { flag = flag || parsed.twins.count(key) > 0; };
+  twin("uid", a.uid);
+  twin("gid", a.gid);
+  twin("file_mode", a.file_mode);
+  twin("dir_mode", a.dir_mode);
+  twin("attr_timeout", a.attr_timeout);
+  twin("read_ahead", a.read_ahead);
+  twin("car_range", a.car_range);
+  twin("log_file", a.log_file);
+  twin("log_level", a.log_level);
+  twin("api", a.sources.api);
+  twin("cache_dir", a.sources.cache_dir);
+  twin("cache_size", a.sources.cache_size);
+  twin("config", a.sources.config);
+  if (a.sources.gateways.empty() && parsed.twins.count("gateway")) {
+    std::stringstream ss(parsed.twins.at("gateway"));
+    for (std::string g; std::getline(ss, g);) a.sources.gateways.push_back(g);
+  }
+  on("offline", a.sources.offline);
+  on("hash_on_read", a.sources.hash_on_read);
+  on("read_only", a.read_only);
+  on("foreground", a.foreground);
+  for (std::string* path : {&a.sources.cache_dir, &a.sources.config, &a.log_file}) {
+    if (!path->empty()) *path = Absolute(*path);
+  }
+}
+
+Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& parsed) {
+  MountOptions m;
+  m.mountpoint = Absolute(a.mountpoint);
+  auto& fo = m.filesystem;
+  fo.uid = geteuid();
+  fo.gid = getegid();
+  if (!a.uid.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(fo.uid, ParseNumber(a.uid, 10, "--uid"));
+  }
+  if (!a.gid.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(fo.gid, ParseNumber(a.gid, 10, "--gid"));
+  }
+  if (!a.file_mode.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(fo.file_mode, ParseMode(a.file_mode, "--file-mode"));
+  }
+  if (!a.dir_mode.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(fo.dir_mode, ParseMode(a.dir_mode, "--dir-mode"));
+  }
+  if (!a.attr_timeout.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(auto d, Named("--attr-timeout", ParseDuration(a.attr_timeout)));
+    m.ipfs.attr_timeout = static_cast<double>(d.count()) / 1000.0;
+  }
+  if (!a.read_ahead.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(auto s, Named("--read-ahead", ParseSize(a.read_ahead)));
+    fo.reader.max_window = s;
+    fo.reader.initial_window = std::min<uint64_t>(fo.reader.initial_window, s);
+  }
+  if (!a.car_range.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(fo.reader.car_range, Named("--car-range", ParseSize(a.car_range)));
+  }
+
+  IPFSFS_ASSIGN_OR_RETURN(m.cache, ResolveSourceOptions(a.sources));
+  // The mount streams files through its own bounded read-ahead window and the
+  // kernel's page cache; a large in-memory block tier would only hold blocks
+  // already read (the bench's peak RSS goal is 100 MiB while streaming).
+  m.cache.memory_cache_bytes = std::min<uint64_t>(m.cache.memory_cache_bytes, 4u << 20);
+
+  m.fuse.mountpoint = m.mountpoint;
+  m.fuse.options = parsed.fuse;
+  m.fuse.options.push_back("default_permissions");
+  if (a.allow_other) m.fuse.options.push_back("allow_other");
+  if (a.allow_root) m.fuse.options.push_back("allow_root");
+  if (a.read_only) m.fuse.options.push_back("ro");
+  m.fuse.debug = a.fuse_debug;
+  return m;
+}
+
+}  // namespace ipfsfs::tools

@@ -12,7 +12,7 @@
 #include <random>
 
 #include "resolver/file_reader.h"
-#include "tests/fs/memory_block_getter.h"
+#include "tests/support/memory_block_getter.h"
 
 using namespace ipfsfs;
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds ipfsfs and runs every test: the unit, conformance and FUSE suites
-# (CTest), the unit suites again under ASan+UBSan, and each fuzz target.
+# (CTest), the unit suites again under ASan+UBSan, the whole suite again under
+# ThreadSanitizer, and each fuzz target.
 # Usage: scripts/test.sh [--quick]   (--quick: the main build and CTest only)
 # Env: FUZZ_SECONDS (default 60) per fuzz target; JOBS (default: nproc).
 set -euo pipefail
@@ -34,6 +35,26 @@ cmake --build build-asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   run_ctest --test-dir build-asan --output-on-failure -j"$JOBS" -L unit --timeout 600
 
+# The whole suite (unit, FUSE, end to end, conformance) under ThreadSanitizer.
+# A report fails the process that saw it (exitcode=66). Reports go to files,
+# because the mount daemons the e2e tests start have stderr on /dev/null and
+# nobody reads their exit code: any file left in tsan-reports/ fails the leg.
+# tests/tsan.supp names only frames inside uninstrumented libraries.
+step "the whole suite under ThreadSanitizer in build-tsan/"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPFSFS_TSAN=ON -DIPFSFS_BENCH=OFF >/dev/null
+cmake --build build-tsan -j"$JOBS"
+TSAN_REPORTS=$PWD/build-tsan/tsan-reports
+rm -rf "$TSAN_REPORTS" && mkdir -p "$TSAN_REPORTS"
+tsan_status=0
+TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=0 exitcode=66 second_deadlock_stack=1 log_path=$TSAN_REPORTS/tsan" \
+  run_ctest --test-dir build-tsan --output-on-failure -j"$JOBS" --timeout 900 || tsan_status=$?
+if [ -n "$(ls -A "$TSAN_REPORTS")" ]; then
+  cat "$TSAN_REPORTS"/*
+  echo "ThreadSanitizer: reports from $(ls "$TSAN_REPORTS" | wc -l) process(es) above (files in $TSAN_REPORTS)"
+  tsan_status=1
+fi
+[ "$tsan_status" = 0 ] || exit "$tsan_status"
+
 if [ -f tests/fuzz/run.sh ]; then
   step "fuzz targets (clang libFuzzer), ${FUZZ_SECONDS}s each, in build-fuzz/"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPFSFS_FUZZ=ON \
@@ -44,5 +65,5 @@ if [ -f tests/fuzz/run.sh ]; then
   run_ctest --test-dir build-fuzz -R '^fuzz_' --output-on-failure   # seeds and saved reproducers, once each
   bash tests/fuzz/run.sh build-fuzz "$FUZZ_SECONDS"
 fi
-step "all tests passed (CTest runs: main, ASan+UBSan, fuzz seeds; fuzzers above)"
+step "all tests passed (CTest runs: main, ASan+UBSan, TSan, fuzz seeds; fuzzers above)"
 total

@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "fs/ipfs_tree.h"
-#include "tests/fs/memory_block_getter.h"
+#include "tests/support/memory_block_getter.h"
 #include "tests/fs/sync_fs.h"
 
 namespace ipfsfs::fs {

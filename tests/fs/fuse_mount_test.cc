@@ -20,7 +20,7 @@
 
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
-#include "tests/fs/memory_block_getter.h"
+#include "tests/support/memory_block_getter.h"
 
 namespace ipfsfs::fs {
 namespace {

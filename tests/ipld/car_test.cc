@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ipld/varint.h"
+#include "tests/support/hex.h"
 
 namespace ipfsfs::ipld {
 namespace {
@@ -21,11 +22,7 @@ Bytes ReadFixture(const std::string& name) {
   return ToBytes(data);
 }
 
-Bytes Hex(std::string_view hex) {
-  auto bytes = FromHex(hex);
-  REQUIRE(bytes.has_value());
-  return *bytes;
-}
+using testing::Hex;
 
 Cid ParseCid(std::string_view text) {
   auto cid = Cid::Parse(text);

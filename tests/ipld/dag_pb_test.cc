@@ -11,15 +11,12 @@
 
 #include "ipld/cid.h"
 #include "ipld/multihash.h"
+#include "tests/support/hex.h"
 
 namespace ipfsfs::ipld {
 namespace {
 
-Bytes Hex(std::string_view hex) {
-  auto bytes = FromHex(hex);
-  REQUIRE(bytes.has_value());
-  return *bytes;
-}
+using testing::Hex;
 
 std::string CidV1(ByteSpan block) { return Cid::V1(Codec::kDagPb, Multihash::Sha256(block)).ToString(); }
 

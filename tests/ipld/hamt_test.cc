@@ -11,15 +11,12 @@
 #include "ipld/cid.h"
 #include "ipld/dag_pb.h"
 #include "ipld/unixfs.h"
+#include "tests/support/hex.h"
 
 namespace ipfsfs::ipld {
 namespace {
 
-Bytes Hex(std::string_view hex) {
-  auto bytes = FromHex(hex);
-  REQUIRE(bytes.has_value());
-  return *bytes;
-}
+using testing::Hex;
 
 std::string Hex64(uint64_t v) {
   char buf[17];

@@ -6,14 +6,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/hex.h"
+
 namespace ipfsfs::ipld {
 namespace {
 
-Bytes Hex(std::string_view hex) {
-  auto bytes = FromHex(hex);
-  REQUIRE(bytes.has_value());
-  return *bytes;
-}
+using testing::Hex;
 
 TEST_CASE("ProtoReader reads every wire type", "[protobuf]") {
   // Encoding guide examples: field 1 = 150 is 08 96 01; field 2 = "testing" is 12 07 74657374696e67.

@@ -8,15 +8,12 @@
 
 #include "ipld/cid.h"
 #include "ipld/dag_pb.h"
+#include "tests/support/hex.h"
 
 namespace ipfsfs::ipld {
 namespace {
 
-Bytes Hex(std::string_view hex) {
-  auto bytes = FromHex(hex);
-  REQUIRE(bytes.has_value());
-  return *bytes;
-}
+using testing::Hex;
 
 // A dag-pb node with no links and `unixfs` as Data; its CIDv0 text.
 std::string LeafCidV0(const Bytes& unixfs) {

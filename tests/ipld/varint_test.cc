@@ -2,11 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/hex.h"
+
 using namespace ipfsfs;
 using namespace ipfsfs::ipld;
 
 namespace {
-Bytes Hex(std::string_view h) { return *FromHex(h); }
+using testing::Hex;
 }  // namespace
 
 TEST_CASE("varint encodes the multiformats examples", "[varint]") {

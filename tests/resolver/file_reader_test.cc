@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/fs/memory_block_getter.h"
+#include "tests/support/memory_block_getter.h"
 
 namespace ipfsfs::resolver {
 namespace {

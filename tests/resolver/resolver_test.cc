@@ -8,7 +8,7 @@
 
 #include "ipld/hamt.h"
 #include "resolver/directory_stream.h"
-#include "tests/fs/memory_block_getter.h"
+#include "tests/support/memory_block_getter.h"
 
 namespace ipfsfs::resolver {
 namespace {

@@ -1,18 +1,16 @@
 // MemoryBlockGetter: an in-memory BlockGetter for tests, with per-CID delay and
-// failure injection, and DagBuilder: small UnixFS DAGs built with the ipld
-// encoders (multi-leaf files, plain and HAMT directories, symlinks, hostile
-// names). Blocks are verified on the way out as the real cache does.
+// failure injection; DagBuilder (tests/support/test_dag.h) fills it. Blocks are
+// verified on the way out as the real cache does.
 //
-// Answers inline (a cache hit) unless a delay is set, then from a timer thread.
-// Thread-safe. Header-only: shared by tests/resolver and tests/fs.
-#ifndef IPFSFS_TESTS_FS_MEMORY_BLOCK_GETTER_H_
-#define IPFSFS_TESTS_FS_MEMORY_BLOCK_GETTER_H_
+// Owns its blocks and one timer thread. Answers inline (a cache hit) unless a
+// delay is set, then from the timer thread. Thread-safe. Header-only: shared by
+// tests/resolver, tests/fs and bench/.
+#ifndef IPFSFS_TESTS_SUPPORT_MEMORY_BLOCK_GETTER_H_
+#define IPFSFS_TESTS_SUPPORT_MEMORY_BLOCK_GETTER_H_
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <queue>
@@ -24,9 +22,7 @@
 
 #include "blockcache/block_getter.h"
 #include "ipld/cid.h"
-#include "ipld/dag_pb.h"
-#include "ipld/hamt.h"
-#include "ipld/unixfs.h"
+#include "tests/support/test_dag.h"
 
 namespace ipfsfs::testing {
 
@@ -255,172 +251,6 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
   std::thread timer_;  // last: starts after everything above exists
 };
 
-// A link as a directory builder takes it.
-struct TestLink {
-  std::string name;
-  ipld::Cid cid;
-  uint64_t tsize = 0;
-};
-
-class DagBuilder {
- public:
-  explicit DagBuilder(MemoryBlockGetter& store) : store_(store) {}
-
-  struct FileOptions {
-    size_t chunk = 1024;
-    size_t max_links = 4;      // small, so tests get several levels
-    bool raw_leaves = true;
-    int cid_version = 1;       // of dag-pb nodes
-    std::optional<uint32_t> mode;
-    std::optional<ipld::UnixTime> mtime;
-  };
-
-  // A balanced UnixFS file; returns the root link (tsize = DAG size).
-  TestLink File(std::string name, ByteSpan content, const FileOptions& o) {
-    struct Part {
-      ipld::Cid cid;
-      uint64_t size;   // content bytes
-      uint64_t tsize;  // DAG bytes
-    };
-    std::vector<Part> level;
-    size_t pos = 0;
-    do {
-      size_t n = std::min(o.chunk, content.size() - pos);
-      ByteSpan chunk = content.subspan(pos, n);
-      pos += n;
-      if (o.raw_leaves) {
-        Bytes b(chunk.begin(), chunk.end());
-        level.push_back({store_.Put(std::move(b), ipld::Codec::kRaw, 1), n, n});
-      } else {
-        ipld::UnixfsData d;
-        d.type = ipld::UnixfsType::kFile;
-        d.data = Bytes(chunk.begin(), chunk.end());
-        d.filesize = n;
-        if (content.size() <= o.chunk) {
-          d.mode = o.mode;
-          d.mtime = o.mtime;
-        }
-        auto [cid, bytes] = PutNodeLinks({}, d, o.cid_version);
-        level.push_back({cid, n, bytes});
-      }
-    } while (pos < content.size());
-    bool single = level.size() == 1;
-    while (level.size() > 1 || (single && o.raw_leaves && (o.mode || o.mtime))) {
-      single = false;
-      std::vector<Part> next;
-      for (size_t i = 0; i < level.size(); i += o.max_links) {
-        ipld::UnixfsData d;
-        d.type = ipld::UnixfsType::kFile;
-        std::vector<ipld::PbLink> links;
-        uint64_t size = 0, tsize = 0;
-        for (size_t j = i; j < std::min(level.size(), i + o.max_links); ++j) {
-          links.push_back(ipld::PbLink{level[j].cid, std::string(), level[j].tsize});
-          d.blocksizes.push_back(level[j].size);
-          size += level[j].size;
-          tsize += level[j].tsize;
-        }
-        d.filesize = size;
-        if (level.size() <= o.max_links) {
-          d.mode = o.mode;
-          d.mtime = o.mtime;
-        }
-        auto node = PutNodeLinks(std::move(links), d, o.cid_version);
-        next.push_back({node.first, size, node.second + tsize});
-      }
-      level = std::move(next);
-    }
-    return TestLink{std::move(name), level[0].cid, level[0].tsize};
-  }
-
-  TestLink Symlink(std::string name, std::string target) {
-    ipld::UnixfsData d;
-    d.type = ipld::UnixfsType::kSymlink;
-    d.data = ToBytes(target);
-    auto [cid, size] = PutNodeLinks({}, d, 1);
-    return TestLink{std::move(name), cid, size};
-  }
-
-  // A plain directory, links in the given order (UnixFS writers sort by name).
-  TestLink Directory(std::string name, const std::vector<TestLink>& entries,
-                     std::optional<uint32_t> mode = std::nullopt) {
-    ipld::UnixfsData d;
-    d.type = ipld::UnixfsType::kDirectory;
-    d.mode = mode;
-    std::vector<ipld::PbLink> links;
-    uint64_t tsize = 0;
-    for (const auto& e : entries) {
-      links.push_back(ipld::PbLink{e.cid, e.name, e.tsize});
-      tsize += e.tsize;
-    }
-    auto [cid, size] = PutNodeLinks(std::move(links), d, 1);
-    return TestLink{std::move(name), cid, size + tsize};
-  }
-
-  // A HAMT-sharded directory with the given fanout, built as the spec lays it
-  // out: one entry per slot, a sub-shard where names collide.
-  TestLink Hamt(std::string name, const std::vector<TestLink>& entries, uint64_t fanout = 256) {
-    std::vector<std::pair<uint64_t, const TestLink*>> hashed;
-    for (const auto& e : entries) hashed.emplace_back(ipld::HamtHash(e.name), &e);
-    auto [cid, tsize] = Shard(hashed, fanout, 0);
-    return TestLink{std::move(name), cid, tsize};
-  }
-
- private:
-  std::pair<ipld::Cid, uint64_t> PutNodeLinks(std::vector<ipld::PbLink> links, const ipld::UnixfsData& d,
-                                              int version) {
-    ipld::PbNode node;
-    node.links = std::move(links);
-    node.data = ipld::EncodeUnixfsData(d);
-    Bytes bytes = ipld::EncodePbNode(node);
-    uint64_t n = bytes.size();
-    return {store_.Put(std::move(bytes), ipld::Codec::kDagPb, version), n};
-  }
-
-  std::pair<ipld::Cid, uint64_t> Shard(const std::vector<std::pair<uint64_t, const TestLink*>>& entries,
-                                       uint64_t fanout, unsigned level) {
-    unsigned bits = *ipld::HamtBitsForFanout(fanout);
-    std::map<unsigned, std::vector<std::pair<uint64_t, const TestLink*>>> slots;
-    for (const auto& e : entries) slots[*ipld::HamtIndex(e.first, level, bits)].push_back(e);
-    ipld::HamtBitfield bitfield(fanout);
-    std::vector<ipld::PbLink> links;
-    uint64_t tsize = 0;
-    for (const auto& [slot, group] : slots) {
-      bitfield.Set(slot);
-      std::string prefix = ipld::HamtSlotPrefix(slot, fanout);
-      if (group.size() == 1) {
-        links.push_back(ipld::PbLink{group[0].second->cid, prefix + group[0].second->name, group[0].second->tsize});
-        tsize += group[0].second->tsize;
-      } else {
-        auto [sub, sub_tsize] = Shard(group, fanout, level + 1);
-        links.push_back(ipld::PbLink{sub, prefix, sub_tsize});
-        tsize += sub_tsize;
-      }
-    }
-    ipld::UnixfsData d;
-    d.type = ipld::UnixfsType::kHamtShard;
-    d.data = bitfield.Encode();
-    d.hash_type = ipld::kHamtHashMurmur3;
-    d.fanout = fanout;
-    auto [cid, size] = PutNodeLinks(std::move(links), d, 1);
-    return {cid, size + tsize};
-  }
-
-  MemoryBlockGetter& store_;
-};
-
-// Deterministic pseudo-random bytes (xorshift), so tests need no files.
-inline Bytes PatternBytes(size_t n, uint64_t seed) {
-  Bytes out(n);
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (size_t i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    out[i] = static_cast<std::byte>(x);
-  }
-  return out;
-}
-
 }  // namespace ipfsfs::testing
 
-#endif  // IPFSFS_TESTS_FS_MEMORY_BLOCK_GETTER_H_
+#endif  // IPFSFS_TESTS_SUPPORT_MEMORY_BLOCK_GETTER_H_

@@ -6,7 +6,15 @@
 
 namespace ipfsfs::fs {
 
-int ToErrno(const Error& error) {
+int ToErrno(const Error& error, ErrnoContext context) {
+  if (context == ErrnoContext::kXattr) {
+    switch (error.code) {
+      case ErrorCode::kNotFound: return ENODATA;
+      case ErrorCode::kUnsupported: return ENOTSUP;
+      case ErrorCode::kTooLarge: return ERANGE;
+      default: break;
+    }
+  }
   switch (error.code) {
     case ErrorCode::kNotFound: return ENOENT;
     case ErrorCode::kReadOnly: return EROFS;
@@ -24,8 +32,8 @@ int ToErrno(const Error& error) {
   return EIO;
 }
 
-void LogError(const char* op, const Error& error) {
-  if (ToErrno(error) == EIO) {
+void LogError(const char* op, const Error& error, ErrnoContext context) {
+  if (ToErrno(error, context) == EIO) {
     Logger()->error("{}: {} ({})", op, error.message, ErrorCodeName(error.code));
   } else {
     Logger()->debug("{}: {} ({})", op, error.message, ErrorCodeName(error.code));

@@ -1,5 +1,6 @@
 // The one table from ErrorCode to errno (STYLE.md rule 2), and the one place
-// that decides which errors are logged. Pure functions.
+// that decides which errors are logged. Pure functions; the FUSE adapter
+// calls only these to pick an errno.
 #ifndef IPFSFS_FS_ERRORS_H_
 #define IPFSFS_FS_ERRORS_H_
 
@@ -7,15 +8,24 @@
 
 namespace ipfsfs::fs {
 
+// Where an error's meaning depends on the operation that met it.
+enum class ErrnoContext {
+  kDefault,
+  // getxattr / listxattr: an absent attribute is ENODATA, an unsupported
+  // namespace ENOTSUP (ls -l then stops asking per file), a value larger
+  // than the caller's buffer ERANGE.
+  kXattr,
+};
+
 // not found -> ENOENT; read-only -> EROFS; invalid argument -> EINVAL;
-// cancelled -> EINTR; unsupported, corrupt, unavailable, timeout, too large,
-// internal -> EIO; no space -> ENOSPC.
-int ToErrno(const Error& error);
+// cancelled -> EINTR; no space -> ENOSPC; unsupported, corrupt, unavailable,
+// timeout, too large, internal -> EIO; then the context's exceptions.
+int ToErrno(const Error& error, ErrnoContext context = ErrnoContext::kDefault);
 
 // Logs one line for errors the user must hear about (everything that becomes
 // EIO), at debug for the expected ones (ENOENT, EROFS...). `op` names the
 // FUSE operation.
-void LogError(const char* op, const Error& error);
+void LogError(const char* op, const Error& error, ErrnoContext context = ErrnoContext::kDefault);
 
 }  // namespace ipfsfs::fs
 

@@ -17,14 +17,42 @@
 #include <climits>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
+#include <shared_mutex>
 #include <utility>
 
 #include "fs/errors.h"
 #include "fs/logger.h"
+#include "fs/mountinfo.h"
 
 namespace ipfsfs::fs {
+
+// What every request reaches through fuse_req_userdata. Replies may come from
+// block layer threads after the loop has ended: they take `gate` shared and,
+// once Teardown has closed it (exclusive), free the request instead of
+// writing to a descriptor that is gone.
+struct FuseContext {
+  Filesystem* fs = nullptr;
+  std::shared_mutex gate;
+  bool closed = false;  // GUARDED_BY(gate)
+};
+
 namespace {
+
+FuseContext& Ctx(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_req_userdata(req)); }
+Filesystem& Fs(fuse_req_t req) { return *Ctx(req).fs; }
+
+// Sends one reply through the gate; -1 when the session is closed (the
+// request is freed unanswered: the kernel already failed it).
+template <class F>
+int SendReply(fuse_req_t req, F&& reply) {
+  FuseContext& ctx = Ctx(req);
+  std::shared_lock lock(ctx.gate);
+  if (ctx.closed) {
+    fuse_reply_none(req);
+    return -1;
+  }
+  return reply(req);
+}
 
 // Owns one fuse_req_t until a reply consumes it; dropped unanswered, EIO.
 class PendingReply {
@@ -33,13 +61,20 @@ class PendingReply {
   PendingReply(PendingReply&& other) noexcept : req_(std::exchange(other.req_, nullptr)) {}
   PendingReply& operator=(PendingReply&&) = delete;
   ~PendingReply() {
-    if (req_) fuse_reply_err(req_, EIO);
+    if (req_) Error("reply", ::ipfsfs::Error{ErrorCode::kInternal, "request dropped unanswered"});
   }
   fuse_req_t req() const { return req_; }
-  fuse_req_t Take() { return std::exchange(req_, nullptr); }
-  void Error(const char* op, const ::ipfsfs::Error& error, int override_errno = 0) {
-    LogError(op, error);
-    fuse_reply_err(Take(), override_errno ? override_errno : ToErrno(error));
+  // Replies with `reply(req)` (a fuse_reply_* call); returns its result.
+  template <class F>
+  int Send(F&& reply) {
+    return SendReply(std::exchange(req_, nullptr), std::forward<F>(reply));
+  }
+  void Err(int errnum) {
+    Send([errnum](fuse_req_t q) { return fuse_reply_err(q, errnum); });
+  }
+  void Error(const char* op, const ::ipfsfs::Error& error, ErrnoContext context = ErrnoContext::kDefault) {
+    LogError(op, error, context);
+    Err(ToErrno(error, context));
   }
 
  private:
@@ -49,8 +84,6 @@ class PendingReply {
 // std::function needs copyable callables: share the one reply.
 using Reply = std::shared_ptr<PendingReply>;
 Reply MakeReply(fuse_req_t req) { return std::make_shared<PendingReply>(req); }
-
-Filesystem& Fs(fuse_req_t req) { return *static_cast<Filesystem*>(fuse_req_userdata(req)); }
 
 struct stat ToStat(const Attr& a) {
   struct stat st {};
@@ -84,7 +117,7 @@ fuse_entry_param ToEntryParam(const Entry& e) {
     body                                                     \
   } catch (const std::exception& e) {                        \
     Logger()->error("{}: internal error: {}", __func__, e.what()); \
-    fuse_reply_err(req, EIO);                                \
+    fuse_reply_err(req, ToErrno(Error{ErrorCode::kInternal, e.what()})); \
   }
 
 // The -o max_read= given to the session; init must ask for the same.
@@ -115,9 +148,9 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     Reply r = MakeReply(req);
     Fs(req).Lookup(parent, name, [r](Result<Entry> e) {
       if (!e) return r->Error("lookup", e.error());
-      if (e->ino == 0 && e->entry_timeout <= 0) return (void)fuse_reply_err(r->Take(), ENOENT);
+      if (e->ino == 0 && e->entry_timeout <= 0) return r->Error("lookup", Error{ErrorCode::kNotFound, "no such name"});
       fuse_entry_param p = ToEntryParam(*e);
-      fuse_reply_entry(r->Take(), &p);
+      r->Send([&p](fuse_req_t q) { return fuse_reply_entry(q, &p); });
     });
   })
 }
@@ -139,7 +172,7 @@ void OpGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
     Fs(req).GetAttr(ino, [r, timeout](Result<Attr> a) {
       if (!a) return r->Error("getattr", a.error());
       struct stat st = ToStat(*a);
-      fuse_reply_attr(r->Take(), &st, timeout);
+      r->Send([&](fuse_req_t q) { return fuse_reply_attr(q, &st, timeout); });
     });
   })
 }
@@ -149,7 +182,7 @@ void OpReadLink(fuse_req_t req, fuse_ino_t ino) {
     Reply r = MakeReply(req);
     Fs(req).ReadLink(ino, [r](Result<std::string> target) {
       if (!target) return r->Error("readlink", target.error());
-      fuse_reply_readlink(r->Take(), target->c_str());
+      r->Send([&](fuse_req_t q) { return fuse_reply_readlink(q, target->c_str()); });
     });
   })
 }
@@ -163,7 +196,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       if (!opened) return r->Error("open", opened.error());
       copy.fh = opened->fh;
       copy.keep_cache = opened->keep_cache;
-      if (fuse_reply_open(r->Take(), &copy) != 0) {
+      if (r->Send([&](fuse_req_t q) { return fuse_reply_open(q, &copy); }) != 0) {
         // The opener is gone (interrupted): nobody will release this handle.
         fs->Release(opened->fh);
       }
@@ -182,7 +215,7 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
         iov.push_back(iovec{const_cast<std::byte*>(s.owner->data() + s.offset), s.length});
       }
       // fuse_reply_iov writes synchronously: the slices live until it returns.
-      fuse_reply_iov(r->Take(), iov.data(), static_cast<int>(iov.size()));
+      r->Send([&](fuse_req_t q) { return fuse_reply_iov(q, iov.data(), static_cast<int>(iov.size())); });
     });
   })
 }
@@ -202,7 +235,7 @@ void OpOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       copy.fh = opened->fh;
       copy.cache_readdir = opened->cache_readdir;
       copy.keep_cache = opened->cache_readdir;
-      if (fuse_reply_open(r->Take(), &copy) != 0) fs->ReleaseDir(opened->fh);
+      if (r->Send([&](fuse_req_t q) { return fuse_reply_open(q, &copy); }) != 0) fs->ReleaseDir(opened->fh);
     });
   })
 }
@@ -232,7 +265,7 @@ void DoReadDir(fuse_req_t req, size_t size, off_t off, fuse_file_info* fi, bool 
       }
       used += need;
     }
-    fuse_reply_buf(r->Take(), buf.data(), used);
+    r->Send([&](fuse_req_t q) { return fuse_reply_buf(q, buf.data(), used); });
   });
 }
 
@@ -262,14 +295,10 @@ void OpGetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   IPFSFS_FUSE_GUARD(req, {
     Reply r = MakeReply(req);
     Fs(req).GetXattr(ino, name, [r, size](Result<std::string> value) {
-      if (!value) {
-        if (value.error().code == ErrorCode::kNotFound) return (void)fuse_reply_err(r->Take(), ENODATA);
-        if (value.error().code == ErrorCode::kUnsupported) return (void)fuse_reply_err(r->Take(), ENOTSUP);
-        return r->Error("getxattr", value.error());
-      }
-      if (size == 0) return (void)fuse_reply_xattr(r->Take(), value->size());
-      if (size < value->size()) return (void)fuse_reply_err(r->Take(), ERANGE);
-      fuse_reply_buf(r->Take(), value->data(), value->size());
+      if (!value) return r->Error("getxattr", value.error(), ErrnoContext::kXattr);
+      if (size == 0) return (void)r->Send([&](fuse_req_t q) { return fuse_reply_xattr(q, value->size()); });
+      if (size < value->size()) return r->Error("getxattr", Error{ErrorCode::kTooLarge, "buffer too small"}, ErrnoContext::kXattr);
+      r->Send([&](fuse_req_t q) { return fuse_reply_buf(q, value->data(), value->size()); });
     });
   })
 }
@@ -278,15 +307,15 @@ void OpListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   IPFSFS_FUSE_GUARD(req, {
     Reply r = MakeReply(req);
     Fs(req).ListXattr(ino, [r, size](Result<std::vector<std::string>> names) {
-      if (!names) return r->Error("listxattr", names.error());
+      if (!names) return r->Error("listxattr", names.error(), ErrnoContext::kXattr);
       std::string list;
       for (const auto& n : *names) {
         list += n;
         list.push_back('\0');
       }
-      if (size == 0) return (void)fuse_reply_xattr(r->Take(), list.size());
-      if (size < list.size()) return (void)fuse_reply_err(r->Take(), ERANGE);
-      fuse_reply_buf(r->Take(), list.data(), list.size());
+      if (size == 0) return (void)r->Send([&](fuse_req_t q) { return fuse_reply_xattr(q, list.size()); });
+      if (size < list.size()) return r->Error("listxattr", Error{ErrorCode::kTooLarge, "buffer too small"}, ErrnoContext::kXattr);
+      r->Send([&](fuse_req_t q) { return fuse_reply_buf(q, list.data(), list.size()); });
     });
   })
 }
@@ -360,29 +389,21 @@ bool HasOption(const std::vector<std::string>& options, std::string_view key) {
   return false;
 }
 
-// "major:minor" of the topmost mount at `mountpoint` (an absolute path) when it
-// is an ipfsfs FUSE mount; empty otherwise.
+// "major:minor" of the topmost mount at `mountpoint` when it is an ipfsfs
+// FUSE mount; empty otherwise.
 std::string MountDevice(const std::string& mountpoint) {
   char real[PATH_MAX];
   std::string path = realpath(mountpoint.c_str(), real) ? real : mountpoint;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line, found;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point;
-    fields >> id >> parent >> dev >> root >> point;
-    std::string rest;
-    std::getline(fields, rest);
-    if (point == path && rest.find(" - fuse.ipfsfs ") != std::string::npos) found = dev;
-    else if (point == path) found.clear();  // something mounted over it since
-  }
-  return found;
+  auto mounts = ReadMountInfo();
+  if (!mounts) return "";
+  auto found = FindMount(*mounts, path);
+  return found && found->fs_type == "fuse.ipfsfs" ? found->device : "";
 }
 
 }  // namespace
 
-FuseMount::FuseMount(Filesystem& fs, FuseOptions options, fuse_session* session)
-    : fs_(fs), options_(std::move(options)), session_(session) {}
+FuseMount::FuseMount(std::unique_ptr<FuseContext> context, FuseOptions options)
+    : context_(std::move(context)), options_(std::move(options)) {}
 
 Result<std::unique_ptr<FuseMount>> FuseMount::Mount(Filesystem& fs, FuseOptions options) {
   struct stat st {};
@@ -421,16 +442,19 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(Filesystem& fs, FuseOptions 
   for (auto& a : argv_store) argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   fuse_lowlevel_ops ops = MakeOps();
-  fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), &fs);
+  auto context = std::make_unique<FuseContext>();
+  context->fs = &fs;
+  FuseContext* userdata = context.get();
+  auto mount = std::unique_ptr<FuseMount>(new FuseMount(std::move(context), options));
+  mount->session_ = fuse_session_new(&args, &ops, sizeof(ops), userdata);
   fuse_opt_free_args(&args);
-  if (!session) {
+  if (!mount->session_) {
     return MakeError(ErrorCode::kInvalidArgument, "cannot start a FUSE session with options '" + joined + "'");
   }
-  auto mount = std::unique_ptr<FuseMount>(new FuseMount(fs, options, session));
-  if (fuse_session_mount(session, options.mountpoint.c_str()) != 0) {
+  if (fuse_session_mount(mount->session_, options.mountpoint.c_str()) != 0) {
     return MakeError(ErrorCode::kInternal, options.mountpoint + ": mount failed (see the log for libfuse's reason)");
   }
-  mount->mounted_.store(true);
+  mount->mounted_ = true;
   // Never stat the mountpoint here: the kernel would wait for our own loop,
   // which is not running yet. /proc/self/mountinfo names the device.
   mount->device_ = MountDevice(options.mountpoint);
@@ -452,17 +476,22 @@ void FuseMount::TuneReadAhead() {
 }
 
 FuseMount::~FuseMount() {
-  Unmount();
-  // After a forced stop libfuse has not unmounted (the connection is aborted,
-  // so this only frees its state).
-  if (!session_unmounted_) fuse_session_unmount(session_);
+  if (!session_) return;
+  Teardown();  // when Run never ran
   fuse_session_destroy(session_);
 }
 
-void FuseMount::Unmount() {
-  if (!mounted_.exchange(false)) return;
+void FuseMount::Teardown() {
+  std::lock_guard lock(teardown_mu_);
+  if (torn_down_) return;
+  torn_down_ = true;
+  {
+    std::unique_lock gate(context_->gate);  // waits for replies being sent
+    context_->closed = true;
+  }
+  if (!mounted_) return;
+  // Closes the descriptor, then unmounts, unless the connection was aborted.
   fuse_session_unmount(session_);
-  session_unmounted_ = true;
   // libfuse skips unmounting an aborted connection: detach it here.
   if (geteuid() == 0 && !device_.empty() && MountDevice(options_.mountpoint) == device_) {
     umount2(options_.mountpoint.c_str(), MNT_DETACH);
@@ -478,23 +507,26 @@ int FuseMount::Run(bool handle_signals) {
   fuse_loop_config* config = fuse_loop_cfg_create();
   fuse_loop_cfg_set_max_threads(config, options_.max_threads);
   fuse_loop_cfg_set_idle_threads(config, std::min(options_.max_threads, 4u));
+  // Returns once every worker thread has been joined.
   int rc = fuse_session_loop_mt(session_, config);
   fuse_loop_cfg_destroy(config);
   if (handle_signals) fuse_remove_signal_handlers(session_);
-  Unmount();
+  Teardown();
   return rc > 0 ? rc : 0;
 }
 
 void FuseMount::Stop() {
   fuse_session_exit(session_);
+  std::lock_guard lock(teardown_mu_);
+  if (!mounted_ || aborted_ || torn_down_) return;
+  aborted_ = true;
   // Workers block reading /dev/fuse, and a mount with open files outlives a
   // plain unmount: a forced unmount aborts the connection (Linux
   // fuse_umount_begin), which wakes them in every case. Only while the
   // mountpoint still shows our device, and only root may.
-  if (mounted_ && geteuid() == 0 && !device_.empty() && MountDevice(options_.mountpoint) == device_) {
+  if (geteuid() == 0 && !device_.empty() && MountDevice(options_.mountpoint) == device_) {
     umount2(options_.mountpoint.c_str(), MNT_FORCE);
   }
-  Unmount();
 }
 
 }  // namespace ipfsfs::fs

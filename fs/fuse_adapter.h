@@ -5,13 +5,16 @@
 // callback, on whichever thread completes it; the FUSE worker returns at once,
 // so a slow source never holds a worker. Each request is held by a move-only
 // PendingReply that replies EIO if dropped unanswered. Errors become errno in
-// fs/errors.h alone. Thread-safe; the Filesystem outlives the FuseMount.
+// fs/errors.h alone. Thread-safe; the Filesystem outlives the FuseMount,
+// and so does every callback that replies into it (drain the block layer
+// before destroying it).
 #ifndef IPFSFS_FS_FUSE_ADAPTER_H_
 #define IPFSFS_FS_FUSE_ADAPTER_H_
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,8 @@
 struct fuse_session;
 
 namespace ipfsfs::fs {
+
+struct FuseContext;
 
 struct FuseOptions {
   std::string mountpoint;
@@ -47,30 +52,38 @@ class FuseMount {
   FuseMount(const FuseMount&) = delete;
   FuseMount& operator=(const FuseMount&) = delete;
 
-  // Serves requests until the filesystem is unmounted or, with
-  // `handle_signals`, SIGTERM/SIGINT/SIGHUP arrive; then unmounts. Returns
-  // the signal number that ended it, or 0.
+  // Serves requests until the filesystem is unmounted, Stop is called or,
+  // with `handle_signals`, SIGTERM/SIGINT/SIGHUP arrive; then, its loop
+  // threads joined, unmounts and closes the session. Call at most once.
+  // Returns the signal number that ended it, or 0.
   int Run(bool handle_signals);
   // Raises the kernel's read-ahead for this mount to read_ahead_kb. Call once
   // the mount has answered a request: the kernel resets it while it
   // processes INIT. Needs root; otherwise logs and keeps the default.
   void TuneReadAhead();
-  // Asks Run to end, unmounts, and aborts the connection so that workers
-  // blocked on /dev/fuse return even while files are still open (any thread).
+  // Asks Run to end and aborts the connection (a forced unmount, root only)
+  // so that workers blocked on /dev/fuse return even while files are open.
+  // Never closes the session itself: Run's thread does, or the destructor
+  // when Run never ran. Any thread, any number of times.
   void Stop();
 
   const std::string& mountpoint() const { return options_.mountpoint; }
 
  private:
-  FuseMount(Filesystem& fs, FuseOptions options, fuse_session* session);
-  void Unmount();
+  FuseMount(std::unique_ptr<FuseContext> context, FuseOptions options);
+  // The one place that closes the session's descriptor and unmounts: after
+  // the loop threads have stopped, and after replies still being sent from
+  // block layer threads (later ones are dropped). Idempotent.
+  void Teardown();
 
-  Filesystem& fs_;
+  const std::unique_ptr<FuseContext> context_;  // the requests' userdata
   const FuseOptions options_;
-  fuse_session* session_;
-  std::atomic<bool> mounted_{false};
-  std::atomic<bool> session_unmounted_{false};
+  fuse_session* session_ = nullptr;
   std::string device_;  // "major:minor" of the mount, from /proc/self/mountinfo
+  std::mutex teardown_mu_;  // orders Stop's forced unmount against Teardown
+  bool mounted_ = false;    // GUARDED_BY(teardown_mu_) (set once before sharing)
+  bool aborted_ = false;    // GUARDED_BY(teardown_mu_)
+  bool torn_down_ = false;  // GUARDED_BY(teardown_mu_)
 };
 
 }  // namespace ipfsfs::fs

@@ -1,7 +1,8 @@
 // Real FUSE mounts of the Filesystem over an in-memory BlockGetter: the
 // kernel, ls, cat, find, stat and getfattr see exactly what users will.
 // Every mount is stopped (connection aborted, unmounted) by the fixture even
-// when a check fails, and a watchdog ends a hung test instead of CI.
+// when a check fails, and a watchdog ends a hung test instead of CI. Cases
+// that cannot mount (not root, no /dev/fuse) report skipped.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -21,6 +22,7 @@
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
 #include "tests/support/memory_block_getter.h"
+#include "tests/support/skip.h"
 
 namespace ipfsfs::fs {
 namespace {
@@ -28,8 +30,6 @@ namespace {
 using testing::DagBuilder;
 using testing::MemoryBlockGetter;
 using testing::TestLink;
-
-bool CanMount() { return geteuid() == 0 && access("/dev/fuse", R_OK | W_OK) == 0; }
 
 std::string Sh(const std::string& command, int* status = nullptr) {
   std::string full = "timeout 60 sh -c '" + command + "' 2>&1";
@@ -54,6 +54,7 @@ struct MountedWorld {
   std::unique_ptr<FuseMount> mount;
   std::string dir;
   std::string top;  // <dir>/ipfs/<root cid>
+  std::atomic<bool> run_returned{false};
   std::thread loop;
   std::thread watchdog;
   std::mutex mu;
@@ -98,7 +99,10 @@ struct MountedWorld {
     auto m = FuseMount::Mount(*fs, opts);
     REQUIRE(m);
     mount = std::move(*m);
-    loop = std::thread([this] { mount->Run(false); });
+    loop = std::thread([this] {
+      mount->Run(false);
+      run_returned = true;
+    });
     watchdog = std::thread([this] {
       std::unique_lock lock(mu);
       if (!cv.wait_for(lock, std::chrono::seconds(120), [this] { return done; })) {
@@ -116,7 +120,7 @@ struct MountedWorld {
     cv.notify_all();
     watchdog.join();
     mount->Stop();
-    loop.join();
+    if (loop.joinable()) loop.join();
     store.WaitIdle();  // late answers reply into the session and fs: both still alive
     mount.reset();
     fs.reset();
@@ -125,10 +129,7 @@ struct MountedWorld {
 };
 
 TEST_CASE("FUSE mount: ls / cat / stat / readlink / xattrs / find through the kernel") {
-  if (!CanMount()) {
-    WARN("not root or no /dev/fuse: FUSE mount test skipped");
-    return;
-  }
+  testing::SkipUnlessFuse();
   MountedWorld w;
   CHECK(Sh("ls " + w.dir) == "ipfs\n");
   CHECK(Sh("ls " + w.dir + "/ipfs") == w.root.cid.ToString() + "\n");
@@ -178,7 +179,7 @@ TEST_CASE("FUSE mount: ls / cat / stat / readlink / xattrs / find through the ke
 }
 
 TEST_CASE("FUSE mount: writes are EROFS") {
-  if (!CanMount()) return;
+  testing::SkipUnlessFuse();
   MountedWorld w;
   CHECK(Sh("touch " + w.top + "/new").find("Read-only file system") != std::string::npos);
   CHECK(Sh("mkdir " + w.top + "/d").find("Read-only file system") != std::string::npos);
@@ -190,7 +191,7 @@ TEST_CASE("FUSE mount: writes are EROFS") {
 }
 
 TEST_CASE("FUSE mount: whole and random-offset reads / 32 concurrent readers") {
-  if (!CanMount()) return;
+  testing::SkipUnlessFuse();
   MountedWorld w;
   std::string path = w.top + "/big.bin";
   auto read_at = [&](int fd, uint64_t off, size_t len) {
@@ -246,7 +247,7 @@ TEST_CASE("FUSE mount: whole and random-offset reads / 32 concurrent readers") {
 }
 
 TEST_CASE("FUSE mount: a source failing mid-read gives EIO quickly / the mount stays usable") {
-  if (!CanMount()) return;
+  testing::SkipUnlessFuse();
   MountedWorld w;
   std::string path = w.top + "/big.bin";
   auto node = resolver::DecodeNode(*w.store.GetBlocking(w.big_link.cid));
@@ -273,7 +274,7 @@ TEST_CASE("FUSE mount: a source failing mid-read gives EIO quickly / the mount s
 }
 
 TEST_CASE("FUSE mount: stopping with files open returns promptly") {
-  if (!CanMount()) return;
+  testing::SkipUnlessFuse();
   auto w = std::make_unique<MountedWorld>();
   std::string path = w->top + "/big.bin";
   int fd = open(path.c_str(), O_RDONLY);
@@ -284,6 +285,87 @@ TEST_CASE("FUSE mount: stopping with files open returns promptly") {
   w.reset();  // Stop + join while fd is open
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
   close(fd);
+}
+
+// True while `dir` is a mount point of ours in /proc/self/mountinfo.
+bool Mounted(const std::string& dir) {
+  return Sh("grep -c \" " + dir + " \" /proc/self/mountinfo") != "0\n";
+}
+
+TEST_CASE("FUSE mount: stopping while reads wait on slow blocks ends the loop / late replies are dropped") {
+  testing::SkipUnlessFuse();
+  auto w = std::make_unique<MountedWorld>();
+  std::string path = w->top + "/big.bin";
+  REQUIRE(Sh("stat -c %s " + path) == std::to_string(w->big.size()) + "\n");
+  // Every block from now on answers 300 ms late, from the store's timer thread.
+  w->store.SetDelay(std::chrono::milliseconds(300));
+  const uint64_t reads_before = w->fs->stats().reads;
+  std::atomic<int> returned{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      int fd = open(path.c_str(), O_RDONLY | O_DIRECT);
+      if (fd >= 0) {
+        Bytes buf(1 << 16);
+        (void)pread(fd, buf.data(), buf.size(), static_cast<off_t>(t) << 19);  // inside the 3 MiB file
+        close(fd);
+      }
+      ++returned;
+    });
+  }
+  // Stop only once the reads have reached the filesystem (they are waiting on
+  // blocks now); the condition is polled, no timer is raced.
+  for (int i = 0; i < 2000 && w->fs->stats().reads < reads_before + 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(w->fs->stats().reads >= reads_before + 4);
+  w->mount->Stop();
+  w->loop.join();  // Run returned: its loop threads are gone and it closed the session
+  CHECK(w->run_returned);
+  for (auto& th : readers) th.join();
+  CHECK(returned == 4);
+  CHECK_FALSE(Mounted(w->dir));
+  w->store.WaitIdle();  // the late answers reply into a closed session: dropped
+  w.reset();
+}
+
+TEST_CASE("FUSE mount: Stop from two threads at once, and again after Run returned") {
+  testing::SkipUnlessFuse();
+  auto w = std::make_unique<MountedWorld>();
+  REQUIRE(Sh("cat " + w->top + "/hello.txt") == "hello, world\n");
+  int fd = open((w->top + "/hello.txt").c_str(), O_RDONLY);  // held open across the stop
+  REQUIRE(fd >= 0);
+  std::thread a([&] { w->mount->Stop(); });
+  std::thread b([&] { w->mount->Stop(); });
+  a.join();
+  b.join();
+  w->loop.join();
+  CHECK(w->run_returned);
+  w->mount->Stop();  // after the session is closed: nothing to do
+  CHECK_FALSE(Mounted(w->dir));
+  close(fd);
+  w.reset();  // the fixture stops once more
+}
+
+TEST_CASE("FUSE mount: a mount whose Run never ran is unmounted by its destructor") {
+  testing::SkipUnlessFuse();
+  MemoryBlockGetter store;
+  resolver::Resolver resolver{store};
+  std::vector<std::unique_ptr<Tree>> trees;
+  trees.push_back(std::make_unique<IpfsTree>(resolver));
+  Filesystem fs(std::move(trees));
+  char tmpl[] = "/tmp/ipfsfs-fuse-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  std::string dir = tmpl;
+  FuseOptions opts;
+  opts.mountpoint = dir;
+  auto m = FuseMount::Mount(fs, opts);
+  REQUIRE(m);
+  CHECK(Mounted(dir));
+  (*m)->Stop();
+  m->reset();
+  CHECK_FALSE(Mounted(dir));
+  rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "blockcache/block_cache.h"
+#include "blockcache/dag_tools.h"
 #include "ipld/car.h"
 #include "ipld/dag_pb.h"
 #include "ipld/unixfs.h"
@@ -116,7 +117,7 @@ int Fetch(const std::string& url, const std::string& root_text, const std::strin
   auto cache = blockcache::BlockCache::Open(o);
   if (!cache) return fprintf(stderr, "fetch_bench: %s\n", cache.error().message.c_str()), 1;
   auto start = Clock::now();
-  auto r = (*cache)->Fetch(*root, mode == "car");
+  auto r = blockcache::FetchDag(**cache, *root, mode == "car");
   double secs = Seconds(start);
   if (!r) return fprintf(stderr, "fetch_bench: %s\n", r.error().message.c_str()), 1;
   printf("%.3f %llu %llu\n", secs, static_cast<unsigned long long>(r->bytes), static_cast<unsigned long long>(r->blocks));

@@ -1,10 +1,8 @@
-// BlockCache: get, in-flight fetches across sources, commit, quota.
-#include <algorithm>
-#include <thread>
-
+// BlockCache: the composition, and the getter side (get, put, stats).
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "blockcache/internal/block_cache_impl.h"
+#include "blockcache/memory_tier.h"
 
 namespace ipfsfs::blockcache {
 namespace internal {
@@ -29,31 +27,31 @@ uint64_t NowMs() {
                                    .count());
 }
 
-namespace {
-double MsSince(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-}  // namespace
-
 BlockCacheImpl::BlockCacheImpl(BlockCacheOptions options, std::unique_ptr<Store> store,
                                std::vector<std::unique_ptr<Source>> sources, std::unique_ptr<net::HttpEngine> engine)
-    : options_(std::move(options)), store_(std::move(store)), engine_(std::move(engine)) {
-  for (auto& s : sources) {
-    SourceState st;
-    st.stats.name = s->name();
-    st.source = std::move(s);
-    sources_.push_back(std::move(st));
-  }
-}
+    : options_(std::move(options)),
+      disk_(store.get()),
+      store_(NewMemoryTier(std::move(store), options_.memory_cache_bytes)),
+      sources_(std::make_unique<Sources>(std::move(sources), options_.hedge_min)),
+      engine_(std::move(engine)) {}
 
 Status BlockCacheImpl::Init() {
-  IPFSFS_RETURN_IF_ERROR(store_->ForEachMeta([this](const ipld::Multihash& mh, const BlockMeta& meta) {
-    index_[mh] = IndexEntry{meta.size, meta.last_use, meta.pins, false};
-    stored_bytes_ += meta.size;
-    if (meta.pins > 0) ++pinned_blocks_;
-  }));
+  quota_ = std::make_unique<Quota>(*store_, options_.max_bytes, [this] {
+    std::lock_guard<std::mutex> lock(prefetch_mu_);
+    prefetched_.clear();  // a root fetched whole may have lost blocks
+  });
+  IPFSFS_RETURN_IF_ERROR(quota_->Load());
   pool_ = std::make_unique<WorkerPool>(options_.workers);
   timers_ = std::make_unique<TimerQueue>();
+  fetcher_ = std::make_unique<Fetcher>(
+      FetcherOptions{options_.fetch_timeout, options_.max_attempts}, *sources_, *pool_, *timers_, requests_,
+      [this](const Block& block) { NoteStored(block.cid(), quota_->Commit(block, 0)); },
+      [this](const ipld::Multihash& mh) { return quota_->Contains(mh); });
+  streamer_ = std::make_unique<CarStreamer>(
+      *sources_, *pool_, requests_,
+      [this](const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
+        return Accept(cid, std::move(data), source);
+      });
   ScheduleFlush();
   return OkStatus();
 }
@@ -69,34 +67,43 @@ void BlockCacheImpl::ScheduleFlush() {
 }
 
 BlockCacheImpl::~BlockCacheImpl() {
-  std::vector<std::shared_ptr<InFlight>> flights;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    closing_ = true;
-    for (auto& [mh, f] : inflight_) flights.push_back(f);
-  }
-  for (auto& f : flights) Complete(f, MakeError(ErrorCode::kCancelled, "block cache is closing"));
-  // A 64 MiB ranged CAR must not hold an unmount up.
-  CancelCarStreams([](const ipld::Cid&, const std::optional<ByteRange>&) { return true; }, "block cache is closing");
-  // Every request's callback comes (cancelled ones promptly); a short poll keeps
-  // this destructor-only wait free of a condition variable the callers notify.
-  while (requests_.load(std::memory_order_acquire) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  closing_ = true;
+  fetcher_->Close();
+  streamer_->Close();
+  requests_.WaitNone();  // every request's callback comes (cancelled ones promptly)
   timers_.reset();
   pool_.reset();
+  streamer_.reset();
+  fetcher_.reset();
   if (auto s = Flush(); !s) Log()->warn("flushing last-use times: {}", s.error().message);
-  sources_.clear();
+  sources_.reset();
   engine_.reset();
+  quota_.reset();
   store_.reset();
 }
-
-void BlockCacheImpl::BeginRequest() { requests_.fetch_add(1, std::memory_order_relaxed); }
-
-void BlockCacheImpl::EndRequest() { requests_.fetch_sub(1, std::memory_order_release); }
 
 void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) { GetImpl(cid, std::nullopt, std::move(done)); }
 
 void BlockCacheImpl::GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) {
   GetImpl(cid, patience, std::move(done));
+}
+
+std::optional<Block> BlockCacheImpl::ReadStored(const ipld::Cid& cid) {
+  const ipld::Multihash& mh = cid.hash();
+  if (!quota_->Touch(mh)) return std::nullopt;
+  auto data = store_->GetData(mh);
+  if (data && *data) {
+    // Stored only after Verify; re-hashed only when asked (disks rot, rarely).
+    Result<Block> block = options_.hash_on_read ? Block::Verify(cid, std::move(**data))
+                                                 : Block::FromStore(cid, std::move(**data));
+    if (block) return std::move(*block);
+    Log()->error("cached block {} is damaged ({}); dropping it", cid.ToString(), block.error().message);
+  } else if (!data) {
+    Log()->error("reading cached block {}: {}", cid.ToString(), data.error().message);
+    return std::nullopt;  // a read error is not a damaged block: it stays
+  }
+  (void)quota_->DropDamaged({mh});
+  return std::nullopt;
 }
 
 void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::milliseconds> patience,
@@ -105,63 +112,10 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
     done(Block::FromIdentity(cid));
     return;
   }
-  const ipld::Multihash& mh = cid.hash();
-  if (auto m = MemoryGet(mh)) {
-    Result<Block> block = *m;
-    if (!(m->cid() == cid)) block = Block::FromStore(cid, m->shared_bytes());  // another CID form, same multihash
-    if (block) {
-      ++hits_;
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = index_.find(mh);
-      if (it != index_.end()) {
-        it->second.last_use = NowMs();
-        it->second.dirty = true;
-      }
-    }
-    done(std::move(block));
+  if (auto block = ReadStored(cid)) {
+    ++hits_;
+    done(std::move(*block));
     return;
-  }
-  bool present = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = index_.find(mh);
-    if (it != index_.end()) {
-      present = true;
-      it->second.last_use = NowMs();
-      it->second.dirty = true;
-    }
-  }
-  if (present) {
-    auto data = store_->GetData(mh);
-    if (data && *data) {
-      // Stored only after Verify; re-hashed only when asked (disks rot, rarely).
-      Result<Block> block = options_.hash_on_read ? Block::Verify(cid, std::move(**data))
-                                                   : Block::FromStore(cid, std::move(**data));
-      if (block) {
-        ++hits_;
-        MemoryPut(*block);
-        done(std::move(block));
-        return;
-      }
-      Log()->error("cached block {} is damaged ({}); dropping it", cid.ToString(), block.error().message);
-    } else if (!data) {
-      Log()->error("reading cached block {}: {}", cid.ToString(), data.error().message);
-    }
-    bool drop = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = index_.find(mh);
-      if (it != index_.end() && data) {
-        stored_bytes_ -= it->second.size;
-        if (it->second.pins > 0) {
-          --pinned_blocks_;
-          lost_pins_[it->first] = it->second.pins;  // restored when the block is stored again
-        }
-        index_.erase(it);
-        drop = true;
-      }
-    }
-    if (drop) (void)store_->Delete({mh});
   }
   ++misses_;
   last_miss_ms_.store(SteadyMs(), std::memory_order_relaxed);
@@ -169,204 +123,13 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
     done(MakeError(ErrorCode::kNotFound, "block " + cid.ToString() + " is not in the cache (offline)"));
     return;
   }
-  if (sources_.empty()) {
+  if (sources_->empty()) {
     done(MakeError(ErrorCode::kNotFound, "block " + cid.ToString() + " is not in the cache and no source is configured"));
     return;
   }
-  std::shared_ptr<InFlight> flight;
-  bool stored_meanwhile = false;
-  bool deferred = false;  // read under mu_: a CAR ending on another thread may start it meanwhile
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closing_) {
-      done(MakeError(ErrorCode::kCancelled, "block cache is closing"));
-      return;
-    }
-    auto it = inflight_.find(mh);
-    if (it != inflight_.end()) {
-      it->second->waiters.push_back([cid, done = std::move(done)](Result<Block> r) {
-        // Same multihash, maybe another CID form: re-verify under the asked CID.
-        if (r && !(r->cid() == cid)) r = Block::Verify(cid, r->shared_bytes());
-        done(std::move(r));
-      });
-      ++coalesced_;
-      return;
-    }
-    // A ranged CAR may have stored it since the lookup above: waiting for it
-    // to come again would wait for nothing.
-    stored_meanwhile = patience && index_.count(mh) > 0;
-    if (!stored_meanwhile) {
-      flight = std::make_shared<InFlight>();
-      flight->cid = cid;
-      flight->waiters.push_back(std::move(done));
-      flight->said_missing.assign(sources_.size(), false);
-      flight->deadline = Clock::now() + options_.fetch_timeout;
-      inflight_[mh] = flight;
-      if (patience && car_ranges_ > 0) {
-        // A ranged CAR in flight should bring it: no request of its own yet.
-        flight->deferred = true;
-        flight->deadline += *patience;
-        std::erase_if(deferred_, [](const auto& f) { return f->done; });
-        deferred_.push_back(flight);
-        deferred = true;
-      }
-    }
-  }
-  if (stored_meanwhile) {
+  if (!fetcher_->Fetch(cid, patience, done)) {
     --misses_;  // counted above; the retry finds it and counts a hit
-    return GetImpl(cid, std::nullopt, std::move(done));
-  }
-  timers_->At(flight->deadline, [this, flight] {
-    pool_->Post([this, flight] {
-      std::string why;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (flight->done) return;
-        if (flight->last_error) why = " (last error: " + flight->last_error->message + ")";
-      }
-      Complete(flight, MakeError(ErrorCode::kTimeout, "block " + flight->cid.ToString() + ": no source answered within " +
-                                                          std::to_string(options_.fetch_timeout.count()) + " ms" + why));
-    });
-  });
-  if (deferred) {
-    timers_->After(*patience, [this, flight] { pool_->Post([this, flight] { StartDeferred(flight); }); });
-    return;
-  }
-  StartAttempt(flight);
-}
-
-void BlockCacheImpl::StartDeferred(const std::shared_ptr<InFlight>& flight) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (flight->done || !flight->deferred) return;
-    flight->deferred = false;
-  }
-  Log()->debug("block {} did not come with its CAR; asking for it alone", flight->cid.ToString());
-  StartAttempt(flight);
-}
-
-std::vector<size_t> BlockCacheImpl::Ranked() {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<size_t> order(sources_.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  auto now = Clock::now();
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const auto& x = sources_[a];
-    const auto& y = sources_[b];
-    bool dx = x.demoted_until > now, dy = y.demoted_until > now;
-    if (dx != dy) return dy;
-    int hx = static_cast<int>(x.stats.health * 10), hy = static_cast<int>(y.stats.health * 10);
-    if (hx != hy) return hx > hy;
-    // Latency only breaks ties when clearly different (>2x).
-    if (x.ewma_ms > 0 && y.ewma_ms > 0 && (x.ewma_ms * 2 < y.ewma_ms || y.ewma_ms * 2 < x.ewma_ms)) {
-      return x.ewma_ms < y.ewma_ms;
-    }
-    return false;
-  });
-  return order;
-}
-
-std::chrono::milliseconds BlockCacheImpl::HedgeDelay(size_t source) {
-  std::lock_guard<std::mutex> lock(mu_);
-  double usual = sources_[source].ewma_ms;
-  auto d = std::chrono::milliseconds(static_cast<int64_t>(usual * 3));
-  return std::max(options_.hedge_min, d);
-}
-
-void BlockCacheImpl::StartAttempt(const std::shared_ptr<InFlight>& flight) {
-  auto ranked = Ranked();
-  size_t pick = SIZE_MAX;
-  std::optional<Error> give_up;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (flight->done || closing_) return;
-    if (flight->attempts < options_.max_attempts) {
-      for (size_t i : ranked) {  // an untried source first
-        if (std::find(flight->tried.begin(), flight->tried.end(), i) == flight->tried.end()) {
-          pick = i;
-          break;
-        }
-      }
-      if (pick == SIZE_MAX) {  // then a retry of the best that did not say "missing"
-        for (size_t i : ranked) {
-          if (!flight->said_missing[i]) {
-            pick = i;
-            break;
-          }
-        }
-      }
-    }
-    if (pick != SIZE_MAX) {
-      ++flight->attempts;
-      ++flight->outstanding;
-      flight->tried.push_back(pick);
-      ++sources_[pick].stats.requests;
-    } else if (flight->outstanding == 0) {
-      std::string what = "block " + flight->cid.ToString();
-      if (flight->any_not_found_only) {
-        give_up = Error{ErrorCode::kNotFound, what + " not found on any source"};
-        if (flight->last_error) give_up->message += " (" + flight->last_error->message + ")";
-      } else {
-        give_up = flight->last_error ? flight->last_error->Wrap(what) : Error{ErrorCode::kUnavailable, what + ": no source"};
-      }
-    }
-  }
-  if (pick == SIZE_MAX) {
-    if (give_up) Complete(flight, tl::unexpected(std::move(*give_up)));
-    return;
-  }
-  BeginRequest();
-  auto started = Clock::now();
-  auto handle = sources_[pick].source->FetchBlock(
-      flight->cid, [this, flight, pick, started](Result<std::shared_ptr<Bytes>> r) {
-        pool_->Post([this, flight, pick, started, r = std::move(r)]() mutable {
-          OnFetched(flight, pick, started, std::move(r));
-          EndRequest();
-        });
-      });
-  bool cancel = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (flight->done) cancel = true;
-    else flight->handles.push_back(handle);
-  }
-  if (cancel) {
-    handle->Cancel();
-    return;
-  }
-  if (sources_.size() > 1) ScheduleHedge(flight, pick);
-}
-
-void BlockCacheImpl::ScheduleHedge(const std::shared_ptr<InFlight>& flight, size_t source) {
-  int attempts_then;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    attempts_then = flight->attempts;
-  }
-  timers_->After(HedgeDelay(source), [this, flight, attempts_then] {
-    pool_->Post([this, flight, attempts_then] {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (flight->done || closing_ || flight->attempts != attempts_then || flight->outstanding == 0) return;
-        if (flight->tried.size() >= sources_.size()) return;  // hedge only to an untried source
-      }
-      Log()->debug("hedging block {}", flight->cid.ToString());
-      StartAttempt(flight);
-    });
-  });
-}
-
-void BlockCacheImpl::NoteSourceResult(size_t source, bool ok, double ms, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& s = sources_[source];
-  if (ok) {
-    s.ewma_ms = s.ewma_ms == 0 ? ms : 0.8 * s.ewma_ms + 0.2 * ms;
-    s.stats.mean_latency_ms = s.ewma_ms;
-    s.stats.health = std::min(1.0, s.stats.health * 0.7 + 0.3);
-    s.stats.bytes += bytes;
-  } else {
-    ++s.stats.failures;
-    s.stats.health *= 0.6;
+    GetImpl(cid, std::nullopt, std::move(done));
   }
 }
 
@@ -385,90 +148,96 @@ void BlockCacheImpl::NoteStored(const ipld::Cid& cid, const Status& stored) {
   }
 }
 
-void BlockCacheImpl::NoteCorrupt(size_t source) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& s = sources_[source];
-  ++s.stats.corrupt;
-  s.stats.health *= 0.1;
-  s.demoted_until = Clock::now() + std::chrono::seconds(60);
+Status BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
+  auto block = Block::Verify(cid, std::move(data));
+  if (!block) {
+    sources_->NoteCorrupt(source);
+    Log()->warn("{} sent a bad block in a car: {}; source demoted", sources_->name(source), block.error().message);
+    return tl::unexpected(block.error().Wrap(sources_->name(source)));
+  }
+  if (cid.hash().is_identity()) return OkStatus();
+  sources_->NoteBytes(source, block->size());
+  Status stored = OkStatus();
+  if (!quota_->Contains(cid.hash())) {
+    fetcher_->CountFetched(block->size());
+    stored = quota_->Commit(*block, 0);
+    NoteStored(cid, stored);
+  }
+  // Only now: a get that missed while the block was being stored waits in the
+  // fetcher (Fetcher::Fetch checks the store after registering).
+  fetcher_->Deliver(*block);  // a reader gets its block even when it cannot be kept
+  return stored;              // a prefetch that cannot store stops
 }
 
-void BlockCacheImpl::OnFetched(const std::shared_ptr<InFlight>& flight, size_t source, Clock::time_point started,
-                               Result<std::shared_ptr<Bytes>> result) {
-  std::optional<Error> error;
-  if (!result) {
-    error = result.error();
-    if (error->code != ErrorCode::kCancelled) {
-      // A "missing" answer says little about a source's health.
-      if (error->code == ErrorCode::kNotFound) {
-        std::lock_guard<std::mutex> lock(mu_);
-        sources_[source].stats.health *= 0.9;
-      } else {
-        NoteSourceResult(source, false, 0, 0);
-      }
-      Log()->debug("block {} from {}: {}", flight->cid.ToString(), sources_[source].stats.name, error->message);
-    }
-  } else {
-    auto block = Block::Verify(flight->cid, std::shared_ptr<const Bytes>(std::move(*result)));
-    if (!block) {
-      NoteCorrupt(source);
-      Log()->warn("{} sent bad bytes for {}: {}; source demoted", sources_[source].stats.name,
-                  flight->cid.ToString(), block.error().message);
-      error = block.error().Wrap(sources_[source].stats.name);
+void BlockCacheImpl::Prefetch(const ipld::Cid& root, PrefetchScope scope) {
+  if (options_.offline || sources_->empty() || root.hash().is_identity() || closing_) return;
+  {
+    // One prefetch per root at a time, and none for a root already fetched whole.
+    std::lock_guard<std::mutex> lock(prefetch_mu_);
+    if (prefetching_.count(root.hash()) || prefetched_.count(root.hash())) return;
+    prefetching_.insert(root.hash());
+  }
+  streamer_->Stream(root, scope, std::nullopt, [this, root](Status s, uint64_t blocks) {
+    std::lock_guard<std::mutex> lock(prefetch_mu_);
+    prefetching_.erase(root.hash());
+    if (s) {
+      if (prefetched_.size() > 100000) prefetched_.clear();
+      prefetched_.insert(root.hash());
     } else {
-      NoteSourceResult(source, true, MsSince(started), block->size());
-      ++fetched_blocks_;
-      fetched_bytes_ += block->size();
-      NoteStored(flight->cid, Commit(*block, 0));
-      MemoryPut(*block);
-      Complete(flight, std::move(*block));
-      return;
+      Log()->debug("prefetch {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
     }
-  }
-  bool retry = false;
-  bool backoff = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    --flight->outstanding;
-    if (flight->done) return;
-    if (error->code == ErrorCode::kNotFound) {
-      flight->said_missing[source] = true;
-      if (!flight->last_error) flight->last_error = error;
-    } else if (error->code != ErrorCode::kCancelled) {
-      flight->any_not_found_only = false;
-      flight->last_error = error;
-    }
-    retry = flight->outstanding == 0;
-    backoff = flight->tried.size() >= sources_.size() && flight->attempts < options_.max_attempts;
-  }
-  if (!retry) return;
-  if (backoff) {
-    // Every source was asked once: wait a little before asking again.
-    auto delay = std::chrono::milliseconds(50) * (1 << std::min(flight->attempts - 1, 5));
-    timers_->After(delay, [this, flight] { pool_->Post([this, flight] { StartAttempt(flight); }); });
-  } else {
-    StartAttempt(flight);
-  }
+  });
 }
 
-void BlockCacheImpl::Complete(const std::shared_ptr<InFlight>& flight, Result<Block> result) {
-  std::vector<BlockCallback> waiters;
-  std::vector<std::shared_ptr<FetchHandle>> handles;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (flight->done) return;
-    flight->done = true;
-    auto it = inflight_.find(flight->cid.hash());
-    if (it != inflight_.end() && it->second == flight) inflight_.erase(it);
-    waiters.swap(flight->waiters);
-    handles.swap(flight->handles);
+Status BlockCacheImpl::Put(const Block& block) {
+  if (block.cid().hash().is_identity()) return OkStatus();  // carried by the CID itself
+  return quota_->Commit(block, 0);
+}
+
+std::shared_ptr<void> BlockCacheImpl::HoldNewBlocks() { return quota_->Hold(); }
+
+Status BlockCacheImpl::Flush() { return quota_->Flush(); }
+
+Result<std::optional<Block>> BlockCacheImpl::GetLocal(const ipld::Cid& cid) {
+  if (cid.hash().is_identity()) {
+    IPFSFS_ASSIGN_OR_RETURN(auto b, Block::FromIdentity(cid));
+    return std::optional<Block>(std::move(b));
   }
-  if (!result && result.error().code != ErrorCode::kCancelled) {
-    ++fetch_errors_;
-    Log()->debug("get {} failed: {}", flight->cid.ToString(), result.error().message);
-  }
-  for (auto& h : handles) h->Cancel();
-  for (auto& w : waiters) w(result);
+  if (!quota_->Contains(cid.hash())) return std::optional<Block>();
+  IPFSFS_ASSIGN_OR_RETURN(auto data, store_->GetData(cid.hash()));
+  if (!data) return std::optional<Block>();
+  if (!options_.hash_on_read) return std::optional<Block>(Block::FromStore(cid, std::move(*data)));
+  IPFSFS_ASSIGN_OR_RETURN(auto block, Block::Verify(cid, std::move(*data)));
+  return std::optional<Block>(std::move(block));
+}
+
+bool BlockCacheImpl::Has(const ipld::Cid& cid) { return cid.hash().is_identity() || quota_->Contains(cid.hash()); }
+
+std::optional<uint64_t> BlockCacheImpl::StoredSize(const ipld::Cid& cid) {
+  if (cid.hash().is_identity()) return cid.hash().digest().size();
+  return quota_->StoredSize(cid.hash());
+}
+
+CacheStats BlockCacheImpl::Stats() {
+  CacheStats s;
+  s.hits = hits_;
+  s.misses = misses_;
+  auto f = fetcher_->Counts();
+  s.coalesced = f.coalesced;
+  s.fetched_blocks = f.fetched_blocks;
+  s.fetched_bytes = f.fetched_bytes;
+  s.fetch_errors = f.fetch_errors;
+  s.in_flight = f.in_flight;
+  auto q = quota_->Counts();
+  s.evicted_blocks = q.evicted_blocks;
+  s.stored_blocks = q.stored_blocks;
+  s.stored_bytes = q.stored_bytes;
+  s.pinned_blocks = q.pinned_blocks;
+  s.max_bytes = options_.max_bytes;
+  auto roots = store_->Roots();
+  s.pinned_roots = roots ? roots->size() : 0;
+  s.sources = sources_->Stats();
+  return s;
 }
 
 }  // namespace internal

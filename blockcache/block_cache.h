@@ -9,10 +9,11 @@
 // small worker pool, commits block + metadata in one write, then wakes every
 // waiter. A block that fails its hash is never returned or stored.
 //
-// Beside Get: Put (the importer stores blocks it built), recursive pins (a
-// pinned DAG is never evicted), a quota with LRU eviction of unpinned blocks,
-// statistics, offline mode, CAR import/export. Blocking methods (Pin, Fetch,
-// ImportCar, ExportCar, Verify) are for tools and tests: never on a FUSE worker.
+// Beside Get: Put (the importer stores blocks it built), pin counts (a pinned
+// DAG is never evicted; dag_tools.h walks DAGs to pin, fetch, export and
+// import), a quota with LRU eviction of unpinned blocks, statistics, offline
+// mode. Blocking methods (Gc, Verify, Flush) are for tools and tests: never on
+// a FUSE worker.
 // All methods are thread-safe. The BlockCache must outlive its callbacks'
 // completion: destruction cancels in-flight fetches and waits for them.
 #ifndef IPFSFS_BLOCKCACHE_BLOCK_CACHE_H_
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +32,7 @@
 #include "blockcache/block.h"
 #include "blockcache/block_getter.h"
 #include "blockcache/source.h"
+#include "blockcache/sources.h"
 #include "blockcache/store.h"
 #include "ipld/cid.h"
 
@@ -77,17 +80,6 @@ struct BlockCacheOptions {
   int net_threads = 1;
 };
 
-// One source's counters (Stats().sources).
-struct SourceStats {
-  std::string name;
-  uint64_t requests = 0;
-  uint64_t failures = 0;  // transport errors, 5xx, timeouts, missing blocks
-  uint64_t corrupt = 0;   // bytes that failed their hash
-  uint64_t bytes = 0;     // verified block bytes received
-  double mean_latency_ms = 0;
-  double health = 1.0;  // 0..1; lower is tried later
-};
-
 struct CacheStats {
   uint64_t hits = 0;
   uint64_t misses = 0;
@@ -95,6 +87,7 @@ struct CacheStats {
   uint64_t fetched_blocks = 0;
   uint64_t fetched_bytes = 0;
   uint64_t fetch_errors = 0;
+  uint64_t in_flight = 0;  // blocks being fetched now
   uint64_t evicted_blocks = 0;
   uint64_t stored_blocks = 0;  // now in the store
   uint64_t stored_bytes = 0;
@@ -147,21 +140,22 @@ class BlockCache : public BlockGetter {
   // its root is pinned. Release holds before destroying the cache.
   [[nodiscard]] virtual std::shared_ptr<void> HoldNewBlocks() = 0;
 
-  // Fetches every block of the DAG under `root` (dag-pb links followed; raw
-  // has none), as CARs first then block by block for what is missing.
-  // `progress(blocks, bytes)` is called now and then. Blocking.
-  struct FetchProgress {
-    uint64_t blocks = 0;
-    uint64_t bytes = 0;
-  };
-  [[nodiscard]] virtual Result<FetchProgress> Fetch(
-      const ipld::Cid& root, bool use_car, std::function<void(const FetchProgress&)> progress = nullptr) = 0;
+  // Streams the DAG under `root` as one CAR from the best source, every
+  // block verified and stored as it arrives; `done(status, blocks stored)`
+  // once it ends, from any thread. kUnsupported at once when offline or
+  // without sources. Never blocks.
+  virtual void StreamCar(const ipld::Cid& root, PrefetchScope scope, std::function<void(Status, uint64_t)> done) = 0;
 
-  // Recursive pin: fetches what is missing, then marks every block under
-  // `root` as pinned (never evicted). Pinning a root twice is a no-op. Blocking.
-  [[nodiscard]] virtual Status Pin(const ipld::Cid& root) = 0;
-  // kNotFound if `root` is not pinned.
-  [[nodiscard]] virtual Status Unpin(const ipld::Cid& root) = 0;
+  // Pin bookkeeping, the primitives of the recursive pins in dag_tools.h.
+  // One pin change at a time (and no gc meanwhile): hold this while walking.
+  [[nodiscard]] virtual std::unique_lock<std::mutex> LockPins() = 0;
+  // Adds (delta > 0) or removes one pin on a stored block. A block evicted
+  // since it was got is stored pinned from `block`; kNotFound when it is
+  // neither stored nor given. Reaches the store with the next Flush or root change.
+  [[nodiscard]] virtual Status AdjustPin(const ipld::Cid& cid, const Block* block, int delta) = 0;
+  // Records `root` as pinned (after its blocks' pins are written) or not.
+  [[nodiscard]] virtual Status AddPinnedRoot(const ipld::Cid& root) = 0;
+  [[nodiscard]] virtual Status RemovePinnedRoot(const ipld::Cid& root) = 0;
   [[nodiscard]] virtual Result<std::vector<ipld::Cid>> Pins() = 0;
 
   // Evicts unpinned blocks, least recently used first, until the store holds
@@ -170,10 +164,6 @@ class BlockCache : public BlockGetter {
 
   virtual CacheStats Stats() = 0;
 
-  // Reads a CAR (v1 or v2) file, verifies and stores every block; returns its roots.
-  [[nodiscard]] virtual Result<std::vector<ipld::Cid>> ImportCar(const std::string& path) = 0;
-  // Writes the DAG under `root` as a CARv1 (depth-first, no duplicates), fetching missing blocks.
-  [[nodiscard]] virtual Status ExportCar(const ipld::Cid& root, const std::string& path) = 0;
   // Re-hashes every stored block; corrupt ones are deleted.
   [[nodiscard]] virtual Result<VerifyResult> Verify() = 0;
 

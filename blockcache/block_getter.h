@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "base/result.h"
 #include "blockcache/block.h"
@@ -72,6 +73,13 @@ class BlockGetter {
   virtual void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) {
     (void)patience;
     Get(cid, std::move(done));
+  }
+
+  // The block's size if the cache holds it, known without reading it or the
+  // network; nullopt when absent. Default: nullopt (unknown).
+  virtual std::optional<uint64_t> StoredSize(const ipld::Cid& cid) {
+    (void)cid;
+    return std::nullopt;
   }
 
   // Blocking convenience for tools and tests. Never call it on a FUSE worker.

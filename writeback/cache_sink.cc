@@ -1,5 +1,6 @@
 #include "writeback/cache_sink.h"
 
+#include "blockcache/dag_tools.h"
 namespace ipfsfs::writeback {
 
 Result<std::unique_ptr<CacheSink>> CacheSink::Open(const std::string& cache_dir) {
@@ -23,7 +24,7 @@ Status CacheSink::Put(const ipld::Cid& cid, std::span<const ByteSpan> parts) {
 }
 
 Status CacheSink::Finish(const std::vector<ipld::Cid>& roots) {
-  for (const ipld::Cid& root : roots) IPFSFS_RETURN_IF_ERROR(cache_.Pin(root));
+  for (const ipld::Cid& root : roots) IPFSFS_RETURN_IF_ERROR(blockcache::Pin(cache_, root));
   return cache_.Flush();
 }
 

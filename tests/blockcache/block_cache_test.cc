@@ -1,4 +1,5 @@
 #include "blockcache/block_cache.h"
+#include "blockcache/dag_tools.h"
 
 #include <sys/mount.h>
 #include <unistd.h>
@@ -283,7 +284,7 @@ TEST_CASE("gc gives back the disk space of evicted blocks that shared blob files
     auto& d = dag.blocks[next_dag++];
     REQUIRE(cache.Put(*Block::Verify(d.cid, d.data)));
   }
-  REQUIRE(cache.Pin(dag.root));  // also flushes the memtables to blob files
+  REQUIRE(Pin(cache, dag.root));  // also flushes the memtables to blob files
   CHECK(blob_bytes() >= (24u << 20));
   auto gc = cache.Gc(0);
   REQUIRE(gc);
@@ -584,7 +585,7 @@ TEST_CASE("restart keeps blocks and pins (RocksDB)") {
     auto o = FastOptions();
     o.cache_dir = dir.path;
     auto cache = OpenCache({gw.get()}, o);
-    REQUIRE(cache->Pin(dag.root));
+    REQUIRE(Pin(*cache, dag.root));
   }
   auto o = FastOptions();
   o.cache_dir = dir.path;
@@ -639,7 +640,7 @@ TEST_CASE("an import larger than the quota keeps its blocks under a hold until i
     REQUIRE(c);
     for (auto& b : dag.blocks) REQUIRE((*c)->Put(*Block::Verify(b.cid, b.data)));
     CHECK((*c)->Stats().stored_bytes <= o.max_bytes);
-    CHECK_FALSE((*c)->Pin(dag.root));  // no source to fetch the evicted ones again
+    CHECK_FALSE(Pin(**c, dag.root));  // no source to fetch the evicted ones again
   }
   SECTION("with a hold every block stays; after the pin they are pinned, and the hold's end evicts nothing pinned") {
     auto c = BlockCache::Create(o, NewMemoryStore(), {});
@@ -652,7 +653,7 @@ TEST_CASE("an import larger than the quota keeps its blocks under a hold until i
       for (auto& b : dag.blocks) REQUIRE(cache.Put(*Block::Verify(b.cid, b.data)));
       for (auto& b : dag.blocks) CHECK(cache.Has(b.cid));
       CHECK(cache.Stats().stored_bytes > o.max_bytes);
-      REQUIRE(cache.Pin(dag.root));
+      REQUIRE(Pin(cache, dag.root));
     }
     auto s = cache.Stats();
     CHECK(s.pinned_blocks == dag.blocks.size());
@@ -696,8 +697,8 @@ TEST_CASE("pinned DAGs survive gc and churn; unpinned they go") {
   auto cache = OpenCache({gw.get()}, o);
   auto dag = testing::MakeFileDag(700 << 10, 64 << 10, 4, 11);
   for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
-  REQUIRE(cache->Pin(dag.root));
-  REQUIRE(cache->Pin(dag.root));  // twice is once
+  REQUIRE(Pin(*cache, dag.root));
+  REQUIRE(Pin(*cache, dag.root));  // twice is once
   for (int i = 0; i < 40; ++i) {
     auto b = MakeRawBlock(64 << 10, 300 + i);
     REQUIRE(cache->Put(*Block::Verify(b.cid, b.data)));
@@ -706,8 +707,8 @@ TEST_CASE("pinned DAGs survive gc and churn; unpinned they go") {
   REQUIRE(gc);
   for (auto& b : dag.blocks) CHECK(cache->Has(b.cid));
   CHECK(cache->Stats().stored_blocks == dag.blocks.size());
-  REQUIRE(cache->Unpin(dag.root));
-  auto again = cache->Unpin(dag.root);
+  REQUIRE(Unpin(*cache, dag.root));
+  auto again = Unpin(*cache, dag.root);
   REQUIRE_FALSE(again);
   CHECK(again.error().code == ErrorCode::kNotFound);
   REQUIRE(cache->Gc(0));
@@ -720,7 +721,7 @@ TEST_CASE("a missing block fails a pin, which leaves nothing pinned") {
   auto cache = OpenCache({gw.get()});
   auto dag = testing::MakeFileDag(300000, 100000, 2, 12);
   for (size_t i = 0; i + 1 < dag.blocks.size(); ++i) gw->AddBlock(dag.blocks[i].cid, dag.blocks[i].data);
-  auto s = cache->Pin(dag.root);
+  auto s = Pin(*cache, dag.root);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == ErrorCode::kNotFound);
   CHECK(cache->Stats().pinned_blocks == 0);
@@ -732,7 +733,7 @@ TEST_CASE("fetch by CAR: one request, every block verified and stored") {
   auto cache = OpenCache({gw.get()});
   auto dag = testing::MakeFileDag(2 << 20, 256 << 10, 3, 13);
   for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
-  auto r = cache->Fetch(dag.root, true);
+  auto r = FetchDag(*cache, dag.root, true);
   REQUIRE(r);
   CHECK(r->blocks == dag.blocks.size());
   CHECK(gw->TotalRequests() == 1);
@@ -744,7 +745,7 @@ TEST_CASE("fetch block by block walks the DAG") {
   auto cache = OpenCache({gw.get()});
   auto dag = testing::MakeFileDag(1 << 20, 64 << 10, 4, 14);
   for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
-  auto r = cache->Fetch(dag.root, false);
+  auto r = FetchDag(*cache, dag.root, false);
   REQUIRE(r);
   CHECK(r->blocks == dag.blocks.size());
   uint64_t bytes = 0;
@@ -764,7 +765,7 @@ TEST_CASE("a corrupt block inside a CAR is never stored; the rest comes block by
   const auto& victim = dag.blocks[3];
   bad->SetFault(victim.cid, Fault::kCorrupt);
   auto cache = OpenCache({bad.get(), good.get()});
-  auto r = cache->Fetch(dag.root, true);
+  auto r = FetchDag(*cache, dag.root, true);
   REQUIRE(r);
   CHECK(r->blocks == dag.blocks.size());
   for (auto& b : dag.blocks) {
@@ -782,7 +783,7 @@ TEST_CASE("a truncated CAR is completed block by block") {
   auto dag = testing::MakeFileDag(2 << 20, 64 << 10, 8, 16);
   for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
   gw->SetFault(dag.root, Fault::kTruncate);  // the CAR request names the root
-  auto r = cache->Fetch(dag.root, true);
+  auto r = FetchDag(*cache, dag.root, true);
   // The root's own raw request is truncated too: only a clear error is acceptable then.
   if (r) {
     CHECK(r->blocks == dag.blocks.size());
@@ -790,7 +791,7 @@ TEST_CASE("a truncated CAR is completed block by block") {
     CHECK(r.error().code == ErrorCode::kUnavailable);
   }
   gw->ClearFaults();
-  r = cache->Fetch(dag.root, false);
+  r = FetchDag(*cache, dag.root, false);
   REQUIRE(r);
   CHECK(r->blocks == dag.blocks.size());
 }
@@ -818,7 +819,7 @@ TEST_CASE("export then import a CAR round-trips every block") {
   auto dag = testing::MakeFileDag(900000, 100000, 3, 18);
   for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
   std::string car = dir.path + "/out.car";
-  REQUIRE(cache->ExportCar(dag.root, car));
+  REQUIRE(ExportCar(*cache, dag.root, car));
   // Depth-first, no duplicates: exactly these bytes.
   Bytes expected = ipld::EncodeCarV1Header({dag.root});
   for (auto& b : dag.blocks) ipld::AppendCarSection(expected, b.cid, b.data);
@@ -827,7 +828,7 @@ TEST_CASE("export then import a CAR round-trips every block") {
   CHECK(got == std::string(AsText(expected)));
 
   auto fresh = OpenCache({});
-  auto roots = fresh->ImportCar(car);
+  auto roots = ImportCar(*fresh, car);
   REQUIRE(roots);
   REQUIRE(roots->size() == 1);
   CHECK((*roots)[0] == dag.root);
@@ -848,7 +849,7 @@ TEST_CASE("importing a CAR with a bad block fails and names it") {
   std::string path = dir.path + "/bad.car";
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(car.data()), car.size());
   auto cache = OpenCache({});
-  auto r = cache->ImportCar(path);
+  auto r = ImportCar(*cache, path);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::kCorrupt);
   CHECK(r.error().message.find(b.cid.ToString()) != std::string::npos);
@@ -867,7 +868,7 @@ TEST_CASE("kubo RPC source: block/get and dag/export") {
   auto r = cache->GetBlocking(dag.blocks[1].cid);
   REQUIRE(r);
   CHECK(Same(r->bytes(), dag.blocks[1].data));
-  auto f = cache->Fetch(dag.root, true);
+  auto f = FetchDag(*cache, dag.root, true);
   REQUIRE(f);
   CHECK(f->blocks == dag.blocks.size());
   CHECK(gw->TotalRequests() == 2);
@@ -956,7 +957,7 @@ TEST_CASE("a block damaged on disk is never served: dropped, fetched again") {
   auto& cache = **c;
   REQUIRE(cache.GetBlocking(b.cid));
   rotting->rot_ = b.cid.hash();
-  REQUIRE(cache.Pin(b.cid));
+  REQUIRE(Pin(cache, b.cid));
   auto r = cache.GetBlocking(b.cid);
   REQUIRE(r);
   CHECK(Same(r->bytes(), b.data));
@@ -1050,7 +1051,7 @@ TEST_CASE("fault matrix, CAR prefetch: every block right in the end, in bounded 
   bad->SetFault(fault);
   auto cache = OpenCache({bad.get(), good.get()});  // the faulty one is asked first
   auto start = Clock::now();
-  auto r = cache->Fetch(dag.root, true);
+  auto r = FetchDag(*cache, dag.root, true);
   REQUIRE(r);
   CHECK(r->blocks == dag.blocks.size());
   CHECK(Clock::now() - start < std::chrono::seconds(6));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "blockcache/block_cache.h"
+#include "blockcache/dag_tools.h"
 #include "ipld/car.h"
 
 namespace ipfsfs::blockcache {
@@ -75,7 +76,7 @@ TEST_CASE("ipfsfs-test-gateway serves a CAR file and injects faults from flags")
     auto r = (*cache)->GetBlocking(root);
     REQUIRE(r);
     CHECK(std::equal(r->bytes().begin(), r->bytes().end(), root_block->data.begin(), root_block->data.end()));
-    auto f = (*cache)->Fetch(root, true);
+    auto f = FetchDag(**cache, root, true);
     REQUIRE(f);
     CHECK(f->blocks >= 2);
   }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <sstream>
 
+#include "blockcache/dag_tools.h"
 #include "ipld/cid.h"
 #include "tools/internal/control.h"
 #include "tools/internal/source_options.h"
@@ -72,7 +73,7 @@ int Prefetch(blockcache::BlockCache& cache, const CacheOp& op, const ipld::Cid& 
              std::ostream& err) {
   bool progress = op.progress && !op.json;
   auto start = std::chrono::steady_clock::now();
-  auto report = [&](const blockcache::BlockCache::FetchProgress& p) {
+  auto report = [&](const blockcache::FetchProgress& p) {
     if (!progress) return;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char line[160];
@@ -81,7 +82,7 @@ int Prefetch(blockcache::BlockCache& cache, const CacheOp& op, const ipld::Cid& 
                   FormatSize(static_cast<uint64_t>(static_cast<double>(p.bytes) / std::max(secs, 1e-3))).c_str());
     err << line << std::flush;
   };
-  auto r = cache.Fetch(cid, !op.no_car, report);
+  auto r = blockcache::FetchDag(cache, cid, !op.no_car, report);
   if (progress) err << "\n";
   if (!r) return ReportErrorTo(err, "prefetch " + op.cid, r.error());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -97,11 +98,11 @@ int Prefetch(blockcache::BlockCache& cache, const CacheOp& op, const ipld::Cid& 
 int Import(blockcache::BlockCache& cache, const CacheOp& op, std::ostream& out, std::ostream& err) {
   // A CAR larger than the quota keeps its first blocks until its roots are pinned.
   auto hold = cache.HoldNewBlocks();
-  auto roots = cache.ImportCar(op.file);
+  auto roots = blockcache::ImportCar(cache, op.file);
   if (!roots) return ReportErrorTo(err, "import " + Shown(op), roots.error());
   for (const auto& root : *roots) {
     if (op.pin_roots) {
-      if (auto s = cache.Pin(root); !s) return ReportErrorTo(err, "pin " + root.ToString(), s.error());
+      if (auto s = blockcache::Pin(cache, root); !s) return ReportErrorTo(err, "pin " + root.ToString(), s.error());
       out << "imported and pinned " << root.ToString() << "\n";
     } else {
       out << "imported " << root.ToString() << "\n";
@@ -200,12 +201,12 @@ int RunCacheOp(blockcache::BlockCache& cache, const CacheOp& op, std::ostream& o
   if (op.name == "stat") return Stat(cache, op, out);
   if (op.name == "gc") return Gc(cache, op, out, err);
   if (op.name == "pin-add") {
-    if (auto s = cache.Pin(*cid); !s) return ReportErrorTo(err, "pin add " + op.cid, s.error());
+    if (auto s = blockcache::Pin(cache, *cid); !s) return ReportErrorTo(err, "pin add " + op.cid, s.error());
     out << "pinned " << cid->ToString() << " recursively\n";
     return 0;
   }
   if (op.name == "pin-rm") {
-    if (auto s = cache.Unpin(*cid); !s) return ReportErrorTo(err, "pin rm " + op.cid, s.error());
+    if (auto s = blockcache::Unpin(cache, *cid); !s) return ReportErrorTo(err, "pin rm " + op.cid, s.error());
     out << "unpinned " << cid->ToString() << "\n";
     return 0;
   }
@@ -213,7 +214,7 @@ int RunCacheOp(blockcache::BlockCache& cache, const CacheOp& op, std::ostream& o
   if (op.name == "prefetch") return Prefetch(cache, op, *cid, out, err);
   if (op.name == "import") return Import(cache, op, out, err);
   if (op.name == "export") {
-    if (auto s = cache.ExportCar(*cid, op.file); !s) return ReportErrorTo(err, "export " + op.cid, s.error());
+    if (auto s = blockcache::ExportCar(cache, *cid, op.file); !s) return ReportErrorTo(err, "export " + op.cid, s.error());
     return 0;
   }
   return Verify(cache, op, out, err);

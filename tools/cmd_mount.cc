@@ -13,9 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +23,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "fs/mountinfo.h"
 #include "tools/command.h"
 #include "tools/internal/control.h"
 #include "tools/internal/mount.h"
@@ -41,15 +40,8 @@ MountFlags& Flags() {
 // ---------------------------------------------------------------- paths
 
 bool IsMountPoint(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point;
-    f >> id >> parent >> dev >> root >> point;
-    if (point == path) return true;
-  }
-  return false;
+  auto mounts = fs::ReadMountInfo();
+  return mounts && fs::FindMount(*mounts, path).has_value();
 }
 
 // Clear reasons before libfuse gives its own.

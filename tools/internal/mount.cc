@@ -20,36 +20,6 @@
 namespace ipfsfs::tools {
 namespace {
 
-// Counts the block gets the filesystem has outstanding (cache hits included).
-class CountingGetter : public blockcache::BlockGetter {
- public:
-  explicit CountingGetter(blockcache::BlockGetter& inner) : inner_(inner) {}
-  void Get(const ipld::Cid& cid, blockcache::BlockCallback done) override {
-    ++in_flight_;
-    inner_.Get(cid, [this, done = std::move(done)](Result<blockcache::Block> b) {
-      --in_flight_;
-      done(std::move(b));
-    });
-  }
-  void Prefetch(const ipld::Cid& root, blockcache::PrefetchScope scope) override { inner_.Prefetch(root, scope); }
-  void PrefetchRange(const ipld::Cid& root, blockcache::ByteRange range, std::function<void(Status)> done) override {
-    inner_.PrefetchRange(root, range, std::move(done));
-  }
-  void CancelRange(const ipld::Cid& root, blockcache::ByteRange range) override { inner_.CancelRange(root, range); }
-  void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, blockcache::BlockCallback done) override {
-    ++in_flight_;
-    inner_.GetExpected(cid, patience, [this, done = std::move(done)](Result<blockcache::Block> b) {
-      --in_flight_;
-      done(std::move(b));
-    });
-  }
-  int64_t in_flight() const { return in_flight_.load(); }
-
- private:
-  blockcache::BlockGetter& inner_;
-  std::atomic<int64_t> in_flight_{0};
-};
-
 // Streamed blocks are freed by other threads than made them, so glibc's arenas
 // keep free pages resident; this hands them back now and then while it lives
 // (the RSS goal is 100 MiB however long a file is streamed).
@@ -82,7 +52,6 @@ class MemoryTrimmer {
 // whatever was built.
 struct Mount::Parts {
   std::unique_ptr<blockcache::BlockCache> cache;
-  std::unique_ptr<CountingGetter> counting;
   std::unique_ptr<blockcache::WorkerPool> prefetch;
   std::unique_ptr<resolver::Resolver> resolver;
   std::unique_ptr<fs::Filesystem> filesystem;
@@ -99,7 +68,6 @@ struct Mount::Parts {
     filesystem.reset();
     resolver.reset();
     prefetch.reset();
-    counting.reset();
   }
 };
 
@@ -117,9 +85,8 @@ Result<std::unique_ptr<Mount>> Mount::Start(MountOptions options) {
 Status Mount::Build() {
   Parts& p = *parts_;
   IPFSFS_ASSIGN_OR_RETURN(p.cache, blockcache::BlockCache::Open(options_.cache));
-  p.counting = std::make_unique<CountingGetter>(*p.cache);
   p.prefetch = std::make_unique<blockcache::WorkerPool>(options_.prefetch_threads);
-  p.resolver = std::make_unique<resolver::Resolver>(*p.counting);
+  p.resolver = std::make_unique<resolver::Resolver>(*p.cache);
 
   fs::FilesystemOptions fo = options_.filesystem;
   fo.reader.executor = [pool = p.prefetch.get()](std::function<void()> job) { pool->Post(std::move(job)); };
@@ -219,7 +186,7 @@ nlohmann::json Mount::StatusJson() const {
         {"hit_rate", lookups ? static_cast<double>(s.hits) / static_cast<double>(lookups) : 0.0},
         {"fetched_bytes", s.fetched_bytes},
         {"fetch_errors", s.fetch_errors}}},
-      {"in_flight_fetches", p.counting->in_flight()},
+      {"in_flight_fetches", s.in_flight},
       {"cache_commands", cache_commands_.load()},
       {"fs",
        {{"lookups", f.lookups},

@@ -224,6 +224,10 @@ class CountingGetter : public blockcache::BlockGetter {
       done(std::move(b));
     });
   }
+  std::optional<uint64_t> StoredSize(const ipld::Cid& cid) override { return inner_.StoredSize(cid); }
+  Result<std::optional<blockcache::Block>> GetLocal(const ipld::Cid& cid) override { return inner_.GetLocal(cid); }
+  bool FetchingAlone(const ipld::Cid& cid) override { return inner_.FetchingAlone(cid); }
+  std::optional<std::chrono::steady_clock::time_point> LastMiss() override { return inner_.LastMiss(); }
   int64_t in_flight() const { return in_flight_.load(); }
 
  private:

@@ -190,15 +190,15 @@ class FakeSource : public blockcache::Source {
   const std::string name_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::unordered_map<ipld::Multihash, std::shared_ptr<Bytes>, ipld::MultihashHasher> blocks_;  // GUARDED_BY(mu_)
+  std::unordered_map<ipld::Multihash, std::shared_ptr<Bytes>, ipld::MultihashHasher> blocks_;     // GUARDED_BY(mu_)
   std::unordered_map<ipld::Multihash, std::chrono::milliseconds, ipld::MultihashHasher> delays_;  // GUARDED_BY(mu_)
-  std::unordered_map<ipld::Multihash, ErrorCode, ipld::MultihashHasher> errors_;  // GUARDED_BY(mu_)
-  std::set<ipld::Multihash> corrupt_;                                             // GUARDED_BY(mu_)
-  std::unordered_map<ipld::Multihash, int, ipld::MultihashHasher> counts_;       // GUARDED_BY(mu_)
-  int total_ = 0;                                                                 // GUARDED_BY(mu_)
-  std::chrono::milliseconds default_delay_{0};                                    // GUARDED_BY(mu_)
-  std::multimap<Clock::time_point, std::shared_ptr<Request>> queue_;             // GUARDED_BY(mu_)
-  bool stop_ = false;                                                             // GUARDED_BY(mu_)
+  std::unordered_map<ipld::Multihash, ErrorCode, ipld::MultihashHasher> errors_;                  // GUARDED_BY(mu_)
+  std::set<ipld::Multihash> corrupt_;                                                             // GUARDED_BY(mu_)
+  std::unordered_map<ipld::Multihash, int, ipld::MultihashHasher> counts_;                        // GUARDED_BY(mu_)
+  int total_ = 0;                                                                                 // GUARDED_BY(mu_)
+  std::chrono::milliseconds default_delay_{0};                                                    // GUARDED_BY(mu_)
+  std::multimap<Clock::time_point, std::shared_ptr<Request>> queue_;                              // GUARDED_BY(mu_)
+  bool stop_ = false;                                                                             // GUARDED_BY(mu_)
   std::thread thread_;  // last: starts once the rest is built
 };
 

@@ -82,6 +82,10 @@ BlockCacheImpl::~BlockCacheImpl() {
   store_.reset();
 }
 
+std::chrono::steady_clock::time_point BlockCacheImpl::Now() const {
+  return options_.now ? options_.now() : std::chrono::steady_clock::now();
+}
+
 void BlockCacheImpl::Get(const ipld::Cid& cid, BlockCallback done) { GetImpl(cid, std::nullopt, std::move(done)); }
 
 void BlockCacheImpl::GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) {
@@ -118,7 +122,7 @@ void BlockCacheImpl::GetImpl(const ipld::Cid& cid, std::optional<std::chrono::mi
     return;
   }
   ++misses_;
-  last_miss_ms_.store(SteadyMs(), std::memory_order_relaxed);
+  last_miss_.store(Now().time_since_epoch().count(), std::memory_order_relaxed);
   if (options_.offline) {
     done(MakeError(ErrorCode::kNotFound, "block " + cid.ToString() + " is not in the cache (offline)"));
     return;
@@ -216,6 +220,40 @@ bool BlockCacheImpl::Has(const ipld::Cid& cid) { return cid.hash().is_identity()
 std::optional<uint64_t> BlockCacheImpl::StoredSize(const ipld::Cid& cid) {
   if (cid.hash().is_identity()) return cid.hash().digest().size();
   return quota_->StoredSize(cid.hash());
+}
+
+bool BlockCacheImpl::FetchingAlone(const ipld::Cid& cid) { return fetcher_->FetchingAlone(cid.hash()); }
+
+std::optional<std::chrono::steady_clock::time_point> BlockCacheImpl::LastMiss() {
+  auto ticks = last_miss_.load(std::memory_order_relaxed);
+  // No miss yet: as if long ago, so a warm cache plans no CAR.
+  if (ticks == 0) return Now() - std::chrono::hours(1);
+  return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks));
+}
+
+void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) {
+  if (options_.offline || sources_->empty()) {
+    done(MakeError(ErrorCode::kUnsupported, "offline: no ranged prefetch"));
+    return;
+  }
+  if (!sources_->AnySupportsByteRanges()) {
+    done(MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car"));
+    return;
+  }
+  fetcher_->BeginRange();
+  streamer_->Stream(
+      root, PrefetchScope::kEntity, range,
+      [this, root, done = std::move(done)](Status s, uint64_t blocks) {
+        if (!s) Log()->debug("ranged car of {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
+        fetcher_->EndRange();
+        done(std::move(s));
+      },
+      range);
+}
+
+void BlockCacheImpl::CancelRange(const ipld::Cid& root, ByteRange range) {
+  streamer_->Cancel([&](const ipld::Cid& r, const std::optional<ByteRange>& tag) { return tag == range && r == root; },
+                    "ranged car cancelled: its reader is gone");
 }
 
 CacheStats BlockCacheImpl::Stats() {

@@ -78,6 +78,9 @@ struct BlockCacheOptions {
   int workers = 2;
   // net/ event-loop threads.
   int net_threads = 1;
+  // The steady clock misses are timed on (LastMiss); tests drive it. Unset:
+  // std::chrono::steady_clock::now.
+  std::function<std::chrono::steady_clock::time_point()> now;
 };
 
 struct CacheStats {
@@ -127,8 +130,11 @@ class BlockCache : public BlockGetter {
   // as it arrives. Errors are logged only.
   void Prefetch(const ipld::Cid& root, PrefetchScope scope) override = 0;
 
-  // The block if it is in the store (never the network); nullopt if absent.
-  [[nodiscard]] virtual Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) = 0;
+  // BlockGetter's planning queries, answered from the index and the fetcher.
+  Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) override = 0;
+  std::optional<uint64_t> StoredSize(const ipld::Cid& cid) override = 0;
+  bool FetchingAlone(const ipld::Cid& cid) override = 0;
+  std::optional<std::chrono::steady_clock::time_point> LastMiss() override = 0;
   virtual bool Has(const ipld::Cid& cid) = 0;
 
   // Stores a verified block (the importer's path). May evict to stay in quota.

@@ -50,17 +50,16 @@ class BlockGetter {
 
   // Asks for the blocks that hold bytes `range` of the UnixFS file `root` as
   // one CAR (trustless gateway entity-bytes), stored as they arrive; `done`
-  // once the stream ends, from any thread. Only the part from the first block
-  // the cache lacks to the last is asked for, and `done` comes at once when
-  // none is missing (or every recent get was a cache hit). kUnsupported when
-  // no source can (read block by block then). Never blocks. Default:
-  // kUnsupported at once.
+  // once the stream ends, from any thread. The range is asked as given:
+  // resolver's RangePlanner decides which bytes are worth asking for.
+  // kUnsupported when no source can (read block by block then). Never
+  // blocks. Default: kUnsupported at once.
   virtual void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) {
     (void)root;
     (void)range;
     done(MakeError(ErrorCode::kUnsupported, "no ranged prefetch"));
   }
-  // The reader that asked for bytes `range` of `root` is gone: stop that CAR
+  // The reader that asked PrefetchRange for bytes `range` of `root` is gone: stop that CAR
   // (its `done` then gets kCancelled; blocks awaiting it are asked for alone).
   // Best effort; a range already over is left as it is. Default: nothing.
   virtual void CancelRange(const ipld::Cid& root, ByteRange range) {
@@ -75,12 +74,28 @@ class BlockGetter {
     Get(cid, std::move(done));
   }
 
-  // The block's size if the cache holds it, known without reading it or the
-  // network; nullopt when absent. Default: nullopt (unknown).
+  // Queries for planning ranged CARs (resolver's RangePlanner); none blocks
+  // on the network. The defaults know nothing: every block counts as missing.
+  //
+  // The block's size if the cache holds it, known without reading it; nullopt
+  // when absent.
   virtual std::optional<uint64_t> StoredSize(const ipld::Cid& cid) {
     (void)cid;
     return std::nullopt;
   }
+  // The block if it is in the store (never the network); nullopt if absent.
+  [[nodiscard]] virtual Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) {
+    (void)cid;
+    return std::optional<Block>();
+  }
+  // Asked for from a source alone right now (a ranged CAR would bring it twice).
+  virtual bool FetchingAlone(const ipld::Cid& cid) {
+    (void)cid;
+    return false;
+  }
+  // When a get last missed the cache (on the cache's steady clock); nullopt:
+  // unknown, counts as just now.
+  virtual std::optional<std::chrono::steady_clock::time_point> LastMiss() { return std::nullopt; }
 
   // Blocking convenience for tools and tests. Never call it on a FUSE worker.
   [[nodiscard]] Result<Block> GetBlocking(const ipld::Cid& cid);

@@ -83,7 +83,7 @@ class MemoryTier : public Store {
   std::mutex mu_;
   std::list<Entry> lru_;  // GUARDED_BY(mu_): most recent first
   std::unordered_map<ipld::Multihash, std::list<Entry>::iterator, ipld::MultihashHasher> index_;  // GUARDED_BY(mu_)
-  uint64_t bytes_ = 0;  // GUARDED_BY(mu_)
+  uint64_t bytes_ = 0;                                                                            // GUARDED_BY(mu_)
 };
 
 }  // namespace

@@ -69,8 +69,8 @@ class Sources {
   struct State {
     std::unique_ptr<Source> source;
     std::string name;
-    SourceStats stats;             // GUARDED_BY(mu_)
-    double ewma_ms = 0;            // GUARDED_BY(mu_): usual latency of a good answer
+    SourceStats stats;                  // GUARDED_BY(mu_)
+    double ewma_ms = 0;                 // GUARDED_BY(mu_): usual latency of a good answer
     Clock::time_point demoted_until{};  // GUARDED_BY(mu_)
   };
 

@@ -23,7 +23,10 @@ struct FileReader::Walk {
 };
 
 FileReader::FileReader(Resolver& resolver, NodePtr root, FileReaderOptions options)
-    : resolver_(resolver), root_(std::move(root)), options_(options) {}
+    : resolver_(resolver),
+      root_(std::move(root)),
+      options_(options),
+      planner_(resolver_.getter(), options_.car_planner) {}
 
 Result<std::shared_ptr<FileReader>> FileReader::Open(Resolver& resolver, NodePtr file, FileReaderOptions options) {
   if (file->info.kind != NodeKind::kFile) {
@@ -61,8 +64,8 @@ std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid
 }
 
 bool FileReader::InCarRange(uint64_t start, uint64_t length) const {
-  for (const auto& r : car_inflight_) {
-    if (start < r.to && start + length > r.from) return true;
+  for (const auto& c : car_inflight_) {
+    if (start < c.planned.to && start + length > c.planned.from) return true;
   }
   return false;
 }
@@ -74,7 +77,7 @@ void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>&
   while (car_inflight_.empty() && car_until_ < size && car_until_ < end + options_.car_range) {
     blockcache::ByteRange r{std::max(car_until_, end), 0};
     r.to = std::min(size, r.from + options_.car_range);
-    car_inflight_.push_back(r);
+    car_inflight_.push_back(CarRange{r, std::nullopt});
     car_until_ = r.to;
     start.push_back(r);
   }
@@ -82,17 +85,19 @@ void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>&
 
 FileReader::~FileReader() {
   // Closed: nobody reads the rest of its ranges (up to car_range each).
-  for (const auto& r : car_inflight_) resolver_.getter().CancelRange(root_->info.cid, r);
+  for (const auto& c : car_inflight_) {
+    if (c.asked) resolver_.getter().CancelRange(root_->info.cid, *c.asked);
+  }
 }
 
 void FileReader::StartCarRange(blockcache::ByteRange range) {
   std::weak_ptr<FileReader> weak = weak_from_this();
   auto returned = std::make_shared<std::atomic<bool>>(false);
-  resolver_.getter().PrefetchRange(root_->info.cid, range, [weak, range, returned](Status s) {
+  auto done = [weak, range, returned](Status s) {
     auto self = weak.lock();
     if (!self) return;
     std::lock_guard lock(self->mu_);
-    std::erase_if(self->car_inflight_, [&](const auto& r) { return r == range; });
+    std::erase_if(self->car_inflight_, [&](const auto& c) { return c.planned == range; });
     if (!s && s.error().code == ErrorCode::kCancelled) {
       return;  // not the source's fault (the cache is closing, or the range was given up)
     } else if (!s) {
@@ -104,7 +109,16 @@ void FileReader::StartCarRange(blockcache::ByteRange range) {
       // these bytes on a later read: they may be missing when it comes.
       self->car_until_ = range.from;
     }
-  });
+  };
+  auto missing = planner_.MissingBytes(root_->info.cid, range);
+  if (!missing) return done(OkStatus());
+  {
+    std::lock_guard lock(mu_);
+    for (auto& c : car_inflight_) {
+      if (c.planned == range) c.asked = *missing;
+    }
+  }
+  resolver_.getter().PrefetchRange(root_->info.cid, *missing, std::move(done));
   returned->store(true);
 }
 

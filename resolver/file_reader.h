@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "base/result.h"
 #include "resolver/internal/async_value.h"
 #include "resolver/node.h"
+#include "resolver/range_planner.h"
 #include "resolver/resolver.h"
 
 namespace ipfsfs::resolver {
@@ -45,11 +47,14 @@ struct FileReaderOptions {
   // of `car_range` bytes (BlockGetter::PrefetchRange: one request per range,
   // not one per block, which pays with a distant gateway), one at a time,
   // and the blocks inside them are awaited (GetExpected, up to
-  // `car_patience`) instead of asked for again. A seek ends it; a source that
-  // cannot serve ranges turns it off for the reader. car_range 0: never.
+  // `car_patience`) instead of asked for again. Each range is trimmed to
+  // what the cache lacks first (RangePlanner; nothing lacking: not asked). A
+  // seek ends it; a source that cannot serve ranges turns it off for the
+  // reader. car_range 0: never.
   uint64_t car_range = 64u << 20;
   uint64_t car_min_remaining = 32u << 20;
   std::chrono::milliseconds car_patience{3000};
+  RangePlannerOptions car_planner;
   // Runs prefetch fetches off the reading thread (a cache hit is answered on
   // the caller's thread, so inline prefetches would be serial and hold a FUSE
   // worker). Unset: inline.
@@ -107,6 +112,7 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
   Resolver resolver_;  // a handle: outlives the caller's Resolver if need be
   const NodePtr root_;
   const FileReaderOptions options_;
+  const RangePlanner planner_;
 
   mutable std::mutex mu_;
   std::map<SlotKey, std::shared_ptr<NodeSlot>> slots_;  // GUARDED_BY(mu_)
@@ -117,7 +123,13 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
   bool car_mode_ = false;         // GUARDED_BY(mu_)
   bool car_off_ = false;          // GUARDED_BY(mu_): the source cannot (or failed)
   uint64_t car_until_ = 0;        // GUARDED_BY(mu_): end of the ranges asked for
-  std::vector<blockcache::ByteRange> car_inflight_;  // GUARDED_BY(mu_)
+  // Ranges in flight: as planned by PlanCarRanges, and as asked of the getter
+  // (trimmed to what the cache lacked), by which it is cancelled.
+  struct CarRange {
+    blockcache::ByteRange planned;
+    std::optional<blockcache::ByteRange> asked;
+  };
+  std::vector<CarRange> car_inflight_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace ipfsfs::resolver

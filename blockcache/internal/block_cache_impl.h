@@ -6,8 +6,8 @@
 //   Fetcher     in-flight misses: coalescing, failover, hedging, deadlines
 //   CarStreamer CAR responses handed block by block to Accept
 // Get = store hit (through Quota) or Fetcher; Put and every fetched block =
-// Quota::Commit. block_cache.cc holds the getter side, range_plan.cc the
-// ranged CAR check, maintenance.cc pins, gc and verify.
+// Quota::Commit. block_cache.cc holds the getter side, maintenance.cc pins,
+// gc and verify.
 //
 // Locking: each part has its own; this class keeps only prefetch_mu_ (which
 // roots are being or were prefetched whole) and atomics. Source callbacks
@@ -32,13 +32,6 @@
 
 namespace ipfsfs::blockcache::internal {
 
-// Steady clock in ms, for the last miss kept in an atomic.
-inline int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 class BlockCacheImpl : public BlockCache {
  public:
   BlockCacheImpl(BlockCacheOptions options, std::unique_ptr<Store> store, std::vector<std::unique_ptr<Source>> sources,
@@ -56,6 +49,8 @@ class BlockCacheImpl : public BlockCache {
   Status Put(const Block& block) override;
   std::shared_ptr<void> HoldNewBlocks() override;
   std::optional<uint64_t> StoredSize(const ipld::Cid& cid) override;
+  bool FetchingAlone(const ipld::Cid& cid) override;
+  std::optional<std::chrono::steady_clock::time_point> LastMiss() override;
   void StreamCar(const ipld::Cid& root, PrefetchScope scope, std::function<void(Status, uint64_t)> done) override;
   std::unique_lock<std::mutex> LockPins() override;
   Status AdjustPin(const ipld::Cid& cid, const Block* block, int delta) override;
@@ -77,10 +72,8 @@ class BlockCacheImpl : public BlockCache {
   // Logs the first failure to store a fetched block and the recovery.
   void NoteStored(const ipld::Cid& cid, const Status& stored);
   void ScheduleFlush();
-  // Ranged CAR check (range_plan.cc): in the cache, or fetched alone right now.
-  bool HasOrComing(const ipld::Cid& cid);
-  void FindMissingBytes(const ipld::Cid& cid, uint64_t base, uint64_t end, ByteRange want, int& budget,
-                        std::optional<ByteRange>& missing);
+  // options_.now (or the steady clock), in its ticks for the last miss kept in an atomic.
+  std::chrono::steady_clock::time_point Now() const;
 
   const BlockCacheOptions options_;
   Store* disk_ = nullptr;         // owned by store_: `cache verify` reads the disk itself
@@ -100,7 +93,8 @@ class BlockCacheImpl : public BlockCache {
   std::unordered_set<ipld::Multihash, ipld::MultihashHasher> prefetched_;   // GUARDED_BY(prefetch_mu_): whole CARs done
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> store_failures_{0};  // fetched blocks not stored since the last success
-  std::atomic<int64_t> last_miss_ms_{INT64_MIN / 2};  // steady clock of the last get the cache could not answer
+  // Now() of the last get the cache could not answer, in steady_clock ticks; 0: none yet.
+  std::atomic<std::chrono::steady_clock::rep> last_miss_{0};
   std::atomic<uint64_t> hits_{0}, misses_{0};
 };
 

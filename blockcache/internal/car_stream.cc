@@ -22,18 +22,18 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
 
   std::mutex mu;
   std::shared_ptr<FetchHandle> handle;  // GUARDED_BY(mu); set once the request started
-  std::deque<Bytes> chunks;        // GUARDED_BY(mu)
-  std::vector<Bytes> spare;        // GUARDED_BY(mu): drained buffers, reused (no fresh pages per chunk)
-  size_t queued = 0;               // GUARDED_BY(mu)
-  bool draining = false;           // GUARDED_BY(mu)
-  bool paused = false;             // GUARDED_BY(mu)
-  bool net_done = false;           // GUARDED_BY(mu)
-  bool reported = false;           // GUARDED_BY(mu)
-  size_t verifying = 0;            // GUARDED_BY(mu): bytes of blocks handed to the pool
-  size_t pending = 0;              // GUARDED_BY(mu): their tasks
-  std::optional<Status> parse_status;  // GUARDED_BY(mu): set when parsing reached the end
-  std::optional<Status> net_status;  // GUARDED_BY(mu)
-  std::optional<Error> failure;      // GUARDED_BY(mu): a bad block or a bad CAR
+  std::deque<Bytes> chunks;             // GUARDED_BY(mu)
+  std::vector<Bytes> spare;             // GUARDED_BY(mu): drained buffers, reused (no fresh pages per chunk)
+  size_t queued = 0;                    // GUARDED_BY(mu)
+  bool draining = false;                // GUARDED_BY(mu)
+  bool paused = false;                  // GUARDED_BY(mu)
+  bool net_done = false;                // GUARDED_BY(mu)
+  bool reported = false;                // GUARDED_BY(mu)
+  size_t verifying = 0;                 // GUARDED_BY(mu): bytes of blocks handed to the pool
+  size_t pending = 0;                   // GUARDED_BY(mu): their tasks
+  std::optional<Status> parse_status;   // GUARDED_BY(mu): set when parsing reached the end
+  std::optional<Status> net_status;     // GUARDED_BY(mu)
+  std::optional<Error> failure;         // GUARDED_BY(mu): a bad block or a bad CAR
 
   // Pool thread only (one drain at a time).
   ipld::CarParser parser;
@@ -142,8 +142,10 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
 
   void VerifyOne(const ipld::Cid& cid, const std::shared_ptr<const Bytes>& data, size_t n) {
     auto r = owner->accept_(cid, data, source);
-    if (r) ++blocks;
-    else Fail(r.error());
+    if (r)
+      ++blocks;
+    else
+      Fail(r.error());
     bool resume = false, report = false;
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -218,7 +220,6 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
   }
 };
 
-
 CarStreamer::CarStreamer(Sources& sources, WorkerPool& pool, PendingRequests& requests, Accept accept)
     : sources_(sources), pool_(pool), requests_(requests), accept_(std::move(accept)) {}
 
@@ -254,9 +255,9 @@ void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::option
     }
   }
   if (source == SIZE_MAX) {
-    done(MakeError(sources_.empty() ? ErrorCode::kUnavailable : ErrorCode::kUnsupported,
-                   sources_.empty() ? "no source to stream a car from"
-                                    : "no source serves byte ranges of a file as a car"),
+    done(MakeError(
+             sources_.empty() ? ErrorCode::kUnavailable : ErrorCode::kUnsupported,
+             sources_.empty() ? "no source to stream a car from" : "no source serves byte ranges of a file as a car"),
          0);
     return;
   }

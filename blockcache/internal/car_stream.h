@@ -61,7 +61,7 @@ class CarStreamer {
   const Accept accept_;
   std::mutex mu_;
   std::vector<std::weak_ptr<CarStream>> streams_;  // GUARDED_BY(mu_)
-  bool closed_ = false;                                // GUARDED_BY(mu_)
+  bool closed_ = false;                            // GUARDED_BY(mu_)
 };
 
 }  // namespace ipfsfs::blockcache::internal

@@ -78,8 +78,9 @@ bool Fetcher::Fetch(const ipld::Cid& cid, std::optional<std::chrono::millisecond
         if (flight->done) return;
         if (flight->last_error) why = " (last error: " + flight->last_error->message + ")";
       }
-      Complete(flight, MakeError(ErrorCode::kTimeout, "block " + flight->cid.ToString() + ": no source answered within " +
-                                                          std::to_string(options_.fetch_timeout.count()) + " ms" + why));
+      Complete(flight,
+               MakeError(ErrorCode::kTimeout, "block " + flight->cid.ToString() + ": no source answered within " +
+                                                  std::to_string(options_.fetch_timeout.count()) + " ms" + why));
     });
   });
   if (deferred) {
@@ -133,7 +134,8 @@ void Fetcher::StartAttempt(const std::shared_ptr<Flight>& flight) {
         give_up = Error{ErrorCode::kNotFound, what + " not found on any source"};
         if (flight->last_error) give_up->message += " (" + flight->last_error->message + ")";
       } else {
-        give_up = flight->last_error ? flight->last_error->Wrap(what) : Error{ErrorCode::kUnavailable, what + ": no source"};
+        give_up =
+            flight->last_error ? flight->last_error->Wrap(what) : Error{ErrorCode::kUnavailable, what + ": no source"};
       }
     }
   }
@@ -144,17 +146,20 @@ void Fetcher::StartAttempt(const std::shared_ptr<Flight>& flight) {
   sources_.NoteRequest(pick);
   requests_.Begin();
   auto started = Clock::now();
-  auto handle = sources_.at(pick).FetchBlock(flight->cid, [this, flight, pick, started](Result<std::shared_ptr<Bytes>> r) {
-    pool_.Post([this, flight, pick, started, r = std::move(r)]() mutable {
-      OnFetched(flight, pick, started, std::move(r));
-      requests_.End();
-    });
-  });
+  auto handle =
+      sources_.at(pick).FetchBlock(flight->cid, [this, flight, pick, started](Result<std::shared_ptr<Bytes>> r) {
+        pool_.Post([this, flight, pick, started, r = std::move(r)]() mutable {
+          OnFetched(flight, pick, started, std::move(r));
+          requests_.End();
+        });
+      });
   bool cancel = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (flight->done) cancel = true;
-    else flight->handles.push_back(handle);
+    if (flight->done)
+      cancel = true;
+    else
+      flight->handles.push_back(handle);
   }
   if (cancel) {
     handle->Cancel();

@@ -98,7 +98,7 @@ class Fetcher {
 
   mutable std::mutex mu_;
   std::unordered_map<ipld::Multihash, std::shared_ptr<Flight>, ipld::MultihashHasher> inflight_;  // GUARDED_BY(mu_)
-  int ranges_ = 0;                                  // GUARDED_BY(mu_): ranged CARs in flight
+  int ranges_ = 0;                                 // GUARDED_BY(mu_): ranged CARs in flight
   std::vector<std::shared_ptr<Flight>> deferred_;  // GUARDED_BY(mu_): waiting for them
   bool closing_ = false;                           // GUARDED_BY(mu_)
   std::atomic<uint64_t> coalesced_{0}, fetched_blocks_{0}, fetched_bytes_{0}, fetch_errors_{0};

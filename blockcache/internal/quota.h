@@ -93,13 +93,13 @@ class Quota {
 
   mutable std::mutex mu_;
   std::unordered_map<ipld::Multihash, Entry, ipld::MultihashHasher> index_;  // GUARDED_BY(mu_)
-  uint64_t stored_bytes_ = 0;   // GUARDED_BY(mu_)
-  uint64_t pinned_blocks_ = 0;  // GUARDED_BY(mu_)
+  uint64_t stored_bytes_ = 0;                                                // GUARDED_BY(mu_)
+  uint64_t pinned_blocks_ = 0;                                               // GUARDED_BY(mu_)
   // Pin counts of pinned blocks dropped as damaged, until they are stored again.
   std::unordered_map<ipld::Multihash, uint32_t, ipld::MultihashHasher> lost_pins_;  // GUARDED_BY(mu_)
   // Each live hold's blocks, and how many holds keep each block.
-  uint64_t next_hold_ = 0;  // GUARDED_BY(mu_)
-  std::unordered_map<uint64_t, std::vector<ipld::Multihash>> holds_;  // GUARDED_BY(mu_)
+  uint64_t next_hold_ = 0;                                                     // GUARDED_BY(mu_)
+  std::unordered_map<uint64_t, std::vector<ipld::Multihash>> holds_;           // GUARDED_BY(mu_)
   std::unordered_map<ipld::Multihash, uint32_t, ipld::MultihashHasher> held_;  // GUARDED_BY(mu_)
   // Over the quota with nothing evictable (all pinned or held): skip the index
   // scans until something becomes evictable again.

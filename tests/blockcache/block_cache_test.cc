@@ -349,14 +349,6 @@ std::vector<testing::TestBlock> Leaves(const testing::TestDag& dag) {
   return out;
 }
 
-// Fetches the file's inner (dag-pb) nodes into the cache, as a reader leaves
-// them; each is a miss, so PrefetchRange's "no recent miss" answer is off.
-void GetInnerNodes(BlockCache& cache, const testing::TestDag& dag) {
-  for (const auto& b : dag.blocks) {
-    if (b.cid.codec() != static_cast<uint64_t>(ipld::Codec::kRaw)) REQUIRE(cache.GetBlocking(b.cid));
-  }
-}
-
 Status AwaitStatus(const std::function<void(std::function<void(Status)>)>& start) {
   auto p = std::make_shared<std::promise<Status>>();
   auto f = p->get_future();
@@ -393,64 +385,6 @@ TEST_CASE("a ranged CAR brings only the blocks of its bytes; gets that expect th
     CHECK(gw->RequestCount(leaves[i].cid) == 0);  // none asked for alone
     CHECK(cache->Has(leaves[i].cid) == (i >= 4 && i < 8));  // exactly the range's leaves came
   }
-  // A second second of nothing but hits: the file is here, a CAR would only be hashed and dropped.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  for (size_t i = 4; i < 8; ++i) REQUIRE(cache->GetBlocking(leaves[i].cid));
-  gw->ResetCounts();
-  auto s = AwaitStatus([&](auto done) { cache->PrefetchRange(dag.root, ByteRange{4u << 18, 8u << 18}, done); });
-  CHECK(s);
-  CHECK(gw->TotalRequests() == 0);
-}
-
-TEST_CASE("a ranged CAR asks only for the bytes whose blocks the cache lacks and is skipped when it has them all") {
-  auto gw = NewGateway();
-  auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 55);
-  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
-  auto leaves = Leaves(dag);
-  REQUIRE(leaves.size() == 16);
-  auto cache = OpenCache({gw.get()});
-  // The inner nodes and the first half of the file, as a reader leaves them.
-  GetInnerNodes(*cache, dag);
-  for (size_t i = 0; i < 8; ++i) REQUIRE(cache->GetBlocking(leaves[i].cid));
-  gw->ResetCounts();
-  const uint64_t quarter = 256u << 10;
-  auto s = AwaitStatus([&](auto done) { cache->PrefetchRange(dag.root, ByteRange{0, 8 * quarter}, done); });
-  CHECK(s);
-  CHECK(gw->TotalRequests() == 0);  // all there: no CAR
-  const uint64_t before = cache->Stats().sources.at(0).bytes;
-  s = AwaitStatus([&](auto done) { cache->PrefetchRange(dag.root, ByteRange{quarter, 12 * quarter}, done); });
-  REQUIRE(s);
-  CHECK(gw->TotalRequests() == 1);
-  for (size_t i = 0; i < leaves.size(); ++i) {
-    INFO("leaf " << i);
-    CHECK(cache->Has(leaves[i].cid) == (i < 12));
-  }
-  // Leaves 8..11 and the inner nodes on their path, not leaves 1..7 again.
-  const uint64_t received = cache->Stats().sources.at(0).bytes - before;
-  CHECK(received >= 4 * quarter);
-  CHECK(received < 5 * quarter);
-}
-
-TEST_CASE("a ranged CAR leaves out a block that is being fetched alone already") {
-  auto gw = NewGateway();
-  auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 56);
-  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
-  auto leaves = Leaves(dag);
-  auto cache = OpenCache({gw.get()});
-  GetInnerNodes(*cache, dag);
-  // A reader's window asked for leaf 0 alone; it trickles in (the fetch
-  // times out after the check below, and is cancelled when the cache closes).
-  gw->SetFault(leaves[0].cid, Fault::kSlow);
-  cache->Get(leaves[0].cid, [](Result<Block>) {});
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  const uint64_t quarter = 256u << 10;
-  const uint64_t before = cache->Stats().sources.at(0).bytes;
-  auto s = AwaitStatus([&](auto done) { cache->PrefetchRange(dag.root, ByteRange{0, 4 * quarter}, done); });
-  REQUIRE(s);
-  for (size_t i = 1; i < 4; ++i) CHECK(cache->Has(leaves[i].cid));
-  const uint64_t received = cache->Stats().sources.at(0).bytes - before;
-  CHECK(received >= 3 * quarter);
-  CHECK(received < 4 * quarter);  // leaves 1..3 and their inner node, not leaf 0 twice
 }
 
 TEST_CASE("a block the ranged CAR does not bring is asked for alone once the CAR ends, not after all the patience") {
@@ -500,38 +434,6 @@ TEST_CASE("closing the cache cancels a ranged CAR in flight at once") {
   auto s = f.get();
   REQUIRE_FALSE(s);
   CHECK(s.error().code == ErrorCode::kCancelled);
-}
-
-TEST_CASE("the check before a ranged CAR stays bounded on a DAG that links one child many times") {
-  // Each level links the level below 64 times, 4 KiB apart (more than a node
-  // holds, so each is walked into): followed naively, six levels are 64^6
-  // visits, all inside the range.
-  auto gw = NewGateway();
-  auto cache = OpenCache({gw.get()});
-  auto leaf = MakeRawBlock(1024, 58);
-  gw->AddBlock(leaf.cid, leaf.data);
-  ipld::Cid below = leaf.cid;
-  for (int level = 0; level < 6; ++level) {
-    ipld::PbNode pb;
-    ipld::UnixfsData fs;
-    for (int i = 0; i < 64; ++i) {
-      pb.links.push_back({below, std::string(), 1024});
-      fs.blocksizes.push_back(4096);
-    }
-    fs.filesize = 64 * 4096;
-    pb.data = ipld::EncodeUnixfsData(fs);
-    Bytes node = ipld::EncodePbNode(pb);
-    below = ipld::Cid::V1(ipld::Codec::kDagPb, ipld::Multihash::Sha256(node));
-    gw->AddBlock(below, node);
-    REQUIRE(cache->GetBlocking(below));  // cached, as a reader leaves the inner nodes
-  }
-  REQUIRE(cache->GetBlocking(leaf.cid));
-  auto p = std::make_shared<std::promise<Status>>();
-  auto f = p->get_future();
-  auto started = std::chrono::steady_clock::now();
-  cache->PrefetchRange(below, ByteRange{0, 64u << 20}, [p](Status s) { p->set_value(std::move(s)); });
-  REQUIRE(f.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }
 
 TEST_CASE("a reader's ranged CAR is cancelled by its range, at once; another range is left alone") {

@@ -304,13 +304,13 @@ int Serve(const std::string& mountpoint, int report_fd) {
   if (!a.read_ahead.empty()) {
     auto s = ParseSize(a.read_ahead);
     if (!s) return fail("mount " + mountpoint, s.error());
-    fo.reader.max_window = *s;
-    fo.reader.initial_window = std::min<uint64_t>(fo.reader.initial_window, *s);
+    to.reader.max_window = *s;
+    to.reader.initial_window = std::min<uint64_t>(to.reader.initial_window, *s);
   }
   if (!a.car_range.empty()) {
     auto s = ParseSize(a.car_range);
     if (!s) return fail("mount " + mountpoint, s.error());
-    fo.reader.car_range = *s;
+    to.reader.car_range = *s;
   }
 
   auto cache_options = ResolveSourceOptions(a.sources);
@@ -324,7 +324,7 @@ int Serve(const std::string& mountpoint, int report_fd) {
   if (!cache) return fail("mount " + mountpoint, cache.error());
   CountingGetter counting(**cache);
   blockcache::WorkerPool prefetch_pool(4);  // runs jobs inline once shut down
-  fo.reader.executor = [&prefetch_pool](std::function<void()> job) { prefetch_pool.Post(std::move(job)); };
+  to.reader.executor = [&prefetch_pool](std::function<void()> job) { prefetch_pool.Post(std::move(job)); };
   resolver::Resolver resolver(counting);
   blockcache::BlockCache* cache_ptr = cache->get();
   to.pinned_roots = [cache_ptr] {

@@ -68,7 +68,7 @@ class PendingReply {
 using Reply = std::shared_ptr<PendingReply>;
 
 // Runs a handler's body; nothing may unwind into libfuse's C code. A body
-// that threw before making its Reply has not answered: answer EIO here.
+// that throws drops its Reply, which answers EIO unless it already replied.
 template <class F>
 void Guarded(fuse_req_t req, const char* op, F&& body) {
   auto r = std::make_shared<PendingReply>(req);

@@ -15,6 +15,7 @@ int ToErrno(const Error& error, ErrnoContext context) {
       default: break;
     }
   }
+  if (context == ErrnoContext::kCrossTree && error.code == ErrorCode::kUnsupported) return EXDEV;
   switch (error.code) {
     case ErrorCode::kNotFound: return ENOENT;
     case ErrorCode::kReadOnly: return EROFS;

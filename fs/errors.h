@@ -15,6 +15,8 @@ enum class ErrnoContext {
   // namespace ENOTSUP (ls -l then stops asking per file), a value larger
   // than the caller's buffer ERANGE.
   kXattr,
+  // rename / link: kUnsupported means "across trees", EXDEV (mv then copies).
+  kCrossTree,
 };
 
 // not found -> ENOENT; read-only -> EROFS; invalid argument -> EINVAL;

@@ -1,6 +1,5 @@
 #include "fs/filesystem.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <utility>
@@ -9,38 +8,18 @@
 
 namespace ipfsfs::fs {
 
-struct Filesystem::OpenFileState {
-  std::shared_ptr<resolver::FileReader> reader;
-};
-
-struct Filesystem::OpenDirState {
-  Ino ino = 0;
-  Ino parent = 0;
-  int tree = -1;                          // -1: the root
-  std::vector<std::string> names;         // root and tree tops: a fixed list
-  std::shared_ptr<resolver::DirectoryStream> stream;  // directories under a tree
-};
-
 namespace {
 
 constexpr double kForever = 365 * 24 * 3600.0;
 
-uint32_t Perm(std::optional<uint32_t> forced, const std::optional<uint32_t>& unixfs, uint32_t fallback) {
-  if (forced) return *forced & 07777;
-  if (unixfs) return *unixfs & 0777;  // never setuid, setgid or sticky from content
-  return fallback;
-}
+tl::unexpected<Error> Stale(Ino ino) { return MakeError(ErrorCode::kNotFound, "stale inode " + std::to_string(ino)); }
 
 }  // namespace
 
 Filesystem::Filesystem(std::vector<std::unique_ptr<Tree>> trees, FilesystemOptions options)
     : trees_(std::move(trees)),
       options_(std::move(options)),
-      inodes_(kFirstTreeIno + trees_.size(), options_.max_remembered),
-      warmer_(options_.warm_in_flight, options_.warm_queue,
-              [this](const WarmJob& job, const resolver::NodeInfo& info) {
-                inodes_.Remember(job.parent, job.name, job.tree, info, false);
-              }) {}
+      inodes_(kFirstTreeIno + trees_.size(), options_.max_remembered) {}
 
 Filesystem::~Filesystem() {
   for (auto* f : open_files_set_) delete f;
@@ -50,61 +29,45 @@ Filesystem::~Filesystem() {
 Attr Filesystem::DirAttr(Ino ino) const {
   Attr a;
   a.ino = ino;
-  a.mode = S_IFDIR | Perm(options_.dir_mode, std::nullopt, 0555);
+  a.mode = S_IFDIR | (options_.dir_mode ? *options_.dir_mode & 07777 : 0555);
   a.nlink = 2;
   a.uid = options_.uid;
   a.gid = options_.gid;
   return a;
 }
 
-Attr Filesystem::MakeAttr(Ino ino, const resolver::NodeInfo& info) const {
-  Attr a;
-  a.ino = ino;
-  a.uid = options_.uid;
-  a.gid = options_.gid;
-  switch (info.kind) {
-    case resolver::NodeKind::kDirectory:
-    case resolver::NodeKind::kHamtShard:
-      a.mode = S_IFDIR | Perm(options_.dir_mode, info.mode, 0555);
-      a.nlink = 2;
-      break;
-    case resolver::NodeKind::kFile:
-      a.mode = S_IFREG | Perm(options_.file_mode, info.mode, 0444);
-      a.size = info.size;
-      break;
-    case resolver::NodeKind::kSymlink:
-      a.mode = S_IFLNK | 0777;
-      a.size = info.symlink_target.size();
-      break;
-  }
-  a.blocks = (a.size + 511) / 512;
-  if (info.mtime) {
-    a.mtime_sec = info.mtime->seconds;
-    a.mtime_nsec = info.mtime->nanos.value_or(0);
-  }
-  return a;
+Entry Filesystem::Present(Ino ino, const TreeEntry& entry) const {
+  Entry e{ino, entry.attr, entry.entry_timeout, entry.attr_timeout};
+  e.attr.ino = ino;
+  e.attr.uid = options_.uid;
+  e.attr.gid = options_.gid;
+  uint32_t type = e.attr.mode & S_IFMT;
+  if (type == S_IFREG && options_.file_mode) e.attr.mode = type | (*options_.file_mode & 07777);
+  if (type == S_IFDIR && options_.dir_mode) e.attr.mode = type | (*options_.dir_mode & 07777);
+  return e;
 }
 
-Entry Filesystem::MakeEntry(Ino ino, const resolver::NodeInfo& info, int tree) const {
-  TreeCaching c = trees_[tree]->caching();
-  return Entry{ino, MakeAttr(ino, info), c.entry_timeout, c.attr_timeout};
+Result<Filesystem::Target> Filesystem::Resolve(Ino ino) const {
+  if (ino == kRootIno) return Target{};
+  if (IsTreeTop(ino)) return Target{static_cast<int>(ino - kFirstTreeIno), nullptr};
+  auto snap = inodes_.Get(ino);
+  if (!snap || !snap->known()) return Stale(ino);
+  return Target{snap->tree, snap->entry.node};
 }
 
-void Filesystem::AnswerLookup(Ino parent, const std::string& name, int tree, Result<resolver::NodePtr> node, bool top,
-                              const Callback<Entry>& done) {
-  if (!node) {
-    if (node.error().code == ErrorCode::kNotFound) {
-      TreeCaching c = trees_[tree]->caching();
-      Entry negative;
-      negative.entry_timeout = top ? c.top_negative_timeout : c.negative_timeout;
-      Logger()->debug("lookup {}/{}: {}", parent, name, node.error().message);
-      return done(negative);
-    }
+void Filesystem::AnswerEntry(Ino parent, const std::string& name, int tree, Result<TreeEntry> entry,
+                             const Callback<Entry>& done) {
+  if (!entry) {
     ++errors_;
-    return done(tl::unexpected(node.error()));
+    return done(tl::unexpected(std::move(entry).error()));
   }
-  Ino ino = inodes_.Remember(parent, name, tree, (*node)->info, true);
-  done(MakeEntry(ino, (*node)->info, tree));
+  if (!entry->node) {
+    Entry negative;
+    negative.entry_timeout = entry->entry_timeout;
+    return done(negative);
+  }
+  Ino ino = inodes_.Remember(parent, name, tree, *entry, true);
+  done(Present(ino, *entry));
 }
 
 void Filesystem::Lookup(Ino parent, std::string name, Callback<Entry> done) {
@@ -117,31 +80,15 @@ void Filesystem::Lookup(Ino parent, std::string name, Callback<Entry> done) {
     negative.entry_timeout = kForever;
     return done(negative);
   }
-  if (auto known = inodes_.Find(parent, name); known && known->info) {
-    Ino ino = inodes_.Remember(parent, name, known->tree, *known->info, true);
-    return done(MakeEntry(ino, *known->info, known->tree));
+  if (auto known = inodes_.Find(parent, name); known && known->known() && known->entry.immutable) {
+    Ino ino = inodes_.Remember(parent, name, known->tree, known->entry, true);
+    return done(Present(ino, known->entry));
   }
-  if (IsTreeTop(parent)) {
-    int tree = static_cast<int>(parent - kFirstTreeIno);
-    trees_[tree]->LookupTop(name, [this, parent, name, tree, done = std::move(done)](Result<resolver::NodePtr> node) {
-      AnswerLookup(parent, name, tree, std::move(node), true, done);
-    });
-    return;
-  }
-  auto dir = inodes_.Get(parent);
-  if (!dir || !dir->info) return done(MakeError(ErrorCode::kNotFound, "stale directory inode " + std::to_string(parent)));
+  auto dir = Resolve(parent);
+  if (!dir) return done(MakeError(ErrorCode::kNotFound, "stale directory inode " + std::to_string(parent)));
   int tree = dir->tree;
-  ResolveIno(parent, [this, parent, name, tree, done = std::move(done)](Result<resolver::NodePtr> node) mutable {
-    if (!node) {
-      ++errors_;
-      return done(tl::unexpected(std::move(node).error()));
-    }
-    if (!(*node)->is_directory()) {
-      return done(MakeError(ErrorCode::kInvalidArgument, (*node)->info.cid.ToString() + " is not a directory"));
-    }
-    trees_[tree]->Lookup(std::move(*node), name, [this, parent, name, tree, done](Result<resolver::NodePtr> child) {
-      AnswerLookup(parent, name, tree, std::move(child), false, done);
-    });
+  trees_[tree]->Lookup(dir->node, name, [this, parent, name, tree, done = std::move(done)](Result<TreeEntry> entry) {
+    AnswerEntry(parent, name, tree, std::move(entry), done);
   });
 }
 
@@ -150,73 +97,58 @@ void Filesystem::Forget(Ino ino, uint64_t nlookup) {
   inodes_.Forget(ino, nlookup);
 }
 
-void Filesystem::ResolveIno(Ino ino, Callback<resolver::NodePtr> done) {
-  auto snap = inodes_.Get(ino);
-  if (!snap || !snap->info) return done(MakeError(ErrorCode::kNotFound, "stale inode " + std::to_string(ino)));
-  trees_[snap->tree]->GetNode(*snap->info, std::move(done));
-}
-
 void Filesystem::GetAttr(Ino ino, Callback<Attr> done) {
   if (ino == kRootIno || IsTreeTop(ino)) return done(DirAttr(ino));
   auto snap = inodes_.Get(ino);
-  if (!snap || !snap->info) return done(MakeError(ErrorCode::kNotFound, "stale inode " + std::to_string(ino)));
-  done(MakeAttr(ino, *snap->info));
+  if (!snap || !snap->known()) return done(Stale(ino));
+  trees_[snap->tree]->GetAttr(snap->entry.node, snap->entry, [this, ino, done = std::move(done)](Result<TreeEntry> e) {
+    if (!e) {
+      ++errors_;
+      return done(tl::unexpected(std::move(e).error()));
+    }
+    if (e->node) inodes_.Update(ino, *e);
+    done(Present(ino, *e).attr);
+  });
 }
 
 double Filesystem::AttrTimeout(Ino ino) const {
   if (ino == kRootIno || IsTreeTop(ino)) return kForever;
   auto snap = inodes_.Get(ino);
-  return snap ? trees_[snap->tree]->caching().attr_timeout : 0;
+  return snap ? snap->entry.attr_timeout : 0;
 }
 
 void Filesystem::ReadLink(Ino ino, Callback<std::string> done) {
-  auto snap = inodes_.Get(ino);
-  if (!snap || !snap->info || snap->info->kind != resolver::NodeKind::kSymlink) {
+  auto target = Resolve(ino);
+  if (!target || !target->node) {
     return done(MakeError(ErrorCode::kInvalidArgument, "inode " + std::to_string(ino) + " is not a symlink"));
   }
-  done(snap->info->symlink_target);
+  trees_[target->tree]->ReadLink(target->node, Counted(std::move(done)));
 }
 
 void Filesystem::Open(Ino ino, int flags, Callback<OpenedFile> done) {
-  if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_CREAT | O_APPEND))) {
-    return done(MakeError(ErrorCode::kReadOnly, "inode " + std::to_string(ino) + " is read-only"));
-  }
-  auto snap = inodes_.Get(ino);
-  if (!snap || !snap->info) return done(MakeError(ErrorCode::kNotFound, "stale inode " + std::to_string(ino)));
-  if (snap->info->kind != resolver::NodeKind::kFile) {
-    return done(MakeError(ErrorCode::kInvalidArgument, snap->info->cid.ToString() + " is not a file"));
-  }
-  int tree = snap->tree;
-  trees_[tree]->GetNode(*snap->info, [this, tree, done = std::move(done)](Result<resolver::NodePtr> node) {
-    if (!node) {
+  auto target = Resolve(ino);
+  if (!target) return done(tl::unexpected(std::move(target).error()));
+  if (!target->node) return done(MakeError(ErrorCode::kInvalidArgument, "inode " + std::to_string(ino) + " is a directory"));
+  int tree = target->tree;
+  trees_[tree]->Open(target->node, flags, [this, tree, done = std::move(done)](Result<TreeOpened> opened) {
+    if (!opened) {
       ++errors_;
-      return done(tl::unexpected(std::move(node).error()));
+      return done(tl::unexpected(std::move(opened).error()));
     }
-    auto reader = resolver::FileReader::Open(trees_[tree]->resolver(), std::move(*node), options_.reader);
-    if (!reader) return done(tl::unexpected(std::move(reader).error()));
-    auto* state = new OpenFileState{std::move(*reader)};
-    {
-      std::lock_guard lock(handles_mu_);
-      open_files_set_.insert(state);
-    }
-    ++open_files_;
-    done(OpenedFile{reinterpret_cast<uint64_t>(state), trees_[tree]->caching().keep_cache});
+    uint64_t fh = TrackFile(new OpenFileState{tree, std::move(opened->handle)});
+    done(OpenedFile{fh, opened->keep_cache});
   });
 }
 
-void Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, Callback<std::vector<resolver::Slice>> done) {
+void Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, Callback<ReadReply> done) {
   auto* state = reinterpret_cast<OpenFileState*>(fh);
   ++reads_;
-  std::shared_ptr<resolver::FileReader> reader = state->reader;
-  reader->Read(offset, size, [this, reader, offset, done = std::move(done)](Result<std::vector<resolver::Slice>> r) {
+  trees_[state->tree]->Read(state->handle, offset, size, [this, done = std::move(done)](Result<ReadReply> r) {
     if (!r) {
       ++errors_;
-      return done(tl::unexpected(
-          r.error().Wrap("read " + reader->root()->info.cid.ToString() + " at " + std::to_string(offset))));
+      return done(std::move(r));
     }
-    uint64_t n = 0;
-    for (const auto& s : *r) n += s.length;
-    read_bytes_ += n;
+    read_bytes_ += r->size();
     done(std::move(r));
   });
 }
@@ -227,34 +159,29 @@ void Filesystem::Release(uint64_t fh) {
     std::lock_guard lock(handles_mu_);
     open_files_set_.erase(state);
   }
+  trees_[state->tree]->Release(state->handle);
   delete state;
   --open_files_;
 }
 
 void Filesystem::OpenDir(Ino ino, Callback<OpenedDir> done) {
-  if (ino == kRootIno) {
-    auto* state = new OpenDirState{kRootIno, kRootIno, -1, {}, nullptr};
-    for (const auto& t : trees_) state->names.emplace_back(t->name());
-    return done(OpenedDir{TrackDir(state), false});
+  if (ino == kRootIno) return done(OpenedDir{TrackDir(new OpenDirState{kRootIno, kRootIno, -1, nullptr}), false});
+  auto target = Resolve(ino);
+  if (!target) return done(tl::unexpected(std::move(target).error()));
+  Ino parent = kRootIno;
+  if (target->node) {
+    auto snap = inodes_.Get(ino);
+    if (!snap) return done(Stale(ino));
+    parent = snap->parent;
   }
-  if (IsTreeTop(ino)) {
-    int tree = static_cast<int>(ino - kFirstTreeIno);
-    auto* state = new OpenDirState{ino, kRootIno, tree, trees_[tree]->ListTop(), nullptr};
-    return done(OpenedDir{TrackDir(state), false});
-  }
-  auto snap = inodes_.Get(ino);
-  if (!snap || !snap->info) return done(MakeError(ErrorCode::kNotFound, "stale inode " + std::to_string(ino)));
-  Ino parent = snap->parent;
-  int tree = snap->tree;
-  ResolveIno(ino, [this, ino, parent, tree, done = std::move(done)](Result<resolver::NodePtr> node) {
-    if (!node) {
+  int tree = target->tree;
+  trees_[tree]->OpenDir(target->node, [this, ino, parent, tree, done = std::move(done)](Result<TreeOpened> opened) {
+    if (!opened) {
       ++errors_;
-      return done(tl::unexpected(std::move(node).error()));
+      return done(tl::unexpected(std::move(opened).error()));
     }
-    auto stream = resolver::DirectoryStream::Open(trees_[tree]->resolver(), std::move(*node), options_.listing);
-    if (!stream) return done(tl::unexpected(std::move(stream).error()));
-    auto* state = new OpenDirState{ino, parent, tree, {}, std::move(*stream)};
-    done(OpenedDir{TrackDir(state), trees_[tree]->caching().cache_readdir});
+    auto* state = new OpenDirState{ino, parent, tree, std::move(opened->handle)};
+    done(OpenedDir{TrackDir(state), opened->keep_cache});
   });
 }
 
@@ -275,51 +202,41 @@ void Filesystem::ReadDir(uint64_t fh, uint64_t offset, size_t max, Callback<std:
   if (out.size() >= max) return done(std::move(out));
   const size_t first = index - 2;
 
-  // One listed name: whole when its attributes are known, else bare and warmed.
-  auto add = [this, state](std::vector<DirListEntry>& out, const std::string& name, const ipld::Cid* cid, uint64_t next) {
-    DirListEntry e;
-    e.name = name;
-    e.next_offset = next;
-    if (state->tree < 0) {
-      Ino ino = kFirstTreeIno + (next - 3);
-      e.entry = Entry{ino, DirAttr(ino), kForever, kForever};
-    } else if (auto known = inodes_.Find(state->ino, name); known && known->info) {
-      e.entry = MakeEntry(known->ino, *known->info, state->tree);
-    } else {
-      e.entry.attr.ino = inodes_.Intern(state->ino, name, state->tree);
-      std::optional<ipld::Cid> parsed;
-      if (!cid) {
-        if (auto p = ipld::Cid::Parse(name)) parsed = *p;
-        cid = parsed ? &*parsed : nullptr;
-      }
-      if (cid) {
-        warmer_.Add(trees_[state->tree]->resolver(), WarmJob{state->ino, name, state->tree, *cid});
-        // A block already in the cache is warmed on this thread: then the entry
-        // goes out whole, and the stat that follows needs no LOOKUP.
-        if (auto warmed = inodes_.Find(state->ino, name); warmed && warmed->info) {
-          e.entry = MakeEntry(warmed->ino, *warmed->info, state->tree);
-        }
-      }
+  if (state->tree < 0) {
+    for (size_t i = first; i < trees_.size() && out.size() < max; ++i) {
+      Ino ino = kFirstTreeIno + i;
+      out.push_back(DirListEntry{std::string(trees_[i]->name()), Entry{ino, DirAttr(ino), kForever, kForever}, i + 3});
     }
-    out.push_back(std::move(e));
-  };
-
-  if (!state->stream) {
-    for (size_t i = first; i < state->names.size() && out.size() < max; ++i) add(out, state->names[i], nullptr, i + 3);
     return done(std::move(out));
   }
-  size_t want = first + (max - out.size());
-  auto stream = state->stream;
-  stream->Fill(want, [this, stream, first, max, add, out = std::move(out), done = std::move(done)](Status st) mutable {
-    auto entries = stream->Entries(first, max - out.size());
-    if (!st && entries.empty() && out.empty()) {
-      ++errors_;
-      return done(tl::unexpected(st.error()));
-    }
-    if (!st) Logger()->error("listing ends early: {}", st.error().message);
-    for (size_t i = 0; i < entries.size(); ++i) add(out, entries[i].name, &entries[i].cid, first + i + 3);
-    done(std::move(out));
-  });
+  // One listed name: whole when the tree knows its attributes, else bare.
+  trees_[state->tree]->ReadDir(
+      state->handle, first, max - out.size(),
+      [this, state, first, out = std::move(out), done = std::move(done)](Result<std::vector<TreeDirEntry>> list) mutable {
+        if (!list) {
+          ++errors_;
+          if (out.empty()) return done(tl::unexpected(std::move(list).error()));
+          Logger()->error("listing ends early: {}", list.error().message);
+          return done(std::move(out));
+        }
+        for (size_t i = 0; i < list->size(); ++i) {
+          auto& item = (*list)[i];
+          DirListEntry e;
+          e.name = std::move(item.name);
+          e.next_offset = first + i + 3;
+          if (item.entry && item.entry->node) {
+            Ino ino = inodes_.Remember(state->ino, e.name, state->tree, *item.entry, false);
+            e.entry = Present(ino, *item.entry);
+          } else if (auto known = inodes_.Find(state->ino, e.name); known && known->known()) {
+            e.entry = Present(known->ino, known->entry);
+          } else {
+            e.entry.attr.ino = inodes_.Intern(state->ino, e.name, state->tree);
+            e.entry.attr.mode = item.type;
+          }
+          out.push_back(std::move(e));
+        }
+        done(std::move(out));
+      });
 }
 
 void Filesystem::CommitListed(Ino ino) {
@@ -333,7 +250,17 @@ void Filesystem::ReleaseDir(uint64_t fh) {
     std::lock_guard lock(handles_mu_);
     open_dirs_.erase(state);
   }
+  if (state->tree >= 0) trees_[state->tree]->ReleaseDir(state->handle);
   delete state;
+}
+
+uint64_t Filesystem::TrackFile(OpenFileState* state) {
+  {
+    std::lock_guard lock(handles_mu_);
+    open_files_set_.insert(state);
+  }
+  ++open_files_;
+  return reinterpret_cast<uint64_t>(state);
 }
 
 uint64_t Filesystem::TrackDir(OpenDirState* state) {
@@ -343,25 +270,15 @@ uint64_t Filesystem::TrackDir(OpenDirState* state) {
 }
 
 void Filesystem::GetXattr(Ino ino, std::string name, Callback<std::string> done) {
-  auto snap = inodes_.Get(ino);
-  if (!snap || !snap->info) return done(MakeError(ErrorCode::kNotFound, "no attribute " + name));
-  const auto& info = *snap->info;
-  if (name == "user.ipfs.cid") return done(info.cid.ToString());
-  if (name == "user.ipfs.codec") {
-    auto codec = ipld::CodecName(info.cid.codec());
-    return done(codec ? std::string(*codec) : fmt::format("0x{:x}", info.cid.codec()));
-  }
-  if (name == "user.ipfs.size") return done(std::to_string(info.dag_size));
-  // No ACLs, no security labels: saying "unsupported" (not "absent") lets
-  // ls -l stop asking for every file of the device (coreutils remembers it).
-  if (name.rfind("user.", 0) != 0) return done(MakeError(ErrorCode::kUnsupported, "no " + name + " here"));
-  done(MakeError(ErrorCode::kNotFound, "no attribute " + name));
+  auto target = Resolve(ino);
+  if (!target || !target->node) return done(MakeError(ErrorCode::kNotFound, "no attribute " + name));
+  trees_[target->tree]->GetXattr(target->node, std::move(name), std::move(done));
 }
 
 void Filesystem::ListXattr(Ino ino, Callback<std::vector<std::string>> done) {
-  auto snap = inodes_.Get(ino);
-  if (!snap || !snap->info) return done(std::vector<std::string>{});
-  done(std::vector<std::string>{"user.ipfs.cid", "user.ipfs.codec", "user.ipfs.size"});
+  auto target = Resolve(ino);
+  if (!target || !target->node) return done(std::vector<std::string>{});
+  trees_[target->tree]->ListXattr(target->node, std::move(done));
 }
 
 FilesystemStats Filesystem::stats() const {
@@ -372,7 +289,6 @@ FilesystemStats Filesystem::stats() const {
   s.errors = errors_;
   s.open_files = open_files_;
   s.inodes = inodes_.size();
-  s.warm_in_flight = warmer_.in_flight();
   return s;
 }
 

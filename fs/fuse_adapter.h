@@ -1,11 +1,12 @@
 // FuseMount: the libfuse3 low-level session in front of a Filesystem.
 //
-// fuse_adapter.cc is thin on purpose (mountpoint-s3's fuse.rs): each handler
-// copies its arguments, calls one Filesystem method and replies from the
-// callback, on whichever thread completes it; the FUSE worker returns at once,
-// so a slow source never holds a worker. Each request is held by a move-only
-// PendingReply that replies EIO if dropped unanswered. Errors become errno in
-// fs/errors.h alone. Thread-safe; the Filesystem outlives the FuseMount,
+// The handlers (fuse_ops.cc, fuse_write_ops.cc) are thin on purpose
+// (mountpoint-s3's fuse.rs): each copies its arguments, calls one Filesystem
+// method and replies from the callback, on whichever thread completes it; the
+// FUSE worker returns at once, so a slow source never holds a worker. Each
+// request is held by a PendingReply that replies EIO if dropped unanswered.
+// Errors become errno in fs/errors.h alone. This file's FuseMount
+// (fuse_session.cc) owns the session: mount, loop, and one teardown. Thread-safe; the Filesystem outlives the FuseMount,
 // and so does every callback that replies into it (drain the block layer
 // before destroying it).
 #ifndef IPFSFS_FS_FUSE_ADAPTER_H_

@@ -18,41 +18,62 @@ std::string InodeTable::Key(Ino parent, std::string_view name) {
 }
 
 InodeSnapshot InodeTable::Snapshot(Ino ino, const Inode& inode) const {
-  return InodeSnapshot{ino, inode.parent, inode.name, inode.tree, inode.info, inode.nlookup};
+  return InodeSnapshot{ino, inode.parent, inode.name, inode.tree, inode.entry, inode.nlookup};
+}
+
+Ino InodeTable::AddLocked(std::string key, Ino parent, std::string_view name, int tree) {
+  Ino ino = next_ino_++;
+  inodes_.emplace(ino, Inode{parent, std::string(name), tree, TreeEntry{}, 0, false});
+  by_key_[std::move(key)] = ino;
+  return ino;
 }
 
 Ino InodeTable::Intern(Ino parent, std::string_view name, int tree) {
   std::lock_guard lock(mu_);
   std::string key = Key(parent, name);
   if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
-  Ino ino = next_ino_++;
-  inodes_.emplace(ino, Inode{parent, std::string(name), tree, std::nullopt, 0});
-  by_key_.emplace(std::move(key), ino);
+  Ino ino = AddLocked(std::move(key), parent, name, tree);
   forgotten_.push_back(ino);
   EvictLocked();
   return ino;
 }
 
-Ino InodeTable::Remember(Ino parent, std::string_view name, int tree, const resolver::NodeInfo& info, bool count) {
+Ino InodeTable::Remember(Ino parent, std::string_view name, int tree, const TreeEntry& entry, bool count) {
   std::lock_guard lock(mu_);
   std::string key = Key(parent, name);
-  Ino ino;
+  Ino ino = 0;
   if (auto it = by_key_.find(key); it != by_key_.end()) {
-    ino = it->second;
-  } else {
-    ino = next_ino_++;
-    inodes_.emplace(ino, Inode{parent, std::string(name), tree, std::nullopt, 0});
-    by_key_.emplace(std::move(key), ino);
+    Inode& old = inodes_.at(it->second);
+    if (old.entry.node && entry.node && !old.entry.node->SameIdentity(*entry.node)) {
+      // The name means another object now: the kernel's references to the
+      // old number stay valid until it forgets them, new ones get a new number.
+      old.detached = true;
+      if (old.nlookup == 0) inodes_.erase(it->second);
+    } else {
+      ino = it->second;
+    }
+  }
+  if (ino == 0) {
+    ino = AddLocked(std::move(key), parent, name, tree);
     if (!count) forgotten_.push_back(ino);
   }
   Inode& inode = inodes_.at(ino);
-  if (!inode.info) inode.info = info;
+  inode.entry = entry;
+  inode.tree = tree;
   if (count) {
     ++inode.nlookup;
     ++total_lookups_;
   }
   EvictLocked();
   return ino;
+}
+
+bool InodeTable::Update(Ino ino, const TreeEntry& entry) {
+  std::lock_guard lock(mu_);
+  auto it = inodes_.find(ino);
+  if (it == inodes_.end()) return false;
+  it->second.entry = entry;
+  return true;
 }
 
 void InodeTable::AddLookup(Ino ino) {
@@ -77,6 +98,10 @@ void InodeTable::Forget(Ino ino, uint64_t n) {
   it->second.nlookup -= n;
   total_lookups_ -= n;
   if (it->second.nlookup == 0) {
+    if (it->second.detached) {
+      inodes_.erase(it);
+      return;
+    }
     forgotten_.push_back(ino);
     EvictLocked();
   }
@@ -90,7 +115,10 @@ void InodeTable::EvictLocked() {
     forgotten_.pop_front();
     auto it = inodes_.find(ino);
     if (it == inodes_.end() || it->second.nlookup > 0) continue;
-    by_key_.erase(Key(it->second.parent, it->second.name));
+    if (!it->second.detached) {
+      auto key = by_key_.find(Key(it->second.parent, it->second.name));
+      if (key != by_key_.end() && key->second == ino) by_key_.erase(key);
+    }
     inodes_.erase(it);
   }
 }

@@ -1,13 +1,15 @@
 // InodeTable: inode numbers for (parent inode, name) keys, lookup counts, and
-// what is known about each entry.
+// the last answer a tree gave for each entry (its node, attributes and cache
+// times).
 //
-// Numbers are handed out once and never reused, and a key keeps its number
-// for the life of the mount as long as it is remembered: an entry the kernel
-// has forgotten (lookup count 0) stays remembered with its attributes, since
-// /ipfs content is immutable, until more than `max_remembered` forgotten
-// entries exist; then the oldest forgotten ones are dropped. Lookup counts are
-// raised exactly where an entry reply is sent and lowered by forget; an
-// underflow is a bug and aborts (passthrough_hp.cc does the same).
+// Numbers are handed out once and never reused. A key keeps its number while
+// it is remembered and its tree says the node's identity is unchanged
+// (TreeNode::SameIdentity); a new identity gets a fresh number, and the old
+// one lives on, detached from the name, until the kernel forgets it. An entry
+// the kernel has forgotten (lookup count 0) stays remembered until more than
+// `max_remembered` forgotten entries exist; then the oldest are dropped.
+// Lookup counts are raised exactly where an entry reply is sent and lowered
+// by forget; an underflow is a bug and aborts (passthrough_hp.cc does too).
 //
 // Thread-safe: one mutex, never held across a reply or a callback.
 #ifndef IPFSFS_FS_INODE_TABLE_H_
@@ -22,7 +24,6 @@
 #include <unordered_map>
 
 #include "fs/types.h"
-#include "resolver/node.h"
 
 namespace ipfsfs::fs {
 
@@ -30,9 +31,10 @@ struct InodeSnapshot {
   Ino ino = 0;
   Ino parent = 0;
   std::string name;
-  int tree = 0;                              // index of the Tree serving it
-  std::optional<resolver::NodeInfo> info;    // nullopt until fetched
+  int tree = 0;       // index of the Tree serving it
+  TreeEntry entry;    // entry.node is null until the tree has answered
   uint64_t nlookup = 0;
+  bool known() const { return entry.node != nullptr; }
 };
 
 class InodeTable {
@@ -44,16 +46,20 @@ class InodeTable {
 
   // The number for (parent, name), made if new (lookup count unchanged).
   Ino Intern(Ino parent, std::string_view name, int tree);
-  // Records what is known about (parent, name); with `count`, raises its
-  // lookup count by one (an entry reply is about to be sent). Returns the ino.
-  Ino Remember(Ino parent, std::string_view name, int tree, const resolver::NodeInfo& info, bool count);
+  // Records a tree's answer (non-null node) for (parent, name), replacing
+  // what was known; with `count`, raises its lookup count by one (an entry
+  // reply is about to be sent). Returns the ino, fresh when the identity
+  // changed.
+  Ino Remember(Ino parent, std::string_view name, int tree, const TreeEntry& entry, bool count);
+  // Replaces what is known about `ino` (fresh attributes); false if unknown.
+  bool Update(Ino ino, const TreeEntry& entry);
   // Raises the lookup count of a known inode (readdirplus sent it whole).
   void AddLookup(Ino ino);
-  // Lowers the count by n; the entry stays remembered.
+  // Lowers the count by n; the entry stays remembered (a replaced one goes).
   void Forget(Ino ino, uint64_t n);
 
   std::optional<InodeSnapshot> Get(Ino ino) const;
-  // Info for (parent, name) when already known.
+  // What is known for (parent, name).
   std::optional<InodeSnapshot> Find(Ino parent, std::string_view name) const;
 
   size_t size() const;
@@ -64,11 +70,13 @@ class InodeTable {
     Ino parent = 0;
     std::string name;
     int tree = 0;
-    std::optional<resolver::NodeInfo> info;
+    TreeEntry entry;
     uint64_t nlookup = 0;
+    bool detached = false;  // replaced under its name: erased at lookup count 0
   };
   static std::string Key(Ino parent, std::string_view name);
   InodeSnapshot Snapshot(Ino ino, const Inode& inode) const;
+  Ino AddLocked(std::string key, Ino parent, std::string_view name, int tree);
   void EvictLocked();
 
   const size_t max_remembered_;

@@ -1,16 +1,27 @@
 // IpfsTree: ipfs/<cid>/... — immutable UnixFS content by CID, in any text form
-// (v0, v1, any multibase). Everything may be cached by the kernel forever
-// (long timeouts, keep_cache, cached negatives inside directories). Top-level
-// names that are not CIDs do not exist; the top directory lists the pinned
-// roots given by the options. Thread-safe; the Resolver outlives the tree.
+// (v0, v1, any multibase), and everything IPFS-specific the mount shows: CID
+// parsing, the user.ipfs.cid/codec/size xattrs, file readers and directory
+// streams behind handles, warming listed children, and the caching that
+// immutability allows (long timeouts, keep_cache, cached negatives inside
+// directories). Top-level names that are not CIDs do not exist; the top
+// directory lists the pinned roots given by the options.
+//
+// Thread-safe; the Resolver outlives the tree; the destructor waits for
+// warming fetches in flight.
 #ifndef IPFSFS_FS_IPFS_TREE_H_
 #define IPFSFS_FS_IPFS_TREE_H_
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "fs/tree.h"
+#include "fs/warmer.h"
 #include "ipld/cid.h"
+#include "resolver/directory_stream.h"
+#include "resolver/file_reader.h"
+#include "resolver/resolver.h"
 
 namespace ipfsfs::fs {
 
@@ -22,6 +33,11 @@ struct IpfsTreeOptions {
   double top_negative_timeout = 1.0;
   // The CIDs `ls ipfs/` shows (the cache's pinned roots); none when unset.
   std::function<std::vector<ipld::Cid>()> pinned_roots;
+  // Background fetches of listed children's root blocks.
+  size_t warm_in_flight = 32;
+  size_t warm_queue = 100'000;
+  resolver::FileReaderOptions reader;
+  resolver::DirectoryStreamOptions listing;
 };
 
 class IpfsTree : public Tree {
@@ -29,16 +45,28 @@ class IpfsTree : public Tree {
   IpfsTree(resolver::Resolver& resolver, IpfsTreeOptions options = {});
 
   std::string_view name() const override { return "ipfs"; }
-  TreeCaching caching() const override;
-  resolver::Resolver& resolver() override { return resolver_; }
-  void LookupTop(std::string name, resolver::NodeCallback done) override;
-  std::vector<std::string> ListTop() override;
-  void GetNode(const resolver::NodeInfo& info, resolver::NodeCallback done) override;
-  void Lookup(resolver::NodePtr dir, std::string name, resolver::NodeCallback done) override;
+  void Lookup(const TreeNodePtr& dir, std::string name, Callback<TreeEntry> done) override;
+  void ReadLink(const TreeNodePtr& node, Callback<std::string> done) override;
+  void Open(const TreeNodePtr& node, int flags, Callback<TreeOpened> done) override;
+  void Read(const TreeHandlePtr& file, uint64_t offset, size_t size, Callback<ReadReply> done) override;
+  void OpenDir(const TreeNodePtr& dir, Callback<TreeOpened> done) override;
+  void ReadDir(const TreeHandlePtr& dir, uint64_t first, size_t max, Callback<std::vector<TreeDirEntry>> done) override;
+  // user.ipfs.cid, user.ipfs.codec, user.ipfs.size.
+  void GetXattr(const TreeNodePtr& node, std::string name, Callback<std::string> done) override;
+  void ListXattr(const TreeNodePtr& node, Callback<std::vector<std::string>> done) override;
+
+  // Warming fetches running now.
+  size_t warm_in_flight() const { return warmer_.in_flight(); }
 
  private:
+  TreeEntry MakeEntry(const resolver::NodeInfo& info) const;
+  TreeEntry Negative(double timeout) const;
+  // A listed name: whole when its block answers at once, else bare (and warmed).
+  TreeDirEntry Listed(std::string name, const std::optional<ipld::Cid>& cid);
+
   resolver::Resolver& resolver_;
   const IpfsTreeOptions options_;
+  Warmer warmer_;
 };
 
 }  // namespace ipfsfs::fs

@@ -5,8 +5,7 @@
 
 namespace ipfsfs::fs {
 
-Warmer::Warmer(size_t max_in_flight, size_t max_queued, Sink sink)
-    : max_in_flight_(max_in_flight), max_queued_(max_queued), sink_(std::move(sink)) {}
+Warmer::Warmer(size_t max_in_flight, size_t max_queued) : max_in_flight_(max_in_flight), max_queued_(max_queued) {}
 
 Warmer::~Warmer() {
   std::unique_lock lock(mu_);
@@ -14,11 +13,11 @@ Warmer::~Warmer() {
   idle_.wait(lock, [this] { return in_flight_ == 0 && !pumping_; });
 }
 
-void Warmer::Add(const resolver::Resolver& resolver, WarmJob job) {
+void Warmer::Add(const resolver::Resolver& resolver, ipld::Cid cid, Sink sink) {
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= max_queued_) return;
-    queue_.emplace_back(resolver, std::move(job));
+    queue_.push_back(Job{resolver, std::move(cid), std::move(sink)});
   }
   Pump(false);
 }
@@ -41,12 +40,12 @@ void Warmer::Pump(bool finished_one) {
   for (;;) {
     again_ = false;
     while (in_flight_ < max_in_flight_ && !queue_.empty()) {
-      auto [resolver, job] = std::move(queue_.front());
+      Job job = std::move(queue_.front());
       queue_.pop_front();
       ++in_flight_;
       lock.unlock();
-      resolver.GetNode(job.cid, [this, job](Result<resolver::NodePtr> node) {
-        if (node) sink_(job, (*node)->info);
+      job.resolver.GetNode(job.cid, [this, sink = std::move(job.sink)](Result<resolver::NodePtr> node) {
+        if (node) sink((*node)->info);
         Pump(true);
       });
       lock.lock();

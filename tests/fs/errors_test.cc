@@ -34,5 +34,11 @@ TEST_CASE("ToErrno: xattrs: absent ENODATA / unsupported ENOTSUP / too large ERA
   CHECK(Errno(ErrorCode::kInvalidArgument, ErrnoContext::kXattr) == EINVAL);
 }
 
+TEST_CASE("ToErrno: rename and link across trees are EXDEV / other codes as usual") {
+  CHECK(Errno(ErrorCode::kUnsupported, ErrnoContext::kCrossTree) == EXDEV);
+  CHECK(Errno(ErrorCode::kReadOnly, ErrnoContext::kCrossTree) == EROFS);
+  CHECK(Errno(ErrorCode::kNotFound, ErrnoContext::kCrossTree) == ENOENT);
+}
+
 }  // namespace
 }  // namespace ipfsfs::fs

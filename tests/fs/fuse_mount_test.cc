@@ -21,6 +21,7 @@
 
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
+#include "tests/fs/local_tree.h"
 #include "tests/support/memory_block_getter.h"
 #include "tests/support/skip.h"
 
@@ -84,10 +85,9 @@ struct MountedWorld {
     std::vector<std::unique_ptr<Tree>> trees;
     IpfsTreeOptions to;
     to.pinned_roots = [this] { return std::vector<ipld::Cid>{root.cid}; };
+    to.reader.max_window = 1 << 20;
     trees.push_back(std::make_unique<IpfsTree>(resolver, to));
-    FilesystemOptions fo;
-    fo.reader.max_window = 1 << 20;
-    fs = std::make_unique<Filesystem>(std::move(trees), fo);
+    fs = std::make_unique<Filesystem>(std::move(trees));
 
     char tmpl[] = "/tmp/ipfsfs-fuse-XXXXXX";
     REQUIRE(mkdtemp(tmpl));
@@ -366,6 +366,50 @@ TEST_CASE("FUSE mount: a mount whose Run never ran is unmounted by its destructo
   m->reset();
   CHECK_FALSE(Mounted(dir));
   rmdir(dir.c_str());
+}
+
+TEST_CASE("FUSE mount: a tree answering reads with descriptor ranges / writes reach a writable tree") {
+  testing::SkipUnlessFuse();
+  char local_tmpl[] = "/tmp/ipfsfs-local-XXXXXX";
+  REQUIRE(mkdtemp(local_tmpl));
+  std::string local = local_tmpl;
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += std::to_string(i) + "\n";  // ~110 KiB: several reads
+  {
+    FILE* f = fopen((local + "/data.txt").c_str(), "w");
+    REQUIRE(f);
+    fputs(text.c_str(), f);
+    fclose(f);
+  }
+  MemoryBlockGetter store;
+  resolver::Resolver resolver{store};
+  std::vector<std::unique_ptr<Tree>> trees;
+  trees.push_back(std::make_unique<IpfsTree>(resolver));
+  trees.push_back(std::make_unique<testing::LocalTree>(local));
+  Filesystem fs(std::move(trees));
+  char tmpl[] = "/tmp/ipfsfs-fuse-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  std::string dir = tmpl;
+  FuseOptions opts;
+  opts.mountpoint = dir;
+  auto m = FuseMount::Mount(fs, opts);
+  REQUIRE(m);
+  std::thread loop([&] { (*m)->Run(false); });
+
+  CHECK(Sh("ls " + dir) == "ipfs\nlocal\n");
+  CHECK(Sh("cat " + dir + "/local/data.txt") == text);
+  CHECK(Sh("tail -c 6 " + dir + "/local/data.txt") == text.substr(text.size() - 6));
+  CHECK(Sh("mkdir " + dir + "/local/made && echo ok") == "ok\n");
+  struct stat st {};
+  CHECK(stat((local + "/made").c_str(), &st) == 0);
+  CHECK(Sh("mkdir " + dir + "/ipfs/x").find("Read-only file system") != std::string::npos);
+  CHECK(Sh("mkdir " + dir + "/x").find("Read-only file system") != std::string::npos);
+
+  (*m)->Stop();
+  loop.join();
+  m->reset();
+  rmdir(dir.c_str());
+  Sh("rm -rf " + local);
 }
 
 }  // namespace

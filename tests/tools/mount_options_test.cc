@@ -58,7 +58,7 @@ TEST_CASE("a flag beats its -o twin, unset flags take the twin", "[mount_options
   REQUIRE(m);
   CHECK(m->filesystem.uid == 1234);
   CHECK(m->filesystem.gid == 77);
-  CHECK(m->filesystem.reader.max_window == (16u << 20));
+  CHECK(m->ipfs.reader.max_window == (16u << 20));
   CHECK(m->cache.offline);
   CHECK(m->cache.memory_cache_bytes <= (4u << 20));
   CHECK(m->fuse.mountpoint == "/tmp");

@@ -88,16 +88,15 @@ Status Mount::Build() {
   p.prefetch = std::make_unique<blockcache::WorkerPool>(options_.prefetch_threads);
   p.resolver = std::make_unique<resolver::Resolver>(*p.cache);
 
-  fs::FilesystemOptions fo = options_.filesystem;
-  fo.reader.executor = [pool = p.prefetch.get()](std::function<void()> job) { pool->Post(std::move(job)); };
   fs::IpfsTreeOptions to = options_.ipfs;
+  to.reader.executor = [pool = p.prefetch.get()](std::function<void()> job) { pool->Post(std::move(job)); };
   to.pinned_roots = [cache = p.cache.get()] {
     auto pins = cache->Pins();
     return pins ? *pins : std::vector<ipld::Cid>{};
   };
   std::vector<std::unique_ptr<fs::Tree>> trees;
   trees.push_back(std::make_unique<fs::IpfsTree>(*p.resolver, to));
-  p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), fo);
+  p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), options_.filesystem);
   IPFSFS_ASSIGN_OR_RETURN(p.fuse, fs::FuseMount::Mount(*p.filesystem, options_.fuse));
 
   const std::string cache_dir = Absolute(options_.cache.cache_dir);

@@ -38,8 +38,8 @@ namespace ipfsfs::tools {
 struct MountOptions {
   std::string mountpoint;  // absolute
   blockcache::BlockCacheOptions cache;
-  fs::FilesystemOptions filesystem;  // reader.executor is set by the Mount
-  fs::IpfsTreeOptions ipfs;          // pinned_roots is set by the Mount
+  fs::FilesystemOptions filesystem;
+  fs::IpfsTreeOptions ipfs;  // reader.executor and pinned_roots are set by the Mount
   fs::FuseOptions fuse;
   // Threads running the file readers' prefetches off the FUSE workers.
   int prefetch_threads = 4;

@@ -158,11 +158,11 @@ Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& par
   }
   if (!a.read_ahead.empty()) {
     IPFSFS_ASSIGN_OR_RETURN(auto s, Named("--read-ahead", ParseSize(a.read_ahead)));
-    fo.reader.max_window = s;
-    fo.reader.initial_window = std::min<uint64_t>(fo.reader.initial_window, s);
+    m.ipfs.reader.max_window = s;
+    m.ipfs.reader.initial_window = std::min<uint64_t>(m.ipfs.reader.initial_window, s);
   }
   if (!a.car_range.empty()) {
-    IPFSFS_ASSIGN_OR_RETURN(fo.reader.car_range, Named("--car-range", ParseSize(a.car_range)));
+    IPFSFS_ASSIGN_OR_RETURN(m.ipfs.reader.car_range, Named("--car-range", ParseSize(a.car_range)));
   }
 
   IPFSFS_ASSIGN_OR_RETURN(m.cache, ResolveSourceOptions(a.sources));

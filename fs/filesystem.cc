@@ -22,6 +22,9 @@ Filesystem::Filesystem(std::vector<std::unique_ptr<Tree>> trees, FilesystemOptio
       inodes_(kFirstTreeIno + trees_.size(), options_.max_remembered) {}
 
 Filesystem::~Filesystem() {
+  // First: a tree may still report what it learns (learned) into inodes_
+  // until its background work has stopped.
+  trees_.clear();
   for (auto* f : open_files_set_) delete f;
   for (auto* d : open_dirs_) delete d;
 }
@@ -180,6 +183,10 @@ void Filesystem::OpenDir(Ino ino, Callback<OpenedDir> done) {
       ++errors_;
       return done(tl::unexpected(std::move(opened).error()));
     }
+    // Remembered uncounted, as a listed entry the kernel has not taken yet.
+    opened->handle->learned = [this, ino, tree](const std::string& name, const TreeEntry& entry) {
+      if (entry.node) inodes_.Remember(ino, name, tree, entry, false);
+    };
     auto* state = new OpenDirState{ino, parent, tree, std::move(opened->handle)};
     done(OpenedDir{TrackDir(state), opened->keep_cache});
   });

@@ -172,21 +172,28 @@ void IpfsTree::OpenDir(const TreeNodePtr& dir, Callback<TreeOpened> done) {
   });
 }
 
-TreeDirEntry IpfsTree::Listed(std::string name, const std::optional<ipld::Cid>& cid) {
+TreeDirEntry IpfsTree::Listed(const TreeHandle& dir, std::string name, const std::optional<ipld::Cid>& cid) {
   TreeDirEntry e;
   e.name = std::move(name);
   if (!cid) return e;
   // A block already cached answers before Add returns: then the entry goes
-  // out whole, and the stat that follows needs no LOOKUP.
+  // out whole, and the stat that follows needs no LOOKUP. One that comes
+  // later is handed to the Filesystem (learned) for that stat.
   struct Cell {
     std::mutex mu;
     std::optional<resolver::NodeInfo> info;  // GUARDED_BY(mu)
-    bool listed = false;                     // GUARDED_BY(mu): too late to use
+    bool listed = false;                     // GUARDED_BY(mu): too late to go out with the listing
   };
   auto cell = std::make_shared<Cell>();
-  warmer_.Add(resolver_, *cid, [cell](const resolver::NodeInfo& info) {
-    std::lock_guard lock(cell->mu);
-    if (!cell->listed) cell->info = info;
+  warmer_.Add(resolver_, *cid, [this, cell, name = e.name, learned = dir.learned](const resolver::NodeInfo& info) {
+    {
+      std::lock_guard lock(cell->mu);
+      if (!cell->listed) {
+        cell->info = info;
+        return;
+      }
+    }
+    if (learned) learned(name, MakeEntry(info));
   });
   std::lock_guard lock(cell->mu);
   cell->listed = true;
@@ -203,18 +210,18 @@ void IpfsTree::ReadDir(const TreeHandlePtr& dir, uint64_t first, size_t max, Cal
     std::vector<TreeDirEntry> out;
     for (size_t i = first; i < handle.names.size() && out.size() < max; ++i) {
       auto cid = ipld::Cid::Parse(handle.names[i]);
-      out.push_back(Listed(handle.names[i], cid ? std::optional<ipld::Cid>(*cid) : std::nullopt));
+      out.push_back(Listed(handle, handle.names[i], cid ? std::optional<ipld::Cid>(*cid) : std::nullopt));
     }
     return done(std::move(out));
   }
   auto stream = handle.stream;
-  stream->Fill(first + max, [this, stream, first, max, done = std::move(done)](Status st) {
+  stream->Fill(first + max, [this, dir, stream, first, max, done = std::move(done)](Status st) {
     auto entries = stream->Entries(first, max);
     if (!st && entries.empty()) return done(tl::unexpected(st.error()));
     if (!st) Logger()->error("listing ends early: {}", st.error().message);
     std::vector<TreeDirEntry> out;
     out.reserve(entries.size());
-    for (auto& e : entries) out.push_back(Listed(std::move(e.name), e.cid));
+    for (auto& e : entries) out.push_back(Listed(*dir, std::move(e.name), e.cid));
     done(std::move(out));
   });
 }

@@ -62,7 +62,7 @@ class IpfsTree : public Tree {
   TreeEntry MakeEntry(const resolver::NodeInfo& info) const;
   TreeEntry Negative(double timeout) const;
   // A listed name: whole when its block answers at once, else bare (and warmed).
-  TreeDirEntry Listed(std::string name, const std::optional<ipld::Cid>& cid);
+  TreeDirEntry Listed(const TreeHandle& dir, std::string name, const std::optional<ipld::Cid>& cid);
 
   resolver::Resolver& resolver_;
   const IpfsTreeOptions options_;

@@ -88,6 +88,12 @@ struct TreeEntry {
 class TreeHandle {
  public:
   virtual ~TreeHandle() = default;
+  // Directories: set by the Filesystem when the directory is opened. A tree
+  // that learns a listed name's attributes only after its listing answered
+  // (a child's block fetched in the background) reports them here, from any
+  // thread, so the stat that follows needs no lookup: names seen once are
+  // remembered with their attributes (DESIGN.md). May be empty.
+  std::function<void(const std::string& name, const TreeEntry& entry)> learned;
 };
 using TreeHandlePtr = std::shared_ptr<TreeHandle>;
 

@@ -21,15 +21,15 @@
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
 #include "tests/support/memory_block_getter.h"
+#include "tests/support/skip.h"
 
 namespace ipfsfs::fs {
 namespace {
 
 using testing::DagBuilder;
 using testing::MemoryBlockGetter;
+using testing::SkipUnlessFuse;
 using testing::TestLink;
-
-bool CanMount() { return geteuid() == 0 && access("/dev/fuse", R_OK | W_OK) == 0; }
 
 std::string Sh(const std::string& command, int* status = nullptr) {
   std::string full = "timeout 60 sh -c '" + command + "' 2>&1";
@@ -125,10 +125,7 @@ struct MountedWorld {
 };
 
 TEST_CASE("FUSE mount: ls / cat / stat / readlink / xattrs / find through the kernel") {
-  if (!CanMount()) {
-    WARN("not root or no /dev/fuse: FUSE mount test skipped");
-    return;
-  }
+  SkipUnlessFuse();
   MountedWorld w;
   CHECK(Sh("ls " + w.dir) == "ipfs\n");
   CHECK(Sh("ls " + w.dir + "/ipfs") == w.root.cid.ToString() + "\n");
@@ -178,7 +175,7 @@ TEST_CASE("FUSE mount: ls / cat / stat / readlink / xattrs / find through the ke
 }
 
 TEST_CASE("FUSE mount: writes are EROFS") {
-  if (!CanMount()) return;
+  SkipUnlessFuse();
   MountedWorld w;
   CHECK(Sh("touch " + w.top + "/new").find("Read-only file system") != std::string::npos);
   CHECK(Sh("mkdir " + w.top + "/d").find("Read-only file system") != std::string::npos);
@@ -190,7 +187,7 @@ TEST_CASE("FUSE mount: writes are EROFS") {
 }
 
 TEST_CASE("FUSE mount: whole and random-offset reads / 32 concurrent readers") {
-  if (!CanMount()) return;
+  SkipUnlessFuse();
   MountedWorld w;
   std::string path = w.top + "/big.bin";
   auto read_at = [&](int fd, uint64_t off, size_t len) {
@@ -246,7 +243,7 @@ TEST_CASE("FUSE mount: whole and random-offset reads / 32 concurrent readers") {
 }
 
 TEST_CASE("FUSE mount: a source failing mid-read gives EIO quickly / the mount stays usable") {
-  if (!CanMount()) return;
+  SkipUnlessFuse();
   MountedWorld w;
   std::string path = w.top + "/big.bin";
   auto node = resolver::DecodeNode(*w.store.GetBlocking(w.big_link.cid));
@@ -273,7 +270,7 @@ TEST_CASE("FUSE mount: a source failing mid-read gives EIO quickly / the mount s
 }
 
 TEST_CASE("FUSE mount: stopping with files open returns promptly") {
-  if (!CanMount()) return;
+  SkipUnlessFuse();
   auto w = std::make_unique<MountedWorld>();
   std::string path = w->top + "/big.bin";
   int fd = open(path.c_str(), O_RDONLY);

@@ -71,6 +71,10 @@ BlockCacheImpl::~BlockCacheImpl() {
   fetcher_->Close();
   streamer_->Close();
   requests_.WaitNone();  // every request's callback comes (cancelled ones promptly)
+  // Joined before they are released: a timer task (the 30 s flush) uses
+  // timers_ and pool_ until the queue's thread is gone.
+  timers_->Shutdown();
+  pool_->Shutdown();
   timers_.reset();
   pool_.reset();
   streamer_.reset();

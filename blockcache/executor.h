@@ -84,16 +84,25 @@ class TimerQueue {
  public:
   using Clock = std::chrono::steady_clock;
   TimerQueue() : thread_([this] { Run(); }) {}
-  ~TimerQueue() {
+  ~TimerQueue() { Shutdown(); }
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
+  // Drops what is queued and joins the thread: once it returns no task runs,
+  // so an owner can stop the queue before the state its tasks touch goes
+  // (a unique_ptr's reset nulls the pointer before the destructor joins).
+  // Idempotent; not from a task.
+  void Shutdown() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
+  // Dropped after Shutdown.
   void At(Clock::time_point when, std::function<void()> task) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
     tasks_.emplace(when, std::move(task));
     cv_.notify_all();
   }

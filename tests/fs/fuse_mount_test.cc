@@ -30,6 +30,7 @@ namespace {
 
 using testing::DagBuilder;
 using testing::MemoryBlockGetter;
+using testing::SkipUnlessFuse;
 using testing::TestLink;
 
 std::string Sh(const std::string& command, int* status = nullptr) {
@@ -273,6 +274,11 @@ TEST_CASE("FUSE mount: a source failing mid-read gives EIO quickly / the mount s
   CHECK(Sh("cat " + w.top + "/hello.txt") == "hello, world\n");
 }
 
+// True while `dir` is a mount point of ours in /proc/self/mountinfo.
+bool Mounted(const std::string& dir) {
+  return Sh("grep -c \" " + dir + " \" /proc/self/mountinfo") != "0\n";
+}
+
 TEST_CASE("FUSE mount: stopping with files open returns promptly") {
   testing::SkipUnlessFuse();
   auto w = std::make_unique<MountedWorld>();
@@ -281,15 +287,18 @@ TEST_CASE("FUSE mount: stopping with files open returns promptly") {
   REQUIRE(fd >= 0);
   char c;
   REQUIRE(read(fd, &c, 1) == 1);
+  const std::string dir = w->dir;
   auto start = std::chrono::steady_clock::now();
   w.reset();  // Stop + join while fd is open
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  // The connection is gone, not merely left behind: the open file answers an
+  // error at once and nothing is mounted there any more.
+  char more[16];
+  errno = 0;
+  CHECK(pread(fd, more, sizeof(more), 1 << 20) == -1);
+  CHECK((errno == ENOTCONN || errno == EIO || errno == ECONNABORTED));
+  CHECK_FALSE(Mounted(dir));
   close(fd);
-}
-
-// True while `dir` is a mount point of ours in /proc/self/mountinfo.
-bool Mounted(const std::string& dir) {
-  return Sh("grep -c \" " + dir + " \" /proc/self/mountinfo") != "0\n";
 }
 
 TEST_CASE("FUSE mount: stopping while reads wait on slow blocks ends the loop / late replies are dropped") {

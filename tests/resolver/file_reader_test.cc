@@ -160,11 +160,13 @@ TEST_CASE("FileReader prefetch window doubles on sequential reads / resets on se
   // Sequential reads find the prefetched leaves: the next read fetches nothing new.
   auto a = ReadRange(**reader, (3 << 20) + 4096, 4096);
   REQUIRE(a);
+  ipld::Cid next_leaf = LeafAt(r, GetRoot(r, file.cid), (3 << 20) + 8192);
+  store.WaitIdle();  // the prefetches the first read started have landed
   store.ResetCounts();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto b = ReadRange(**reader, (3 << 20) + 8192, 4096);
   REQUIRE(b);
   CHECK(*b == Expect(content, (3 << 20) + 8192, 4096));
+  CHECK(store.GetCount(next_leaf) == 0);
 }
 
 TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead and awaits their blocks") {

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <thread>
 #include <vector>
@@ -55,7 +56,7 @@ std::string UrlDecode(std::string_view s) {
 
 class Gateway : public TestGateway {
  public:
-  explicit Gateway(TestGatewayOptions options) : options_(options) {}
+  explicit Gateway(TestGatewayOptions options) : options_(options), flaky_percent_(options.flaky_percent) {}
 
   ~Gateway() override {
     stop_ = true;
@@ -137,6 +138,10 @@ class Gateway : public TestGateway {
     std::lock_guard<std::mutex> lock(mu_);
     faults_.clear();
     global_fault_ = Fault::kNone;
+  }
+  void SetFlaky(unsigned percent) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    flaky_percent_ = percent;
   }
   uint64_t RequestCount(const Cid& cid) const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -267,7 +272,11 @@ class Gateway : public TestGateway {
   Fault FaultFor(const Multihash& mh) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = faults_.find(mh);
-    return it != faults_.end() ? it->second : global_fault_;
+    Fault fault = it != faults_.end() ? it->second : global_fault_;
+    if (fault == Fault::kNone && flaky_percent_ > 0 && flaky_rng_() % 100 < flaky_percent_) {
+      return Fault::kStatus500;
+    }
+    return fault;
   }
 
   std::shared_ptr<const Bytes> Find(const Multihash& mh) {
@@ -526,6 +535,8 @@ class Gateway : public TestGateway {
   std::map<Multihash, std::shared_ptr<const Bytes>> blocks_;         // GUARDED_BY(mu_)
   std::map<Multihash, Fault> faults_;                                // GUARDED_BY(mu_)
   Fault global_fault_ = Fault::kNone;                                // GUARDED_BY(mu_)
+  unsigned flaky_percent_ = 0;                                       // GUARDED_BY(mu_)
+  std::minstd_rand flaky_rng_{12345};                                // GUARDED_BY(mu_)
   std::map<Multihash, uint64_t> counts_;                             // GUARDED_BY(mu_)
 };
 

@@ -48,6 +48,9 @@ struct TestGatewayOptions {
   std::chrono::milliseconds slow_delay{20};
   // Every response waits this long first (a distant gateway's round trip).
   std::chrono::milliseconds latency{0};
+  // This share of requests (0..100) without a fault of their own answers 500,
+  // chosen by a fixed-seed generator: a gateway that fails now and then.
+  unsigned flaky_percent = 0;
 };
 
 class TestGateway {
@@ -66,7 +69,8 @@ class TestGateway {
 
   virtual void SetFault(Fault fault) = 0;  // for every CID without its own fault
   virtual void SetFault(const ipld::Cid& cid, Fault fault) = 0;
-  virtual void ClearFaults() = 0;
+  virtual void ClearFaults() = 0;  // leaves the flaky share as it is
+  virtual void SetFlaky(unsigned percent) = 0;
 
   // Requests naming this CID (any format, any path) since the last reset.
   virtual uint64_t RequestCount(const ipld::Cid& cid) const = 0;

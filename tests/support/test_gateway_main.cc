@@ -2,10 +2,16 @@
 //
 //   ipfsfs-test-gateway --car FILE [--car FILE…] [--port N] [--fault KIND[:CID]]…
 //                       [--slow-delay-ms N] [--slow-chunk N] [--latency-ms N]
+//                       [--flaky-percent N] [--failing-percent N] [--dead-fault KIND]
 //
 // Prints its URL ("http://127.0.0.1:PORT") on one line, then serves until
 // SIGINT or SIGTERM. KIND: corrupt, wrong-block, truncate, 500, 404, stall,
 // slow, wrong-content-type; without ":CID" the fault applies to every CID.
+// --flaky-percent: that share of requests answers 500 from the start (a
+// gateway that fails now and then). Signals switch it while it runs
+// (bench/stress.sh does): SIGUSR1 dead (every CID gets --dead-fault, default
+// stall), SIGHUP failing (--failing-percent of requests answer 500, default
+// 20), SIGUSR2 healthy again (the faults and flaky share it started with).
 #include <signal.h>
 
 #include <cstdio>
@@ -20,6 +26,8 @@ int main(int argc, char** argv) {
   testing::TestGatewayOptions options;
   std::vector<std::string> cars;
   std::vector<std::string> faults;
+  testing::Fault dead_fault = testing::Fault::kStall;
+  unsigned failing_percent = 20;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -41,8 +49,20 @@ int main(int argc, char** argv) {
       options.slow_delay = std::chrono::milliseconds(std::stoi(value()));
     } else if (arg == "--slow-chunk") {
       options.slow_chunk = std::stoul(value());
+    } else if (arg == "--flaky-percent") {
+      options.flaky_percent = static_cast<unsigned>(std::stoul(value()));
+    } else if (arg == "--failing-percent") {
+      failing_percent = static_cast<unsigned>(std::stoul(value()));
+    } else if (arg == "--dead-fault") {
+      std::string name = value();
+      auto kind = testing::FaultFromName(name);
+      if (!kind) {
+        fprintf(stderr, "ipfsfs-test-gateway: unknown fault %s\n", name.c_str());
+        return 2;
+      }
+      dead_fault = *kind;
     } else {
-      fprintf(stderr, "usage: ipfsfs-test-gateway --car FILE [--port N] [--fault KIND[:CID]]...\n");
+      fprintf(stderr, "usage: ipfsfs-test-gateway --car FILE [--port N] [--fault KIND[:CID]]... (see the source)\n");
       return 2;
     }
   }
@@ -50,6 +70,9 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGUSR2);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
 
   auto gw = testing::TestGateway::Start(options);
@@ -64,27 +87,44 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  for (const auto& f : faults) {
-    auto colon = f.find(':');
-    auto kind = testing::FaultFromName(f.substr(0, colon));
-    if (!kind) {
-      fprintf(stderr, "ipfsfs-test-gateway: unknown fault %s\n", f.c_str());
-      return 2;
-    }
-    if (colon == std::string::npos) {
-      (*gw)->SetFault(*kind);
-    } else {
-      auto cid = ipld::Cid::Parse(f.substr(colon + 1));
-      if (!cid) {
-        fprintf(stderr, "ipfsfs-test-gateway: %s\n", cid.error().message.c_str());
-        return 2;
+  // The faults given on the command line; SIGUSR2 puts them back.
+  auto apply_startup_faults = [&]() -> bool {
+    (*gw)->ClearFaults();
+    (*gw)->SetFlaky(options.flaky_percent);
+    for (const auto& f : faults) {
+      auto colon = f.find(':');
+      auto kind = testing::FaultFromName(f.substr(0, colon));
+      if (!kind) {
+        fprintf(stderr, "ipfsfs-test-gateway: unknown fault %s\n", f.c_str());
+        return false;
       }
-      (*gw)->SetFault(*cid, *kind);
+      if (colon == std::string::npos) {
+        (*gw)->SetFault(*kind);
+      } else {
+        auto cid = ipld::Cid::Parse(f.substr(colon + 1));
+        if (!cid) {
+          fprintf(stderr, "ipfsfs-test-gateway: %s\n", cid.error().message.c_str());
+          return false;
+        }
+        (*gw)->SetFault(*cid, *kind);
+      }
     }
-  }
+    return true;
+  };
+  if (!apply_startup_faults()) return 2;
   printf("%s\n", (*gw)->url().c_str());
   fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
-  return 0;
+  while (true) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGUSR1) {
+      (*gw)->SetFault(dead_fault);
+    } else if (sig == SIGHUP) {
+      (*gw)->SetFlaky(failing_percent);
+    } else if (sig == SIGUSR2) {
+      apply_startup_faults();
+    } else {
+      return 0;
+    }
+  }
 }

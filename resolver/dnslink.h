@@ -14,7 +14,8 @@
 // Not cached here: the names layer above caches with the returned TTL.
 // Asynchronous: `done` runs exactly once, on the DnsClient's thread (or the
 // caller's, for a malformed name); nothing blocks. Thread-safe and stateless
-// between calls; the DnsClient must outlive every callback.
+// between calls (it may be destroyed with lookups in flight); the DnsClient
+// must outlive every callback.
 #ifndef IPFSFS_RESOLVER_DNSLINK_H_
 #define IPFSFS_RESOLVER_DNSLINK_H_
 

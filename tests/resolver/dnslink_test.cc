@@ -232,7 +232,7 @@ TEST_CASE("dnslink: at most 32 domains per resolution") {
   CHECK(Resolve(dns, "d39.test", one).error().code == ErrorCode::kTooLarge);
 }
 
-TEST_CASE("dnslink: DNS failures keep their codes; bad names never reach DNS") {
+TEST_CASE("dnslink: DNS failures keep their codes, and bad names never reach DNS") {
   FakeDnsClient dns;
   dns.Fail("_dnslink.slow.test", ErrorCode::kTimeout);
   dns.Fail("_dnslink.down.test", ErrorCode::kUnavailable);

@@ -1,8 +1,10 @@
 // FuseMount: the session's life, from mount to the one teardown.
 #include "fs/fuse_adapter.h"
 
+#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -179,8 +181,24 @@ void FuseMount::Stop() {
   // plain unmount: a forced unmount aborts the connection (Linux
   // fuse_umount_begin), which wakes them in every case. Only while the
   // mountpoint still shows our device, and only root may.
-  if (geteuid() == 0 && !device_.empty() && MountDevice(options_.mountpoint) == device_) {
+  if (device_.empty() || MountDevice(options_.mountpoint) != device_) return;
+  if (geteuid() == 0) {
     umount2(options_.mountpoint.c_str(), MNT_FORCE);
+    return;
+  }
+  // Without root, fuse_session_exit alone leaves an idle mount's workers
+  // blocked in read(2) forever. fusermount3 unmounts without touching our
+  // descriptor (closing it here would race the workers reading it); once no
+  // file is open the kernel ends the connection and the reads return.
+  const char* argv[] = {"fusermount3", "-u", "-q", "-z", "--", options_.mountpoint.c_str(), nullptr};
+  pid_t pid = 0;
+  int err = posix_spawnp(&pid, "fusermount3", nullptr, nullptr, const_cast<char* const*>(argv), environ);
+  if (err != 0) {
+    Logger()->warn("cannot run fusermount3 to unmount {}: {}", options_.mountpoint, std::strerror(err));
+    return;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
 }
 

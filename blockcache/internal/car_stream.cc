@@ -274,13 +274,15 @@ void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::option
     if (!closed) {
       std::erase_if(streams_, [](const auto& w) { return w.expired(); });
       streams_.push_back(stream);
+      // Counted under the lock that saw closed_ false: the cache's WaitNone
+      // after Close() then waits for this stream's report.
+      requests_.Begin();
     }
   }
   if (closed) {
     stream->done(MakeError(ErrorCode::kCancelled, "block cache is closing"), 0);
     return;
   }
-  requests_.Begin();
   sources_.NoteRequest(source);
   auto handle = sources_.at(source).FetchCar(
       root, scope, bytes, [stream](ByteSpan data) { return stream->OnData(data); },

@@ -128,6 +128,9 @@ void Fetcher::StartAttempt(const std::shared_ptr<Flight>& flight) {
       ++flight->attempts;
       ++flight->outstanding;
       flight->tried.push_back(pick);
+      // Counted under the lock that saw closing_ false: Close() then cannot
+      // finish its WaitNone before this request's callback has come.
+      requests_.Begin();
     } else if (flight->outstanding == 0) {
       std::string what = "block " + flight->cid.ToString();
       if (flight->any_not_found_only) {
@@ -144,7 +147,6 @@ void Fetcher::StartAttempt(const std::shared_ptr<Flight>& flight) {
     return;
   }
   sources_.NoteRequest(pick);
-  requests_.Begin();
   auto started = Clock::now();
   auto handle =
       sources_.at(pick).FetchBlock(flight->cid, [this, flight, pick, started](Result<std::shared_ptr<Bytes>> r) {
@@ -269,7 +271,11 @@ void Fetcher::Deliver(const Block& block) {
     auto it = inflight_.find(block.cid().hash());
     if (it != inflight_.end()) waiting = it->second;
   }
-  if (waiting) Complete(waiting, block);
+  if (!waiting) return;
+  // Same multihash, maybe another CID form (raw vs dag-pb): the waiters asked
+  // for theirs, and a node is decoded by its CID's codec.
+  if (waiting->cid == block.cid()) return Complete(waiting, block);
+  Complete(waiting, Block::Verify(waiting->cid, block.shared_bytes()));
 }
 
 void Fetcher::CountFetched(uint64_t bytes) {

@@ -43,6 +43,17 @@ std::vector<ipld::Multihash> Quota::All() const {
 }
 
 Status Quota::Commit(const Block& block, uint32_t pins) {
+  IPFSFS_RETURN_IF_ERROR(StoreBlock(block, pins));
+  MaybeEvict();
+  return OkStatus();
+}
+
+// Commit without the eviction that may follow it. Shared with other stores,
+// exclusive of a removal's index erase and store delete: otherwise a block
+// stored again between an eviction's erase and its delete would be indexed
+// but gone from the store.
+Status Quota::StoreBlock(const Block& block, uint32_t pins) {
+  std::shared_lock<std::shared_mutex> writing(write_mu_);
   const auto& mh = block.cid().hash();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -69,11 +80,11 @@ Status Quota::Commit(const Block& block, uint32_t pins) {
       if (pins > 0) ++pinned_blocks_;
     }
   }
-  MaybeEvict();
   return OkStatus();
 }
 
 Status Quota::DropDamaged(const std::vector<ipld::Multihash>& mhs) {
+  std::unique_lock<std::shared_mutex> removing(write_mu_);
   std::vector<ipld::Multihash> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -158,6 +169,7 @@ void Quota::MaybeEvict() {
 
 Result<GcResult> Quota::EvictTo(uint64_t target) {
   std::lock_guard<std::mutex> evict_lock(evict_mu_);
+  std::unique_lock<std::shared_mutex> removing(write_mu_);  // through the store delete
   GcResult result;
   std::vector<ipld::Multihash> victims;
   {
@@ -189,8 +201,10 @@ Result<GcResult> Quota::EvictTo(uint64_t target) {
   result.evicted_blocks = victims.size();
   evicted_blocks_ += victims.size();
   if (victims.empty()) return result;
+  Status deleted = store_.Delete(victims);
+  removing.unlock();
   if (on_evict_) on_evict_();
-  IPFSFS_RETURN_IF_ERROR(store_.Delete(victims));
+  IPFSFS_RETURN_IF_ERROR(deleted);
   return result;
 }
 

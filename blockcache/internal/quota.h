@@ -7,8 +7,9 @@
 //
 // Does not own the Store (the cache does); every block write and delete goes
 // through here so index and store agree. Thread-safe: mu_ guards the index and
-// is never held across a Store call; evict_mu_ (taken before mu_) lets one
-// eviction run at a time.
+// is never held across a Store call; evict_mu_ (taken first) lets one
+// eviction run at a time; write_mu_ (then) keeps a store from landing between
+// a removal's index erase and its store delete.
 #ifndef IPFSFS_BLOCKCACHE_INTERNAL_QUOTA_H_
 #define IPFSFS_BLOCKCACHE_INTERNAL_QUOTA_H_
 
@@ -17,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -78,6 +80,8 @@ class Quota {
   uint64_t max_bytes() const { return max_bytes_; }
 
  private:
+  // Commit's store and index insert, without the eviction that may follow.
+  [[nodiscard]] Status StoreBlock(const Block& block, uint32_t pins);
   struct Entry {
     uint64_t size = 0;
     uint64_t last_use = 0;
@@ -105,6 +109,9 @@ class Quota {
   // scans until something becomes evictable again.
   bool evict_blocked_ = false;  // GUARDED_BY(mu_)
   std::mutex evict_mu_;
+  // Shared by stores, exclusive for a removal (eviction, damaged blocks) from
+  // its index erase to its store delete; taken after evict_mu_, before mu_.
+  std::shared_mutex write_mu_;
   std::atomic<uint64_t> evicted_blocks_{0};
 };
 

@@ -158,5 +158,28 @@ TEST_CASE("fetcher: a block a CAR brings answers the get waiting for it") {
   CHECK(fakes[0]->Requests(leaf.cid) == 1);
 }
 
+TEST_CASE("fetcher: a block a CAR brings reaches its waiter under the CID the waiter asked for") {
+  std::vector<FakeSource*> fakes;
+  auto cache = Over(fakes, 1);
+  auto dag = testing::MakeFileDag(64 << 10, 16 << 10, 4, 8);
+  for (auto& blk : dag.blocks) fakes[0]->Add(blk.cid, blk.data);
+  const auto& leaf = dag.blocks.back();
+  REQUIRE(leaf.cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw));
+  // The same bytes under another codec: a node is decoded by its CID's codec,
+  // so the waiter must get the block under the CID it asked for.
+  ipld::Cid asked = ipld::Cid::V1(ipld::Codec::kDagPb, leaf.cid.hash());
+  fakes[0]->Add(asked, leaf.data);
+  fakes[0]->SetDelay(asked, 60s);  // alone it would never come
+  auto p = std::make_shared<std::promise<Result<Block>>>();
+  auto f = p->get_future();
+  cache->Get(asked, [p](Result<Block> r) { p->set_value(std::move(r)); });
+  auto fetched = FetchDag(*cache, dag.root, true);
+  REQUIRE(fetched);
+  REQUIRE(f.wait_for(2s) == std::future_status::ready);
+  auto got = f.get();
+  REQUIRE(got);
+  CHECK(got->cid() == asked);
+}
+
 }  // namespace
 }  // namespace ipfsfs::blockcache

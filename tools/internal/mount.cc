@@ -74,7 +74,16 @@ struct Mount::Parts {
 Mount::Mount(MountOptions options)
     : options_(std::move(options)), started_(std::chrono::steady_clock::now()), parts_(std::make_unique<Parts>()) {}
 
-Mount::~Mount() { parts_.reset(); }
+Mount::~Mount() {
+  // The control server's handlers read parts_: stop it (waiting for commands
+  // in progress) while parts_ still points at the parts. unique_ptr::reset
+  // nulls the pointer before ~Parts runs.
+  if (parts_) {
+    parts_->pointer.reset();
+    parts_->control.reset();
+  }
+  parts_.reset();
+}
 
 Result<std::unique_ptr<Mount>> Mount::Start(MountOptions options) {
   std::unique_ptr<Mount> mount(new Mount(std::move(options)));

@@ -56,13 +56,13 @@ mkdir -p "$MNT" "$WORK/served" "$WORK/local" "$WORK/slow" "$WORK/cache2"
 echo "served by the gateway" > "$WORK/served/a.txt"
 echo "only in a CAR imported while mounted" > "$WORK/local/only-local.txt"
 head -c 200000 /dev/urandom > "$WORK/local/random.bin"
-head -c 60000 /dev/urandom > "$WORK/slow/slow.bin"
+head -c 150000 /dev/urandom > "$WORK/slow/slow.bin"
 SERVED=$("$IPFSFS" add -r -Q --car "$WORK/served.car" "$WORK/served") || exit 1
 LOCAL=$("$IPFSFS" add -r -Q --car "$WORK/local.car" "$WORK/local") || exit 1
 SLOW=$("$IPFSFS" add -Q --car "$WORK/slow.car" "$WORK/slow/slow.bin") || exit 1
 MISSING=$(head -c 1000 /dev/urandom | "$IPFSFS" add -Q --only-hash) || exit 1
 
-# The slow DAG trickles in at 512 bytes per 20 ms: its prefetch takes ~2.3 s.
+# The slow DAG trickles in at 512 bytes per 20 ms: its prefetch takes ~6 s.
 "$GATEWAY" --car "$WORK/served.car" --car "$WORK/slow.car" --fault "slow:$SLOW" >"$WORK/gw.url" 2>"$WORK/gw.log" &
 GW_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/gw.url" ] && break; sleep 0.05; done
@@ -176,14 +176,13 @@ if [ -n "$FULL" ]; then
   [ "$RC" = 1 ] || fail "a 9th cache command: exit $RC, want 1 (busy); stdout: $(cat "$WORK/out")"
   [ "$(cat "$WORK/err")" = "ipfsfs: cache stat: cache $CACHE is in use by another process (its mount at $MNT could not run this: the mount is busy: 8 long requests in progress, try again later)" ] ||
     fail "a 9th cache command said: $(cat "$WORK/err")"
-  T0=$(date +%s%N)
+  # Causal, not timed: status must come back while the prefetches still wait
+  # on the slow block (a status queued behind them would return only after).
   expect "status while 8 slow prefetches run" 0 "$IPFSFS" status "$MNT"
-  MS=$((($(date +%s%N) - T0) / 1000000))
   if running; then
-    [ "$MS" -lt 1000 ] || fail "status took $MS ms while prefetches ran"
-    echo "ok: status answered in $MS ms while the prefetches ran"
+    echo "ok: status answered while the prefetches ran"
   else
-    fail "the slow prefetches were over before status ran"
+    fail "the slow prefetches were over before status answered"
   fi
 else
   fail "status never showed 8 cache commands in progress while 8 slow prefetches ran"

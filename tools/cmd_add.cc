@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "ipld/cid.h"
 #include "ipld/multihash.h"
@@ -59,6 +60,7 @@ struct AddFlags {
   std::string cache_dir;
   bool quiet = false;
   bool quieter = false;
+  bool json = false;
   std::vector<std::string> paths;
 
   CLI::Option* cid_version_opt = nullptr;
@@ -190,9 +192,17 @@ std::string EscapeNonPrintable(const std::string& name) {
   return out;
 }
 
+// --json: one object per entry, kubo's `ipfs add --enc=json` fields.
+void PrintJson(const writeback::AddedEntry& e) {
+  std::cout << nlohmann::json{{"Name", e.path}, {"Hash", e.cid.ToString()}, {"Size", std::to_string(e.tsize)}}.dump()
+            << "\n";
+}
+
 void PrintAdded(const AddFlags& f, const writeback::AddedEntry& e) {
   if (f.quieter) return;
-  if (f.quiet) {
+  if (f.json) {
+    PrintJson(e);
+  } else if (f.quiet) {
     std::cout << e.cid.ToString() << "\n";
   } else {
     std::cout << "added " << e.cid.ToString() << " " << EscapeNonPrintable(e.path) << "\n";
@@ -284,10 +294,10 @@ int RunAdd(const AddFlags& f) {
   auto importer = writeback::Importer::Create(*options, *sink);
   if (!importer) return ReportUsage("add: " + importer.error().message);
 
-  std::optional<ipld::Cid> last;
+  std::optional<writeback::AddedEntry> last;
   auto added = [&](const writeback::AddedEntry& e) {
     PrintAdded(f, e);
-    last = e.cid;
+    last = e;
   };
   std::vector<ipld::Cid> roots;
   if (f.paths.empty()) {
@@ -317,7 +327,13 @@ int RunAdd(const AddFlags& f) {
     std::cout.flush();
     if (int rc = ImportInMount(*mount, cache_dir, mount_car); rc != 0) return rc;
   }
-  if (f.quieter && last) std::cout << last->ToString() << "\n";
+  if (f.quieter && last) {
+    if (f.json) {
+      PrintJson(*last);
+    } else {
+      std::cout << last->cid.ToString() << "\n";
+    }
+  }
   return 0;
 }
 
@@ -354,6 +370,7 @@ void Setup(CLI::App& app, int& exit_code) {
   add->add_option("--cache-dir", flags->cache_dir, "Block cache to store and pin into (plain add)");
   add->add_flag("-q,--quiet", flags->quiet, "Print only the CIDs");
   add->add_flag("-Q,--quieter", flags->quieter, "Print only the final root CID");
+  add->add_flag("--json", flags->json, "One JSON object per entry (Name, Hash, Size as `ipfs add --enc=json`)");
   add->callback([flags, &exit_code] { exit_code = RunAdd(*flags); });
 }
 

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -61,6 +62,11 @@ struct AddFlags {
   bool quiet = false;
   bool quieter = false;
   bool json = false;
+  std::vector<std::string> ignore;
+  std::string ignore_rules_path;
+  bool empty_dirs = true;
+  bool dereference_args = false;
+  bool dereference_symlinks = false;
   std::vector<std::string> paths;
 
   CLI::Option* cid_version_opt = nullptr;
@@ -148,6 +154,16 @@ Result<writeback::ImportOptions> BuildOptions(const AddFlags& f) {
   }
   if (f.mtime_opt->count() > 0) o.mtime = f.mtime;
   o.mtime_nsecs = f.mtime_nsecs;
+  // The rules file's lines first, then --ignore's, as kubo compiles them.
+  if (!f.ignore_rules_path.empty()) {
+    std::ifstream in(f.ignore_rules_path);
+    if (!in) return MakeError(ErrorCode::kInvalidArgument, "cannot read --ignore-rules-path " + f.ignore_rules_path);
+    for (std::string line; std::getline(in, line);) o.ignore_rules.push_back(line);
+  }
+  o.ignore_rules.insert(o.ignore_rules.end(), f.ignore.begin(), f.ignore.end());
+  o.empty_dirs = f.empty_dirs;
+  o.dereference_args = f.dereference_args;
+  o.dereference_symlinks = f.dereference_symlinks;
   return o;
 }
 
@@ -366,6 +382,15 @@ void Setup(CLI::App& app, int& exit_code) {
   add->add_option("--mode", flags->mode, "Store this mode (octal) on every file and directory");
   flags->mtime_opt = add->add_option("--mtime", flags->mtime, "Store this mtime (seconds) on every entry");
   add->add_option("--mtime-nsecs", flags->mtime_nsecs, "Nanoseconds of --mtime");
+  add->add_option("--ignore", flags->ignore, "A .gitignore-style rule for names to leave out (repeatable)")
+      ->allow_extra_args(false);
+  add->add_option("--ignore-rules-path", flags->ignore_rules_path, "A file of .gitignore-style rules")
+      ->check(CLI::ExistingFile);
+  add->add_flag("-E,--empty-dirs", flags->empty_dirs,
+                "Keep empty directories (default; --empty-dirs=false leaves them out)");
+  add->add_flag("--dereference-args", flags->dereference_args, "Follow symlinks given as arguments");
+  add->add_flag("--dereference-symlinks", flags->dereference_symlinks,
+                "Follow every symlink, in the arguments and below them");
   add->add_option("--car", flags->car, "Write the blocks to this CARv1 file");
   add->add_option("--cache-dir", flags->cache_dir, "Block cache to store and pin into (plain add)");
   add->add_flag("-q,--quiet", flags->quiet, "Print only the CIDs");

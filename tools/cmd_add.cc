@@ -28,6 +28,7 @@
 #include "tools/command.h"
 #include "tools/internal/cache_ops.h"
 #include "tools/internal/control.h"
+#include "tools/internal/progress.h"
 #include "tools/internal/source_options.h"
 #include "writeback/block_sink.h"
 #include "writeback/cache_sink.h"
@@ -225,6 +226,34 @@ void PrintAdded(const AddFlags& f, const writeback::AddedEntry& e) {
   }
 }
 
+// The bytes of the regular files under the paths, for the progress line's
+// total (0 for standard input: unknown).
+uint64_t InputBytes(const AddFlags& f) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const std::string& p : f.paths) {
+    bool follow = f.dereference_args || f.dereference_symlinks;
+    fs::file_status st = follow ? fs::status(p, ec) : fs::symlink_status(p, ec);
+    if (fs::is_regular_file(st)) {
+      total += fs::file_size(p, ec);
+      continue;
+    }
+    if (!fs::is_directory(st) || !f.recursive) continue;
+    auto options = fs::directory_options::skip_permission_denied;
+    if (f.dereference_symlinks) options |= fs::directory_options::follow_directory_symlink;
+    for (fs::recursive_directory_iterator it(p, options, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!f.hidden && it->path().filename().string().front() == '.') {
+        if (it->is_directory(ec)) it.disable_recursion_pending();
+        continue;
+      }
+      bool regular = f.dereference_symlinks ? it->is_regular_file(ec) : it->is_regular_file(ec) && !it->is_symlink(ec);
+      if (regular) total += it->file_size(ec);
+    }
+  }
+  return total;
+}
+
 Result<std::unique_ptr<writeback::CarFileSink>> CreateCar(const AddFlags& f, const writeback::ImportOptions& o,
                                                           const std::string& path) {
   size_t roots = f.wrap || f.paths.empty() ? 1 : f.paths.size();
@@ -310,9 +339,15 @@ int RunAdd(const AddFlags& f) {
   auto importer = writeback::Importer::Create(*options, *sink);
   if (!importer) return ReportUsage("add: " + importer.error().message);
 
+  // A progress line on a terminal; the total is what the paths hold (filters may leave some out).
+  const bool show_progress = ::isatty(STDERR_FILENO) == 1 && !f.json;
+  ProgressLine progress(std::cerr, show_progress, show_progress ? InputBytes(f) : 0);
+  (*importer)->SetReadProgress([&progress](uint64_t n) { progress.Add(n); });
   std::optional<writeback::AddedEntry> last;
   auto added = [&](const writeback::AddedEntry& e) {
+    progress.Clear();
     PrintAdded(f, e);
+    std::cout.flush();
     last = e;
   };
   std::vector<ipld::Cid> roots;
@@ -334,6 +369,7 @@ int RunAdd(const AddFlags& f) {
     }
     for (const auto& r : *refs) roots.push_back(r.cid);
   }
+  progress.Finish();
   if (auto done = sink->Finish(roots); !done) {
     std::cout.flush();
     return ReportError("add", done.error());

@@ -96,6 +96,21 @@ void ReorderForShard(std::vector<AddedEntry>& lines, size_t first, const std::ve
   for (AddedEntry& e : sorted) lines.push_back(std::move(e));
 }
 
+// Reports the bytes each Read returns.
+class CountingSource : public ByteSource {
+ public:
+  CountingSource(ByteSource& inner, const std::function<void(uint64_t)>& report) : inner_(inner), report_(report) {}
+  Result<size_t> Read(std::span<std::byte> out) override {
+    auto n = inner_.Read(out);
+    if (n && *n > 0 && report_) report_(*n);
+    return n;
+  }
+
+ private:
+  ByteSource& inner_;
+  const std::function<void(uint64_t)>& report_;
+};
+
 }  // namespace
 
 std::string ArgumentName(const std::string& path) {
@@ -137,7 +152,10 @@ Result<std::unique_ptr<Importer>> Importer::Create(const ImportOptions& options,
   return std::unique_ptr<Importer>(new Importer(std::move(resolved), std::move(ignore), sink));
 }
 
-Result<DagRef> Importer::AddStream(ByteSource& source) { return files_->Build(source, Metadata{}); }
+Result<DagRef> Importer::AddStream(ByteSource& source) {
+  CountingSource counted(source, read_progress_);
+  return files_->Build(counted, Metadata{});
+}
 
 Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const std::string& shown, bool top) {
   const ImportOptions& o = options_.options;
@@ -169,7 +187,8 @@ Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const s
   if (S_ISREG(st.st_mode)) {
     auto source = FileSource::Open(fs_path, follow);
     if (!source) return PathError(fs_path, source.error());
-    auto ref = files_->Build(**source, meta);
+    CountingSource counted(**source, read_progress_);
+    auto ref = files_->Build(counted, meta);
     if (!ref) return PathError(fs_path, ref.error());
     if (auto same = (*source)->CheckUnchanged(); !same) return PathError(fs_path, same.error());
     if (walk.added) walk.added(AddedEntry{shown, ref->cid, ref->tsize, false});

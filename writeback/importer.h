@@ -59,6 +59,10 @@ class Importer {
 
   const ResolvedOptions& options() const { return options_; }
 
+  // Called on the importing thread with the count of file bytes just read
+  // (progress lines); unset by default.
+  void SetReadProgress(std::function<void(uint64_t)> progress) { read_progress_ = std::move(progress); }
+
  private:
   Importer(ResolvedOptions options, IgnoreRules ignore, BlockSink& sink);
   struct Walk;
@@ -67,6 +71,7 @@ class Importer {
 
   ResolvedOptions options_;
   IgnoreRules ignore_;
+  std::function<void(uint64_t)> read_progress_;
   BlockSink& sink_;
   std::unique_ptr<blockcache::WorkerPool> pool_;
   std::unique_ptr<FileBuilder> files_;

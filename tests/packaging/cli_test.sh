@@ -31,4 +31,15 @@ help=$("$IPFSFS" mount --help)
 check mount-help-groups "Mount: Files and attributes: Reading: Logging: Sources: Cache:" \
   "$(grep -E '^(Mount|Files and attributes|Reading|Logging|Sources|Cache):$' <<<"$help" | paste -sd' ')"
 check mount-help-cache-group "  --cache-dir" "$(grep -A1 '^Cache:$' <<<"$help" | tail -1 | cut -c1-13)"
+
+# Bash completion reads the commands and flags from --help.
+complete_words() {  # complete_words WORD...: the completions of the last word
+  PATH="$(dirname "$IPFSFS"):$PATH" bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _ipfsfs; echo "${COMPREPLY[*]}"' \
+    _ "$SRC/packaging/completion/ipfsfs.bash" "$@"
+}
+check complete-command cache "$(complete_words ipfsfs cac)"
+check complete-subcommand "pin prefetch" "$(complete_words ipfsfs cache p)"
+check complete-nested "add" "$(complete_words ipfsfs cache pin ad)"
+check complete-flag "--cache-dir --cache-size" "$(complete_words ipfsfs mount --cache-)"
+check complete-flag-after-arg "--read-only --read-ahead" "$(complete_words ipfsfs mount /mnt --read-)"
 exit $fail

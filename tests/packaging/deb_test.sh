@@ -55,6 +55,8 @@ cp "$deb" "$root/tmp/"
 in_root apt-get update -qq >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get update"; }
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "/tmp/$(basename "$deb")" \
   >>"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt install"; }
+grep -q "ipfsfs: systemd is not running here" "$work/apt.log" || fail "no message about the inactive units"
+echo "ok   without systemd, the install says how to mount instead"
 for f in /usr/bin/ipfsfs /usr/sbin/mount.ipfsfs /usr/sbin/mount.fuse.ipfsfs /usr/share/man/man1/ipfsfs.1.gz \
          /usr/share/bash-completion/completions/ipfsfs /usr/lib/systemd/system/ipfsfs.service \
          /usr/lib/systemd/system/ipfsfs-gc.timer /usr/lib/systemd/user/ipfsfs.service \

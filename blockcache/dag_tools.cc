@@ -172,7 +172,8 @@ Status Unpin(BlockCache& cache, const ipld::Cid& root) {
   return cache.RemovePinnedRoot(*found);
 }
 
-Status ExportCar(BlockCache& cache, const ipld::Cid& root, const std::string& path) {
+Status ExportCar(BlockCache& cache, const ipld::Cid& root, const std::string& path,
+                 const std::function<void(uint64_t)>& progress) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return MakeError(ErrorCode::kUnavailable, "cannot write " + path);
   Bytes header = ipld::EncodeCarV1Header({root});
@@ -189,6 +190,7 @@ Status ExportCar(BlockCache& cache, const ipld::Cid& root, const std::string& pa
     section.clear();
     ipld::AppendCarSection(section, cid, block.bytes());
     out.write(reinterpret_cast<const char*>(section.data()), static_cast<std::streamsize>(section.size()));
+    if (progress) progress(section.size());
     IPFSFS_ASSIGN_OR_RETURN(auto links, Links(block));
     for (auto it = links.rbegin(); it != links.rend(); ++it) stack.push_back(std::move(*it));
   }
@@ -197,7 +199,8 @@ Status ExportCar(BlockCache& cache, const ipld::Cid& root, const std::string& pa
   return OkStatus();
 }
 
-Result<std::vector<ipld::Cid>> ImportCar(BlockCache& cache, const std::string& path) {
+Result<std::vector<ipld::Cid>> ImportCar(BlockCache& cache, const std::string& path,
+                                         const std::function<void(uint64_t)>& progress) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return MakeError(ErrorCode::kNotFound, "cannot open " + path);
   ipld::CarParser parser;
@@ -215,6 +218,7 @@ Result<std::vector<ipld::Cid>> ImportCar(BlockCache& cache, const std::string& p
       IPFSFS_ASSIGN_OR_RETURN(auto block, Block::Verify(cb.cid, std::move(cb.data)));
       IPFSFS_RETURN_IF_ERROR(cache.Put(block));
     }
+    if (progress && n > 0) progress(static_cast<uint64_t>(n));
     if (parser.at_end()) break;
     if (n <= 0) return MakeError(ErrorCode::kCorrupt, path + ": truncated car");
   }

@@ -39,9 +39,12 @@ struct FetchProgress {
 
 // Writes the DAG under `root` as a CARv1 (depth-first, no duplicates),
 // fetching missing blocks.
-[[nodiscard]] Status ExportCar(BlockCache& cache, const ipld::Cid& root, const std::string& path);
+// `progress`, when set, gets the bytes of each section written (or each piece of the file read).
+[[nodiscard]] Status ExportCar(BlockCache& cache, const ipld::Cid& root, const std::string& path,
+                               const std::function<void(uint64_t)>& progress = nullptr);
 // Reads a CAR (v1 or v2) file, verifies and stores every block; returns its roots.
-[[nodiscard]] Result<std::vector<ipld::Cid>> ImportCar(BlockCache& cache, const std::string& path);
+[[nodiscard]] Result<std::vector<ipld::Cid>> ImportCar(BlockCache& cache, const std::string& path,
+                                                       const std::function<void(uint64_t)>& progress = nullptr);
 
 }  // namespace ipfsfs::blockcache
 

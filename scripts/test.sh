@@ -51,6 +51,9 @@ TSAN_REPORTS=$PWD/build-tsan/tsan-reports
 rm -rf "$TSAN_REPORTS" && mkdir -p "$TSAN_REPORTS"
 tsan_skip=()
 [ "${TSAN_E2E:-0}" = 1 ] || tsan_skip=(-E '^fs_e2e_test:')
+# The package and container tests run the release binary in a chroot and in
+# podman, not the sanitized one: main leg only.
+tsan_skip+=(-LE packaging)
 tsan_status=0
 # TSan runs the mount several times slower: the e2e mounts' short timeouts
 # (fetch 3 s, request 1 s) are stretched 5x, or healthy reads time out.

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -20,12 +21,14 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "ipld/cid.h"
 #include "ipld/multihash.h"
 #include "tools/command.h"
 #include "tools/internal/cache_ops.h"
 #include "tools/internal/control.h"
+#include "tools/internal/progress.h"
 #include "tools/internal/source_options.h"
 #include "writeback/block_sink.h"
 #include "writeback/cache_sink.h"
@@ -59,6 +62,12 @@ struct AddFlags {
   std::string cache_dir;
   bool quiet = false;
   bool quieter = false;
+  bool json = false;
+  std::vector<std::string> ignore;
+  std::string ignore_rules_path;
+  bool empty_dirs = true;
+  bool dereference_args = false;
+  bool dereference_symlinks = false;
   std::vector<std::string> paths;
 
   CLI::Option* cid_version_opt = nullptr;
@@ -146,6 +155,16 @@ Result<writeback::ImportOptions> BuildOptions(const AddFlags& f) {
   }
   if (f.mtime_opt->count() > 0) o.mtime = f.mtime;
   o.mtime_nsecs = f.mtime_nsecs;
+  // The rules file's lines first, then --ignore's, as kubo compiles them.
+  if (!f.ignore_rules_path.empty()) {
+    std::ifstream in(f.ignore_rules_path);
+    if (!in) return MakeError(ErrorCode::kInvalidArgument, "cannot read --ignore-rules-path " + f.ignore_rules_path);
+    for (std::string line; std::getline(in, line);) o.ignore_rules.push_back(line);
+  }
+  o.ignore_rules.insert(o.ignore_rules.end(), f.ignore.begin(), f.ignore.end());
+  o.empty_dirs = f.empty_dirs;
+  o.dereference_args = f.dereference_args;
+  o.dereference_symlinks = f.dereference_symlinks;
   return o;
 }
 
@@ -190,13 +209,49 @@ std::string EscapeNonPrintable(const std::string& name) {
   return out;
 }
 
+// --json: one object per entry, kubo's `ipfs add --enc=json` fields.
+void PrintJson(const writeback::AddedEntry& e) {
+  std::cout << nlohmann::json{{"Name", e.path}, {"Hash", e.cid.ToString()}, {"Size", std::to_string(e.tsize)}}.dump()
+            << "\n";
+}
+
 void PrintAdded(const AddFlags& f, const writeback::AddedEntry& e) {
   if (f.quieter) return;
-  if (f.quiet) {
+  if (f.json) {
+    PrintJson(e);
+  } else if (f.quiet) {
     std::cout << e.cid.ToString() << "\n";
   } else {
     std::cout << "added " << e.cid.ToString() << " " << EscapeNonPrintable(e.path) << "\n";
   }
+}
+
+// The bytes of the regular files under the paths, for the progress line's
+// total (0 for standard input: unknown).
+uint64_t InputBytes(const AddFlags& f) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const std::string& p : f.paths) {
+    bool follow = f.dereference_args || f.dereference_symlinks;
+    fs::file_status st = follow ? fs::status(p, ec) : fs::symlink_status(p, ec);
+    if (fs::is_regular_file(st)) {
+      total += fs::file_size(p, ec);
+      continue;
+    }
+    if (!fs::is_directory(st) || !f.recursive) continue;
+    auto options = fs::directory_options::skip_permission_denied;
+    if (f.dereference_symlinks) options |= fs::directory_options::follow_directory_symlink;
+    for (fs::recursive_directory_iterator it(p, options, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!f.hidden && it->path().filename().string().front() == '.') {
+        if (it->is_directory(ec)) it.disable_recursion_pending();
+        continue;
+      }
+      bool regular = f.dereference_symlinks ? it->is_regular_file(ec) : it->is_regular_file(ec) && !it->is_symlink(ec);
+      if (regular) total += it->file_size(ec);
+    }
+  }
+  return total;
 }
 
 Result<std::unique_ptr<writeback::CarFileSink>> CreateCar(const AddFlags& f, const writeback::ImportOptions& o,
@@ -284,10 +339,16 @@ int RunAdd(const AddFlags& f) {
   auto importer = writeback::Importer::Create(*options, *sink);
   if (!importer) return ReportUsage("add: " + importer.error().message);
 
-  std::optional<ipld::Cid> last;
+  // A progress line on a terminal; the total is what the paths hold (filters may leave some out).
+  const bool show_progress = ::isatty(STDERR_FILENO) == 1 && !f.json;
+  ProgressLine progress(std::cerr, show_progress, show_progress ? InputBytes(f) : 0);
+  (*importer)->SetReadProgress([&progress](uint64_t n) { progress.Add(n); });
+  std::optional<writeback::AddedEntry> last;
   auto added = [&](const writeback::AddedEntry& e) {
+    progress.Clear();
     PrintAdded(f, e);
-    last = e.cid;
+    std::cout.flush();
+    last = e;
   };
   std::vector<ipld::Cid> roots;
   if (f.paths.empty()) {
@@ -308,6 +369,7 @@ int RunAdd(const AddFlags& f) {
     }
     for (const auto& r : *refs) roots.push_back(r.cid);
   }
+  progress.Finish();
   if (auto done = sink->Finish(roots); !done) {
     std::cout.flush();
     return ReportError("add", done.error());
@@ -317,7 +379,13 @@ int RunAdd(const AddFlags& f) {
     std::cout.flush();
     if (int rc = ImportInMount(*mount, cache_dir, mount_car); rc != 0) return rc;
   }
-  if (f.quieter && last) std::cout << last->ToString() << "\n";
+  if (f.quieter && last) {
+    if (f.json) {
+      PrintJson(*last);
+    } else {
+      std::cout << last->cid.ToString() << "\n";
+    }
+  }
   return 0;
 }
 
@@ -350,10 +418,20 @@ void Setup(CLI::App& app, int& exit_code) {
   add->add_option("--mode", flags->mode, "Store this mode (octal) on every file and directory");
   flags->mtime_opt = add->add_option("--mtime", flags->mtime, "Store this mtime (seconds) on every entry");
   add->add_option("--mtime-nsecs", flags->mtime_nsecs, "Nanoseconds of --mtime");
+  add->add_option("--ignore", flags->ignore, "A .gitignore-style rule for names to leave out (repeatable)")
+      ->allow_extra_args(false);
+  add->add_option("--ignore-rules-path", flags->ignore_rules_path, "A file of .gitignore-style rules")
+      ->check(CLI::ExistingFile);
+  add->add_flag("-E,--empty-dirs", flags->empty_dirs,
+                "Keep empty directories (default; --empty-dirs=false leaves them out)");
+  add->add_flag("--dereference-args", flags->dereference_args, "Follow symlinks given as arguments");
+  add->add_flag("--dereference-symlinks", flags->dereference_symlinks,
+                "Follow every symlink, in the arguments and below them");
   add->add_option("--car", flags->car, "Write the blocks to this CARv1 file");
   add->add_option("--cache-dir", flags->cache_dir, "Block cache to store and pin into (plain add)");
   add->add_flag("-q,--quiet", flags->quiet, "Print only the CIDs");
   add->add_flag("-Q,--quieter", flags->quieter, "Print only the final root CID");
+  add->add_flag("--json", flags->json, "One JSON object per entry (Name, Hash, Size as `ipfs add --enc=json`)");
   add->callback([flags, &exit_code] { exit_code = RunAdd(*flags); });
 }
 

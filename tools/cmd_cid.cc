@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "ipld/cid.h"
 #include "tools/command.h"
@@ -27,7 +28,7 @@ std::string BaseNames() {
   return names;
 }
 
-int Format(const std::vector<std::string>& cids, int version, const std::string& base_name) {
+int Format(const std::vector<std::string>& cids, int version, const std::string& base_name, bool json) {
   std::optional<ipld::Multibase> base;
   if (!base_name.empty()) {
     base = ipld::MultibaseFromName(base_name);
@@ -57,15 +58,34 @@ int Format(const std::vector<std::string>& cids, int version, const std::string&
       }
       out = out.ToV1();  // as kubo's cid encoder upgrades v0 when another base is asked for
     }
-    std::cout << (base ? out.ToString(*base) : out.ToString()) << "\n";
+    std::string printed = base ? out.ToString(*base) : out.ToString();
+    if (json) {
+      std::cout << nlohmann::json{{"cid", text}, {"formatted", printed}}.dump() << "\n";
+    } else {
+      std::cout << printed << "\n";
+    }
   }
   return status;
 }
 
-int Inspect(const std::string& text) {
+int Inspect(const std::string& text, bool json) {
   auto cid = ipld::Cid::Parse(text);
   if (!cid) return ReportError("cid inspect " + text, cid.error());
   const auto& mh = cid->hash();
+  if (json) {
+    nlohmann::json j = {{"cid", cid->ToString()},
+                        {"version", cid->version()},
+                        {"codec", ipld::CodecName(cid->codec()).value_or("unknown")},
+                        {"codec_code", cid->codec()},
+                        {"multihash", mh.name()},
+                        {"multihash_code", mh.code()},
+                        {"length", mh.digest().size()},
+                        {"digest", ToHex(mh.digest())}};
+    if (auto v0 = cid->ToV0()) j["cidv0"] = v0->ToString();
+    for (auto base : ipld::AllMultibases()) j["cidv1"][std::string(ipld::MultibaseName(base))] = cid->ToV1().ToString(base);
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
   std::cout << "CID:        " << cid->ToString() << "\n"
             << "Version:    " << cid->version() << "\n"
             << "Codec:      " << ipld::CodecName(cid->codec()).value_or("unknown") << " (" << CodeText(cid->codec())
@@ -94,12 +114,18 @@ void Setup(CLI::App& app, int& exit_code) {
   format->add_option("cid", *cids, "CIDs to convert")->required();
   format->add_option("-v,--version", *version, "CID version to print (0 or 1)")->check(CLI::IsMember({0, 1}));
   format->add_option("-b,--base", *base, "Multibase for CIDv1 (base32, base36, base58btc, base64url, ...)");
-  format->callback([&exit_code, cids, version, base] { exit_code = Format(*cids, *version, *base); });
+  auto format_json = std::make_shared<bool>(false);
+  format->add_flag("--json", *format_json, "One JSON object per CID: {\"cid\", \"formatted\"}");
+  format->callback([&exit_code, cids, version, base, format_json] {
+    exit_code = Format(*cids, *version, *base, *format_json);
+  });
 
   auto* inspect = cid->add_subcommand("inspect", "Show a CID's version, codec, multihash and every base form");
   auto one = std::make_shared<std::string>();
   inspect->add_option("cid", *one, "CID to inspect")->required();
-  inspect->callback([&exit_code, one] { exit_code = Inspect(*one); });
+  auto inspect_json = std::make_shared<bool>(false);
+  inspect->add_flag("--json", *inspect_json, "One JSON object");
+  inspect->callback([&exit_code, one, inspect_json] { exit_code = Inspect(*one, *inspect_json); });
 }
 
 IPFSFS_REGISTER_COMMAND(90, Setup);

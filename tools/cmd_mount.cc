@@ -16,6 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -197,9 +198,34 @@ int RunMount() {
   _exit(rc);
 }
 
+// --help in groups, as rclone shows its mount flags. A flag not listed here
+// stays under "Options".
+void GroupHelp(CLI::App& mount) {
+  static const std::pair<const char*, const char*> kGroups[] = {
+      {"--foreground", "Mount"},      {"-o", "Mount"},
+      {"--allow-other", "Mount"},     {"--allow-root", "Mount"},
+      {"--read-only", "Mount"},       {"--uid", "Files and attributes"},
+      {"--gid", "Files and attributes"}, {"--file-mode", "Files and attributes"},
+      {"--dir-mode", "Files and attributes"}, {"--attr-timeout", "Files and attributes"},
+      {"--read-ahead", "Reading"},    {"--car-range", "Reading"},
+      {"--gateway", "Sources"},       {"--api", "Sources"},
+      {"--offline", "Sources"},       {"--config", "Sources"},
+      {"--cache-dir", "Cache"},       {"--cache-size", "Cache"},
+      {"--hash-on-read", "Cache"},    {"--log-file", "Logging"},
+      {"--log-level", "Logging"},     {"-v", "Logging"},
+      {"--fuse-debug", "Logging"},
+  };
+  for (CLI::Option* opt : mount.get_options()) {
+    for (const auto& [name, group] : kGroups) {
+      if (opt->check_name(name)) opt->group(group);
+    }
+  }
+}
+
 void Setup(CLI::App& app, int& exit_code) {
   auto* mount = app.add_subcommand("mount", "Mount IPFS as a filesystem (ipfs/<cid>/...)");
   AddMountFlags(*mount, Flags());
+  GroupHelp(*mount);
   mount->callback([&exit_code] { exit_code = RunMount(); });
 }
 

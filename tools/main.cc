@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #include <malloc.h>
 
@@ -46,7 +48,14 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("ipfsfs"));
   CLI::App app{"ipfsfs: IPFS as an ordinary filesystem"};
   app.name("ipfsfs");
-  app.set_version_flag("--version", "ipfsfs " IPFSFS_VERSION);
+  // The first line is the version alone (scripts and the man page read it);
+  // the rest says which build this is.
+  std::string version = "ipfsfs " IPFSFS_VERSION;
+  if (std::string_view(IPFSFS_GIT_DESCRIBE).size() > 0) version += "\ngit: " IPFSFS_GIT_DESCRIBE;
+  version += "\nbuild: " IPFSFS_BUILD "\nlibraries: " IPFSFS_FEATURES
+             "\nfeatures: trustless gateways (raw blocks, CARs, ranged CARs), kubo RPC, ipfs add twin, "
+             "IPNS record inspection, fstab helper";
+  app.set_version_flag("--version", version);
   app.require_subcommand(1);
   int exit_code = 0;
   auto& registry = CommandRegistry();

@@ -19,8 +19,8 @@ bool SameTime(const timespec& a, const timespec& b) { return a.tv_sec == b.tv_se
 
 }  // namespace
 
-Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path, bool follow) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) | O_NONBLOCK);
   if (fd < 0) return SystemError(errno);
   struct stat st;
   if (::fstat(fd, &st) != 0) {

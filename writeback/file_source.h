@@ -17,10 +17,11 @@ namespace ipfsfs::writeback {
 
 class FileSource : public ByteSource {
  public:
-  // Opens without following a final symlink. kNotFound if absent,
-  // kInvalidArgument if not a regular file, kUnavailable with the system's
-  // reason otherwise (permission denied, I/O error).
-  [[nodiscard]] static Result<std::unique_ptr<FileSource>> Open(const std::string& path);
+  // Opens without following a final symlink (unless `follow`: add's
+  // --dereference flags). kNotFound if absent, kInvalidArgument if not a
+  // regular file, kUnavailable with the system's reason otherwise
+  // (permission denied, I/O error).
+  [[nodiscard]] static Result<std::unique_ptr<FileSource>> Open(const std::string& path, bool follow = false);
   ~FileSource() override;
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;

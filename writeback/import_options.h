@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "writeback/chunker.h"
@@ -38,6 +39,10 @@ struct ImportOptions {
   uint32_t mtime_nsecs = 0;                // --mtime-nsecs, with mtime only
   bool hidden = false;                     // include dotfiles below the given paths
   bool wrap = false;                       // -w: wrap the arguments in a directory
+  std::vector<std::string> ignore_rules;   // gitignore lines (--ignore-rules-path's, then --ignore's)
+  bool empty_dirs = true;                  // false: leave out empty subdirectories (never an argument)
+  bool dereference_args = false;           // symlinks named as arguments are followed
+  bool dereference_symlinks = false;       // every symlink is followed (arguments and below)
   unsigned threads = 0;                    // hashing threads; 0 = one per core
   size_t max_in_flight_bytes = 32u << 20;  // chunk bytes read ahead of hashing
 };

@@ -50,7 +50,7 @@ Result<std::string> ReadLink(const std::string& path, size_t hint) {
   }
 }
 
-Result<std::vector<std::string>> ListDirectory(const std::string& path, bool hidden) {
+Result<std::vector<std::string>> ListDirectory(const std::string& path, bool hidden, const IgnoreRules& ignore) {
   DIR* dir = ::opendir(path.c_str());
   if (!dir) return PathErrno(path, errno);
   std::vector<std::string> names;
@@ -59,6 +59,7 @@ Result<std::vector<std::string>> ListDirectory(const std::string& path, bool hid
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     if (!hidden && name.front() == '.') continue;
+    if (!ignore.empty() && ignore.Excludes(std::string(name))) continue;
     names.emplace_back(name);
   }
   int err = errno;
@@ -95,6 +96,21 @@ void ReorderForShard(std::vector<AddedEntry>& lines, size_t first, const std::ve
   for (AddedEntry& e : sorted) lines.push_back(std::move(e));
 }
 
+// Reports the bytes each Read returns.
+class CountingSource : public ByteSource {
+ public:
+  CountingSource(ByteSource& inner, const std::function<void(uint64_t)>& report) : inner_(inner), report_(report) {}
+  Result<size_t> Read(std::span<std::byte> out) override {
+    auto n = inner_.Read(out);
+    if (n && *n > 0 && report_) report_(*n);
+    return n;
+  }
+
+ private:
+  ByteSource& inner_;
+  const std::function<void(uint64_t)>& report_;
+};
+
 }  // namespace
 
 std::string ArgumentName(const std::string& path) {
@@ -115,9 +131,12 @@ struct Importer::Walk {
   bool recursive = false;
   const AddedCallback& added;
   std::vector<AddedEntry> dirs;  // directory lines, in kubo's post-order
+  bool dropped = false;          // the last AddNode left out an empty directory (empty_dirs false)
+  std::set<std::pair<dev_t, ino_t>> open_dirs;  // directories being walked: a followed symlink loop
 };
 
-Importer::Importer(ResolvedOptions options, BlockSink& sink) : options_(std::move(options)), sink_(sink) {
+Importer::Importer(ResolvedOptions options, IgnoreRules ignore, BlockSink& sink)
+    : options_(std::move(options)), ignore_(std::move(ignore)), sink_(sink) {
   unsigned threads = options_.options.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   pool_ = std::make_unique<blockcache::WorkerPool>(threads);
@@ -129,15 +148,20 @@ Importer::~Importer() = default;
 
 Result<std::unique_ptr<Importer>> Importer::Create(const ImportOptions& options, BlockSink& sink) {
   IPFSFS_ASSIGN_OR_RETURN(ResolvedOptions resolved, ResolveOptions(options));
-  return std::unique_ptr<Importer>(new Importer(std::move(resolved), sink));
+  IPFSFS_ASSIGN_OR_RETURN(IgnoreRules ignore, IgnoreRules::Compile(options.ignore_rules));
+  return std::unique_ptr<Importer>(new Importer(std::move(resolved), std::move(ignore), sink));
 }
 
-Result<DagRef> Importer::AddStream(ByteSource& source) { return files_->Build(source, Metadata{}); }
+Result<DagRef> Importer::AddStream(ByteSource& source) {
+  CountingSource counted(source, read_progress_);
+  return files_->Build(counted, Metadata{});
+}
 
 Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const std::string& shown, bool top) {
-  struct stat st;
-  if (::lstat(fs_path.c_str(), &st) != 0) return PathErrno(fs_path, errno);
   const ImportOptions& o = options_.options;
+  struct stat st;
+  const bool follow = o.dereference_symlinks || (top && o.dereference_args);
+  if ((follow ? ::stat(fs_path.c_str(), &st) : ::lstat(fs_path.c_str(), &st)) != 0) return PathErrno(fs_path, errno);
   Metadata meta;
   if (o.mode) {
     meta.mode = *o.mode;
@@ -161,9 +185,10 @@ Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const s
     return ref;
   }
   if (S_ISREG(st.st_mode)) {
-    auto source = FileSource::Open(fs_path);
+    auto source = FileSource::Open(fs_path, follow);
     if (!source) return PathError(fs_path, source.error());
-    auto ref = files_->Build(**source, meta);
+    CountingSource counted(**source, read_progress_);
+    auto ref = files_->Build(counted, meta);
     if (!ref) return PathError(fs_path, ref.error());
     if (auto same = (*source)->CheckUnchanged(); !same) return PathError(fs_path, same.error());
     if (walk.added) walk.added(AddedEntry{shown, ref->cid, ref->tsize, false});
@@ -173,15 +198,29 @@ Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const s
     if (top && !walk.recursive) {
       return MakeError(ErrorCode::kInvalidArgument, fs_path + ": is a directory (use -r to add it)");
     }
-    IPFSFS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(fs_path, options_.options.hidden));
+    // Only followed symlinks can make a loop.
+    const auto id = std::make_pair(st.st_dev, st.st_ino);
+    if (o.dereference_symlinks && !walk.open_dirs.insert(id).second) {
+      return MakeError(ErrorCode::kInvalidArgument, fs_path + ": symlink loop (a directory inside itself)");
+    }
+    IPFSFS_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(fs_path, o.hidden, ignore_));
     std::vector<DirEntry> entries;
     entries.reserve(names.size());
     const size_t first_line = walk.dirs.size();
     std::vector<size_t> line_ends;  // where each child's directory lines end in walk.dirs
     for (std::string& name : names) {
       IPFSFS_ASSIGN_OR_RETURN(DagRef child, AddNode(walk, Join(fs_path, name), Join(shown, name), false));
+      if (walk.dropped) {
+        walk.dropped = false;
+        continue;
+      }
       entries.push_back(DirEntry{std::move(name), std::move(child.cid), child.tsize});
       line_ends.push_back(walk.dirs.size());
+    }
+    if (o.dereference_symlinks) walk.open_dirs.erase(id);
+    if (!top && !o.empty_dirs && entries.empty()) {
+      walk.dropped = true;
+      return DagRef{};
     }
     if (dirs_->Shards(entries, meta)) ReorderForShard(walk.dirs, first_line, line_ends, entries);
     auto ref = dirs_->Build(std::move(entries), meta);
@@ -201,7 +240,7 @@ Result<std::vector<DagRef>> Importer::AddPaths(const std::vector<std::string>& p
   std::vector<DirEntry> wrapper;
   std::set<std::string> seen;
   for (const std::string& path : paths) {
-    Walk walk{recursive, added, {}};
+    Walk walk{recursive, added, {}, false, {}};
     std::string name = ArgumentName(path);
     IPFSFS_ASSIGN_OR_RETURN(DagRef ref, AddNode(walk, path, name, true));
     if (wrap) {

@@ -2,8 +2,11 @@
 // builds them (kubo-add.md), every block handed to a BlockSink.
 //
 // AddPaths walks the local filesystem the way kubo does (§6): symlinks are
-// stored, never followed; dotfiles below the given paths are left out unless
-// `hidden`; empty directories are kept; -w wraps the arguments. It reports
+// stored, not followed (unless dereference_args / dereference_symlinks);
+// dotfiles and names the ignore rules exclude are left out below the given
+// paths unless `hidden`; empty directories are kept unless empty_dirs is
+// false (a directory left empty by that is dropped too); -w wraps the
+// arguments. It reports
 // every entry in kubo's output order (files and symlinks as they are added,
 // then directories deepest first, the argument's root last). AddStream imports
 // one byte stream. Files are streamed; memory stays bounded whatever their
@@ -22,6 +25,7 @@
 #include "writeback/chunker.h"
 #include "writeback/directory_builder.h"
 #include "writeback/file_builder.h"
+#include "writeback/ignore_rules.h"
 #include "writeback/import_options.h"
 
 namespace ipfsfs::writeback {
@@ -55,13 +59,19 @@ class Importer {
 
   const ResolvedOptions& options() const { return options_; }
 
+  // Called on the importing thread with the count of file bytes just read
+  // (progress lines); unset by default.
+  void SetReadProgress(std::function<void(uint64_t)> progress) { read_progress_ = std::move(progress); }
+
  private:
-  Importer(ResolvedOptions options, BlockSink& sink);
+  Importer(ResolvedOptions options, IgnoreRules ignore, BlockSink& sink);
   struct Walk;
   [[nodiscard]] Result<DagRef> AddNode(Walk& walk, const std::string& fs_path, const std::string& shown,
                                        bool top);
 
   ResolvedOptions options_;
+  IgnoreRules ignore_;
+  std::function<void(uint64_t)> read_progress_;
   BlockSink& sink_;
   std::unique_ptr<blockcache::WorkerPool> pool_;
   std::unique_ptr<FileBuilder> files_;

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 
 #include "blockcache/dag_tools.h"
 #include "ipld/cid.h"
 #include "tools/internal/control.h"
+#include "tools/internal/progress.h"
 #include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
@@ -98,7 +100,11 @@ int Prefetch(blockcache::BlockCache& cache, const CacheOp& op, const ipld::Cid& 
 int Import(blockcache::BlockCache& cache, const CacheOp& op, std::ostream& out, std::ostream& err) {
   // A CAR larger than the quota keeps its first blocks until its roots are pinned.
   auto hold = cache.HoldNewBlocks();
-  auto roots = blockcache::ImportCar(cache, op.file);
+  std::error_code size_error;
+  uint64_t car_size = std::filesystem::file_size(op.file, size_error);
+  ProgressLine line(err, op.progress && !op.json, size_error ? 0 : car_size);
+  auto roots = blockcache::ImportCar(cache, op.file, [&line](uint64_t n) { line.Add(n); });
+  line.Finish();
   if (!roots) return ReportErrorTo(err, "import " + Shown(op), roots.error());
   for (const auto& root : *roots) {
     if (op.pin_roots) {
@@ -214,7 +220,11 @@ int RunCacheOp(blockcache::BlockCache& cache, const CacheOp& op, std::ostream& o
   if (op.name == "prefetch") return Prefetch(cache, op, *cid, out, err);
   if (op.name == "import") return Import(cache, op, out, err);
   if (op.name == "export") {
-    if (auto s = blockcache::ExportCar(cache, *cid, op.file); !s) return ReportErrorTo(err, "export " + op.cid, s.error());
+    // The DAG's size is unknown until walked: bytes and rate, no ETA.
+    ProgressLine line(err, op.progress && !op.json, 0);
+    auto s = blockcache::ExportCar(cache, *cid, op.file, [&line](uint64_t n) { line.Add(n); });
+    line.Finish();
+    if (!s) return ReportErrorTo(err, "export " + op.cid, s.error());
     return 0;
   }
   return Verify(cache, op, out, err);

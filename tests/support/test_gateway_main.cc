@@ -3,6 +3,7 @@
 //   ipfsfs-test-gateway --car FILE [--car FILE…] [--port N] [--fault KIND[:CID]]…
 //                       [--slow-delay-ms N] [--slow-chunk N] [--latency-ms N]
 //                       [--flaky-percent N] [--failing-percent N] [--dead-fault KIND]
+//                       [--ipns NAME=FILE]…
 //
 // Prints its URL ("http://127.0.0.1:PORT") on one line, then serves until
 // SIGINT or SIGTERM. KIND: corrupt, wrong-block, truncate, 500, 404, stall,
@@ -12,9 +13,17 @@
 // (bench/stress.sh does): SIGUSR1 dead (every CID gets --dead-fault, default
 // stall), SIGHUP failing (--failing-percent of requests answer 500, default
 // 20), SIGUSR2 healthy again (the faults and flaky share it started with).
+// --ipns serves FILE as the IPNS record of NAME (gateway, routing v1 and kubo
+// routing/get); the file is read again when it changes (tests replace it).
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
+#include <ctime>
+#include <tuple>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -26,6 +35,7 @@ int main(int argc, char** argv) {
   testing::TestGatewayOptions options;
   std::vector<std::string> cars;
   std::vector<std::string> faults;
+  std::vector<std::pair<std::string, std::string>> records;  // name, file
   testing::Fault dead_fault = testing::Fault::kStall;
   unsigned failing_percent = 20;
   for (int i = 1; i < argc; ++i) {
@@ -39,6 +49,14 @@ int main(int argc, char** argv) {
     };
     if (arg == "--car") {
       cars.push_back(value());
+    } else if (arg == "--ipns") {
+      std::string v = value();
+      auto eq = v.find('=');
+      if (eq == std::string::npos) {
+        fprintf(stderr, "ipfsfs-test-gateway: --ipns NAME=FILE\n");
+        return 2;
+      }
+      records.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     } else if (arg == "--port") {
       options.port = static_cast<uint16_t>(std::stoi(value()));
     } else if (arg == "--fault") {
@@ -112,11 +130,41 @@ int main(int argc, char** argv) {
     return true;
   };
   if (!apply_startup_faults()) return 2;
+  // Each record file's last seen state; a change is served from the next request on.
+  // (inode, mtime ns, size): tests replace a record by renaming a new file over it.
+  std::map<std::string, std::tuple<ino_t, long long, off_t>> seen;
+  auto load_records = [&] {
+    for (const auto& [name, file] : records) {
+      struct stat st {};
+      if (::stat(file.c_str(), &st) != 0) {
+        (*gw)->RemoveIpnsRecord(name);
+        seen.erase(file);
+        continue;
+      }
+      auto state = std::make_tuple(st.st_ino, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec, st.st_size);
+      auto it = seen.find(file);
+      if (it != seen.end() && it->second == state) continue;
+      std::ifstream in(file, std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      (*gw)->SetIpnsRecord(name, ToBytes(text));
+      seen[file] = state;
+    }
+  };
+  load_records();
   printf("%s\n", (*gw)->url().c_str());
   fflush(stdout);
   while (true) {
     int sig = 0;
-    sigwait(&signals, &sig);
+    if (!records.empty()) {
+      timespec tick{0, 100'000'000};
+      sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig < 0) {
+        load_records();
+        continue;
+      }
+    } else {
+      sigwait(&signals, &sig);
+    }
     if (sig == SIGUSR1) {
       (*gw)->SetFault(dead_fault);
     } else if (sig == SIGHUP) {

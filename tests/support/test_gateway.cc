@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -106,10 +107,16 @@ class Gateway : public TestGateway {
     std::lock_guard<std::mutex> lock(mu_);
     records_[mh ? ipld::FormatIpnsName(*mh) : name] = std::make_shared<const Bytes>(std::move(record));
   }
+  void SetIpnsRecordFile(const std::string& name, const std::string& path) override {
+    auto mh = ipld::ParseIpnsName(name);
+    std::lock_guard<std::mutex> lock(mu_);
+    record_files_[mh ? ipld::FormatIpnsName(*mh) : name] = path;
+  }
   void RemoveIpnsRecord(const std::string& name) override {
     auto mh = ipld::ParseIpnsName(name);
     std::lock_guard<std::mutex> lock(mu_);
     records_.erase(mh ? ipld::FormatIpnsName(*mh) : name);
+    record_files_.erase(mh ? ipld::FormatIpnsName(*mh) : name);
   }
   uint64_t IpnsRecordRequests() const override { return record_requests_; }
 
@@ -428,10 +435,20 @@ class Gateway : public TestGateway {
     if (!name) return Respond(fd, 400, "Bad Request", "text/plain", name.error().message + "\n");
     ++record_requests_;
     std::shared_ptr<const Bytes> record;
+    std::string file;
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = records_.find(ipld::FormatIpnsName(*name));
       if (it != records_.end()) record = it->second;
+      auto f = record_files_.find(ipld::FormatIpnsName(*name));
+      if (f != record_files_.end()) file = f->second;
+    }
+    if (!file.empty()) {
+      std::ifstream in(file, std::ios::binary);
+      if (in) {
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        record = std::make_shared<const Bytes>(ToBytes(text));
+      }
     }
     if (!record) {
       if (kubo) {
@@ -588,6 +605,7 @@ class Gateway : public TestGateway {
   std::map<Multihash, std::shared_ptr<const Bytes>> blocks_;         // GUARDED_BY(mu_)
   std::map<Multihash, Fault> faults_;                                // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<const Bytes>> records_;      // GUARDED_BY(mu_): canonical name → record
+  std::map<std::string, std::string> record_files_;                   // GUARDED_BY(mu_): canonical name → file
   std::atomic<uint64_t> record_requests_{0};
   Fault global_fault_ = Fault::kNone;                                // GUARDED_BY(mu_)
   unsigned flaky_percent_ = 0;                                       // GUARDED_BY(mu_)

@@ -70,6 +70,8 @@ class TestGateway {
   // IPNS records (any name form): GET /ipns/{name} (Accept: ipns-record),
   // GET /routing/v1/ipns/{name} and kubo's POST /api/v0/routing/get?arg=/ipns/{name}.
   virtual void SetIpnsRecord(const std::string& name, Bytes record) = 0;
+  // The record is read from `path` at each request (absent file: no record).
+  virtual void SetIpnsRecordFile(const std::string& name, const std::string& path) = 0;
   virtual void RemoveIpnsRecord(const std::string& name) = 0;
   virtual uint64_t IpnsRecordRequests() const = 0;
 

@@ -14,16 +14,10 @@
 // stall), SIGHUP failing (--failing-percent of requests answer 500, default
 // 20), SIGUSR2 healthy again (the faults and flaky share it started with).
 // --ipns serves FILE as the IPNS record of NAME (gateway, routing v1 and kubo
-// routing/get); the file is read again when it changes (tests replace it).
+// routing/get), read at each request (tests replace it to publish anew).
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <cstdio>
-#include <ctime>
-#include <tuple>
-#include <fstream>
-#include <iterator>
-#include <map>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -131,40 +125,12 @@ int main(int argc, char** argv) {
   };
   if (!apply_startup_faults()) return 2;
   // Each record file's last seen state; a change is served from the next request on.
-  // (inode, mtime ns, size): tests replace a record by renaming a new file over it.
-  std::map<std::string, std::tuple<ino_t, long long, off_t>> seen;
-  auto load_records = [&] {
-    for (const auto& [name, file] : records) {
-      struct stat st {};
-      if (::stat(file.c_str(), &st) != 0) {
-        (*gw)->RemoveIpnsRecord(name);
-        seen.erase(file);
-        continue;
-      }
-      auto state = std::make_tuple(st.st_ino, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec, st.st_size);
-      auto it = seen.find(file);
-      if (it != seen.end() && it->second == state) continue;
-      std::ifstream in(file, std::ios::binary);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      (*gw)->SetIpnsRecord(name, ToBytes(text));
-      seen[file] = state;
-    }
-  };
-  load_records();
+  for (const auto& [name, file] : records) (*gw)->SetIpnsRecordFile(name, file);
   printf("%s\n", (*gw)->url().c_str());
   fflush(stdout);
   while (true) {
     int sig = 0;
-    if (!records.empty()) {
-      timespec tick{0, 100'000'000};
-      sig = sigtimedwait(&signals, nullptr, &tick);
-      if (sig < 0) {
-        load_records();
-        continue;
-      }
-    } else {
-      sigwait(&signals, &sig);
-    }
+    sigwait(&signals, &sig);
     if (sig == SIGUSR1) {
       (*gw)->SetFault(dead_fault);
     } else if (sig == SIGHUP) {

@@ -14,6 +14,7 @@
 #include "resolver/names.h"
 #include "tests/ipld/ipns_test_keys.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/fake_record_source.h"
 
 namespace ipfsfs::resolver {
 namespace {
@@ -23,55 +24,7 @@ using testing::TestKey;
 constexpr std::string_view kCidA = "/ipfs/bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354";
 constexpr std::string_view kCidB = "/ipfs/bafkqaaa";
 
-// Serves records by canonical name, synchronously; or fails every request.
-class FakeRecordSource : public blockcache::Source {
- public:
-  explicit FakeRecordSource(std::string name) : name_(std::move(name)) {}
-  std::string name() const override { return name_; }
-  std::shared_ptr<blockcache::FetchHandle> FetchBlock(const ipld::Cid&, blockcache::RawCallback done) override {
-    done(MakeError(ErrorCode::kNotFound, "no blocks"));
-    return nullptr;
-  }
-  std::shared_ptr<blockcache::FetchHandle> FetchCar(const ipld::Cid&, blockcache::PrefetchScope,
-                                                    std::optional<blockcache::ByteRange>, blockcache::CarDataCallback,
-                                                    blockcache::CarDoneCallback done) override {
-    done(MakeError(ErrorCode::kUnsupported, "no cars"));
-    return nullptr;
-  }
-  std::shared_ptr<blockcache::FetchHandle> FetchIpnsRecord(const std::string& name,
-                                                           blockcache::RawCallback done) override {
-    ++requests;
-    std::optional<Bytes> record;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (failing_) return done(MakeError(ErrorCode::kUnavailable, name_ + ": connection refused")), nullptr;
-      auto it = records_.find(name);
-      if (it != records_.end()) record = it->second;
-    }
-    if (!record) return done(MakeError(ErrorCode::kNotFound, name_ + ": 404")), nullptr;
-    done(std::make_shared<Bytes>(*record));
-    return nullptr;
-  }
-  void Set(const ipld::Multihash& name, Bytes record) {
-    std::lock_guard<std::mutex> lock(mu_);
-    records_[ipld::FormatIpnsName(name)] = std::move(record);
-  }
-  void Clear() {
-    std::lock_guard<std::mutex> lock(mu_);
-    records_.clear();
-  }
-  void SetFailing(bool failing) {
-    std::lock_guard<std::mutex> lock(mu_);
-    failing_ = failing;
-  }
-  std::atomic<int> requests{0};
-
- private:
-  std::string name_;
-  std::mutex mu_;
-  std::map<std::string, Bytes> records_;
-  bool failing_ = false;
-};
+using testing::FakeRecordSource;
 
 const TestKey& Key() {
   static TestKey key = TestKey::Ed25519("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");

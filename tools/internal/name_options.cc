@@ -10,6 +10,12 @@ void AddNameOptions(CLI::App& app, NameOptions& o) {
   app.add_option("--ipns-ttl-max", o.ipns_ttl_max, "Longest time a name's value is cached, e.g. 10m (default 1h)");
 }
 
+NameServices::~NameServices() {
+  dnslink_.reset();
+  dns_.reset();     // c-ares or DoH lookups answer kCancelled now
+  engine_.reset();  // record fetches answer kCancelled now
+}
+
 Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& source_options,
                                                          const NameOptions& o) {
   IPFSFS_ASSIGN_OR_RETURN(auto config, LoadSourceConfig(source_options));

@@ -48,6 +48,9 @@ class NameServices {
   // kInvalidArgument for a bad URL, DNS server or duration.
   [[nodiscard]] static Result<std::unique_ptr<NameServices>> Open(const SourceOptions& sources,
                                                                   const NameOptions& options);
+  // Cancels lookups in flight first (their callbacks still find Names), then
+  // frees the rest.
+  ~NameServices();
   resolver::Names& names() { return *names_; }
 
  private:

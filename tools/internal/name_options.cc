@@ -1,5 +1,7 @@
 #include "tools/internal/name_options.h"
 
+#include <spdlog/spdlog.h>
+
 #include "net/doh_client.h"
 
 namespace ipfsfs::tools {
@@ -64,9 +66,16 @@ Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& so
     } else {
       net::DnsClientOptions dns_options;
       dns_options.server = dns;
-      IPFSFS_ASSIGN_OR_RETURN(s->dns_, net::CreateDnsClient(dns_options));
+      auto client = net::CreateDnsClient(dns_options);
+      // Without --dns a machine with no usable resolv.conf still serves keys; a given --dns must work.
+      if (!client && !dns.empty()) return tl::unexpected(client.error().Wrap("--dns"));
+      if (client) {
+        s->dns_ = std::move(*client);
+      } else {
+        spdlog::warn("no DNS for DNSLink names: {}", client.error().message);
+      }
     }
-    s->dnslink_ = std::make_unique<resolver::DnsLinkResolver>(*s->dns_);
+    if (s->dns_) s->dnslink_ = std::make_unique<resolver::DnsLinkResolver>(*s->dns_);
   }
   IPFSFS_ASSIGN_OR_RETURN(s->store_, resolver::OpenFileNameStore(DefaultStateDir() + "/names"));
   std::vector<blockcache::Source*> raw;

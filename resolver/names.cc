@@ -116,6 +116,7 @@ void Names::Finish(const std::string& key, Result<Step> result) {
     std::lock_guard<std::mutex> lock(mu_);
     Entry& e = entries_[key];
     e.fetching = false;
+    ++e.lookups;
     waiters.swap(e.waiters);
     if (result) {
       e.step = *result;
@@ -134,7 +135,7 @@ std::vector<NameEntryInfo> Names::Known() const {
   std::lock_guard<std::mutex> lock(mu_);
   auto now = options_.clock();
   for (const auto& [name, e] : entries_) {
-    if (e.step) out.push_back({name, e.step->value, now >= e.step->expires});
+    if (e.step) out.push_back({name, e.step->value, now >= e.step->expires, e.lookups});
   }
   return out;
 }

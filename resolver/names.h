@@ -60,6 +60,7 @@ struct NameEntryInfo {
   std::string name;
   std::string value;
   bool stale = false;
+  uint64_t lookups = 0;  // lookups of this name that completed (first and refreshes, failed ones too)
 };
 
 class Names {
@@ -92,6 +93,7 @@ class Names {
     std::optional<Step> step;          // the last good answer
     bool fetching = false;             // a lookup (first or refresh) is in flight
     std::vector<StepCallback> waiters;  // callers without a value to serve
+    uint64_t lookups = 0;
   };
 
   void Follow(std::string path, int depth, std::set<std::string> seen, NameResolution acc, bool recursive,

@@ -22,7 +22,7 @@ Result<std::shared_ptr<Bytes>> FetchRecord(Source& s, const std::string& name) {
   return f.get();
 }
 
-TEST_CASE("IPNS records come from gateways, delegated routers and kubo; absence is kNotFound", "[ipns]") {
+TEST_CASE("IPNS records come from gateways, delegated routers and kubo, absence is kNotFound", "[ipns]") {
   auto gw = testing::TestGateway::Start();
   REQUIRE(gw);
   auto engine = net::HttpEngine::Create({});

@@ -80,7 +80,7 @@ struct World {
   }
 };
 
-TEST_CASE("IpnsTree: a name shows its content; after the TTL a moved name shows the new content", "[ipns]") {
+TEST_CASE("IpnsTree: a name shows its content, after the TTL a moved name shows the new content", "[ipns]") {
   World w;
   w.source.Set(Key().name(), Record("/ipfs/" + w.dir_a.cid.ToString(), 1, 30'000'000'000));  // TTL 30 s
   auto root = testing::Lookup(*w.fs, kIpns, w.key);

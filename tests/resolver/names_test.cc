@@ -217,7 +217,7 @@ TEST_CASE("TTLs count at least 1 s and at most --ipns-ttl-max", "[names]") {
   }
 }
 
-TEST_CASE("a cached name answers without asking; after its TTL the old value answers once and the new one next", "[names]") {
+TEST_CASE("a cached name answers without asking, after its TTL the old value answers once and the new one next", "[names]") {
   NamesFixture f;
   Names names(&f.ipns, nullptr, f.NOptions());
   std::string name = ipld::FormatPeerIdBase58(Key().name());  // any form; cached canonically
@@ -245,6 +245,7 @@ TEST_CASE("a cached name answers without asking; after its TTL the old value ans
   CHECK(known[0].name == ipld::FormatIpnsName(Key().name()));
   CHECK(known[0].value == kCidB);
   CHECK_FALSE(known[0].stale);
+  CHECK(known[0].lookups == 2);
 
   SECTION("a failed refresh keeps the last value") {
     f.a.SetFailing(true);

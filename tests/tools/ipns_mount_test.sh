@@ -88,5 +88,21 @@ check "after the TTL: the new content" "version B" "$got"
 check "after the TTL: the new file" "only in B" "$(cat "$MNT/ipns/$KEY/new.txt" 2>&1)"
 check "after the TTL: the new sequence" "2" "$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.ipns.sequence").decode())' "$MNT/ipns/$KEY")"
 "$IPFSFS" status --json "$MNT" | grep -q "\"name\":\"$KEY\"" && echo "ok: status lists the name" || fail "status: $("$IPFSFS" status --json "$MNT")"
+
+# A source that then serves the older record (sequence 1): refused, B stays. Causal: reads go on until
+# the mount has completed two more lookups of the name (status counts them), each after the new record.
+lookups() { "$IPFSFS" status --json "$MNT" | python3 -c 'import json,sys; print(sum(n["lookups"] for n in json.load(sys.stdin)["names"] if n["name"]==sys.argv[1]))' "$KEY"; }
+node "$PEERS/ipns_record.mjs" $seed "/ipfs/$A" 1 1 "$WORK/r1" >/dev/null || exit 1
+cp "$WORK/r1" "$WORK/served.tmp" && mv "$WORK/served.tmp" "$WORK/served"
+before=$(lookups)
+seen_a=0
+for _ in $(seq 600); do
+  [ "$(cat "$MNT/ipns/$KEY/hello.txt" 2>/dev/null)" = "version A" ] && seen_a=1
+  [ "$(lookups)" -ge $((before + 2)) ] && break
+  sleep 0.1
+done
+[ "$(lookups)" -ge $((before + 2)) ] && echo "ok: the name was looked up again" || fail "no new lookups ($before → $(lookups))"
+check "rollback refused: still the new content" "version B" "$(cat "$MNT/ipns/$KEY/hello.txt" 2>&1)"
+check "rollback refused: never showed the old content" 0 $seen_a
 [ $FAILS -eq 0 ] || { echo "--- mount.log"; tail -20 "$WORK/mount.log"; }
 exit $((FAILS > 0))

@@ -88,6 +88,7 @@ check "after the TTL: the new content" "version B" "$got"
 check "after the TTL: the new file" "only in B" "$(cat "$MNT/ipns/$KEY/new.txt" 2>&1)"
 check "after the TTL: the new sequence" "2" "$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.ipns.sequence").decode())' "$MNT/ipns/$KEY")"
 "$IPFSFS" status --json "$MNT" | grep -q "\"name\":\"$KEY\"" && echo "ok: status lists the name" || fail "status: $("$IPFSFS" status --json "$MNT")"
+"$IPFSFS" status "$MNT" | grep -q "^  $KEY -> /ipfs/$B" && echo "ok: status shows the name's value" || fail "status: $("$IPFSFS" status "$MNT")"
 
 # A source that then serves the older record (sequence 1): refused, B stays. Causal: reads go on until
 # the mount has completed two more lookups of the name (status counts them), each after the new record.

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   for (long i = 0; i < iterations; ++i) {
     names.Resolve(name, [&](Result<resolver::NameResolution> r) { chars += r ? r->path.size() : 0; });
   }
-  double warm_us = std::chrono::duration<double, std::micro>(Clock::now() - t1).count() / static_cast<double>(iterations);
+  double warm_us =
+      std::chrono::duration<double, std::micro>(Clock::now() - t1).count() / static_cast<double>(iterations);
   if (source.requests != cold_runs + 1) return std::fprintf(stderr, "names_bench: the cache asked the source\n"), 1;
   std::printf("uncached resolve (fetch from memory + verify): %.2f us\n", cold_us);
   std::printf("cached resolve: %.3f us over %ld calls (goal < 50 us) %s\n", warm_us, iterations,

@@ -15,7 +15,7 @@ namespace {
 struct IpnsRoot : TreeNode {
   TreeNodePtr content;  // the IpfsTree's node of the value
   std::string name;
-  std::string path;     // "/ipfs/<cid>[/p]": two answers are the same node when this matches
+  std::string path;  // "/ipfs/<cid>[/p]": two answers are the same node when this matches
   std::optional<uint64_t> sequence;
   std::optional<ipld::Timestamp> validity;
   bool SameIdentity(const TreeNode& newer) const override {
@@ -78,34 +78,34 @@ void IpnsTree::Lookup(const TreeNodePtr& dir, std::string name, Callback<TreeEnt
     std::string cid = parts[1];
     std::vector<std::string> rest(parts.begin() + 2, parts.end());
     auto resolution = std::make_shared<resolver::NameResolution>(std::move(*r));
-    content_->Lookup(nullptr, cid, [this, name, rest = std::move(rest), resolution, negative,
-                                    done](Result<TreeEntry> top) mutable {
-      if (!top) return done(tl::unexpected(top.error()));
-      if (!top->node) {
-        Logger()->warn("ipns/{}: {} is not a CID that can be fetched", name, resolution->path);
-        return done(negative());
-      }
-      Walk(std::move(*top), std::move(rest), [this, name, resolution, negative, done](Result<TreeEntry> e) {
-        if (!e) return done(tl::unexpected(e.error()));
-        if (!e->node) {
-          Logger()->warn("ipns/{}: {} does not exist", name, resolution->path);
-          return done(negative());
-        }
-        auto root = std::make_shared<IpnsRoot>();
-        root->content = e->node;
-        root->name = name;
-        root->path = resolution->path;
-        root->sequence = resolution->sequence;
-        root->validity = resolution->validity;
-        TreeEntry out = std::move(*e);
-        out.node = std::move(root);
-        out.immutable = false;
-        // The kernel keeps the entry only while the value is fresh.
-        auto left = std::chrono::duration<double>(resolution->expires - options_.clock()).count();
-        out.entry_timeout = out.attr_timeout = std::max(0.0, left);
-        done(std::move(out));
-      });
-    });
+    content_->Lookup(
+        nullptr, cid, [this, name, rest = std::move(rest), resolution, negative, done](Result<TreeEntry> top) mutable {
+          if (!top) return done(tl::unexpected(top.error()));
+          if (!top->node) {
+            Logger()->warn("ipns/{}: {} is not a CID that can be fetched", name, resolution->path);
+            return done(negative());
+          }
+          Walk(std::move(*top), std::move(rest), [this, name, resolution, negative, done](Result<TreeEntry> e) {
+            if (!e) return done(tl::unexpected(e.error()));
+            if (!e->node) {
+              Logger()->warn("ipns/{}: {} does not exist", name, resolution->path);
+              return done(negative());
+            }
+            auto root = std::make_shared<IpnsRoot>();
+            root->content = e->node;
+            root->name = name;
+            root->path = resolution->path;
+            root->sequence = resolution->sequence;
+            root->validity = resolution->validity;
+            TreeEntry out = std::move(*e);
+            out.node = std::move(root);
+            out.immutable = false;
+            // The kernel keeps the entry only while the value is fresh.
+            auto left = std::chrono::duration<double>(resolution->expires - options_.clock()).count();
+            out.entry_timeout = out.attr_timeout = std::max(0.0, left);
+            done(std::move(out));
+          });
+        });
   });
 }
 

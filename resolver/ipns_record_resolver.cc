@@ -45,7 +45,7 @@ void IpnsRecordResolver::Resolve(const ipld::Multihash& name, IpnsCallback done)
   // breaks the lifetime rule; store_ and options_ are still read through `this`.
   auto finish = [this, round, name, text, done]() {
     ipld::Timestamp now = options_.now();
-    std::optional<ipld::IpnsRecord> stored;       // what the store holds, parsed (for its sequence)
+    std::optional<ipld::IpnsRecord> stored;        // what the store holds, parsed (for its sequence)
     std::optional<ipld::IpnsRecord> stored_valid;  // the same when still usable
     if (auto raw = store_.Load(text); raw && *raw) {
       if (auto parsed = ipld::ParseIpnsRecord(**raw)) {
@@ -91,27 +91,27 @@ void IpnsRecordResolver::Resolve(const ipld::Multihash& name, IpnsCallback done)
   if (sources_.empty()) return finish();
   for (blockcache::Source* source : sources_) {
     std::string source_name = source->name();
-    source->FetchIpnsRecord(text, [round, name, source_name, finish, now = options_.now](
-                                      Result<std::shared_ptr<Bytes>> r) {
-      std::optional<Result<ipld::IpnsRecord>> record;
-      if (r) record = ipld::VerifyIpnsRecord(**r, name, now());  // outside the lock: signatures cost
-      bool last;
-      {
-        std::lock_guard<std::mutex> lock(round->mu);
-        if (record) {
-          if (!*record) {
-            round->refusals.push_back(source_name + ": " + record->error().message);
-          } else if (!round->best || ipld::CompareIpnsRecords(**record, *round->best) > 0) {
-            round->best = std::move(**record);
-            round->best_source = source_name;
+    source->FetchIpnsRecord(
+        text, [round, name, source_name, finish, now = options_.now](Result<std::shared_ptr<Bytes>> r) {
+          std::optional<Result<ipld::IpnsRecord>> record;
+          if (r) record = ipld::VerifyIpnsRecord(**r, name, now());  // outside the lock: signatures cost
+          bool last;
+          {
+            std::lock_guard<std::mutex> lock(round->mu);
+            if (record) {
+              if (!*record) {
+                round->refusals.push_back(source_name + ": " + record->error().message);
+              } else if (!round->best || ipld::CompareIpnsRecords(**record, *round->best) > 0) {
+                round->best = std::move(**record);
+                round->best_source = source_name;
+              }
+            } else if (r.error().code != ErrorCode::kNotFound && r.error().code != ErrorCode::kUnsupported) {
+              round->transport = r.error();
+            }
+            last = --round->remaining == 0;
           }
-        } else if (r.error().code != ErrorCode::kNotFound && r.error().code != ErrorCode::kUnsupported) {
-          round->transport = r.error();
-        }
-        last = --round->remaining == 0;
-      }
-      if (last) finish();
-    });
+          if (last) finish();
+        });
   }
 }
 

@@ -40,7 +40,9 @@ struct IpnsValue {
 
 struct IpnsRecordResolverOptions {
   // Wall clock for expiry checks (tests move it).
-  std::function<ipld::Timestamp()> now = [] { return ipld::Timestamp::FromTimePoint(std::chrono::system_clock::now()); };
+  std::function<ipld::Timestamp()> now = [] {
+    return ipld::Timestamp::FromTimePoint(std::chrono::system_clock::now());
+  };
   // A record without a TTL counts as this (boxo's default cache TTL).
   std::chrono::nanoseconds default_ttl = std::chrono::minutes(1);
 };
@@ -49,7 +51,8 @@ using IpnsCallback = std::function<void(Result<IpnsValue>)>;
 
 class IpnsRecordResolver {
  public:
-  IpnsRecordResolver(std::vector<blockcache::Source*> sources, NameStore& store, IpnsRecordResolverOptions options = {});
+  IpnsRecordResolver(std::vector<blockcache::Source*> sources, NameStore& store,
+                     IpnsRecordResolverOptions options = {});
 
   void Resolve(const ipld::Multihash& name, IpnsCallback done) const;
 

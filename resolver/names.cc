@@ -57,8 +57,8 @@ void Names::Follow(std::string path, int depth, std::set<std::string> seen, Name
     return done(std::move(acc));
   }
   if (depth >= options_.max_depth) {
-    return done(MakeError(ErrorCode::kTooLarge, path + ": more than " + std::to_string(options_.max_depth) +
-                                                    " names to follow"));
+    return done(MakeError(ErrorCode::kTooLarge,
+                          path + ": more than " + std::to_string(options_.max_depth) + " names to follow"));
   }
   auto [name, rest] = SplitName(path);
   auto key = Canonical(name);
@@ -142,9 +142,8 @@ std::vector<NameEntryInfo> Names::Known() const {
 
 size_t Names::resolved_count() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<size_t>(std::count_if(entries_.begin(), entries_.end(), [](const auto& kv) {
-    return kv.second.step.has_value();
-  }));
+  return static_cast<size_t>(
+      std::count_if(entries_.begin(), entries_.end(), [](const auto& kv) { return kv.second.step.has_value(); }));
 }
 
 }  // namespace ipfsfs::resolver

@@ -90,8 +90,8 @@ class Names {
   };
   using StepCallback = std::function<void(Result<Step>)>;
   struct Entry {
-    std::optional<Step> step;          // the last good answer
-    bool fetching = false;             // a lookup (first or refresh) is in flight
+    std::optional<Step> step;           // the last good answer
+    bool fetching = false;              // a lookup (first or refresh) is in flight
     std::vector<StepCallback> waiters;  // callers without a value to serve
     uint64_t lookups = 0;
   };

@@ -1,8 +1,7 @@
 // Source::FetchIpnsRecord over real HTTP on loopback: a trustless gateway, a
 // delegated router and a kubo RPC, each against the test gateway.
-#include <future>
-
 #include <catch2/catch.hpp>
+#include <future>
 
 #include "blockcache/source.h"
 #include "ipld/ipns_name.h"
@@ -63,7 +62,8 @@ TEST_CASE("IPNS records come from gateways, delegated routers and kubo, absence 
     std::promise<ErrorCode> p;
     auto cid = ipld::Cid::Parse("bafkqaaa");
     REQUIRE(cid);
-    routing->FetchBlock(*cid, [&p](Result<std::shared_ptr<Bytes>> r) { p.set_value(r ? ErrorCode::kInternal : r.error().code); });
+    routing->FetchBlock(
+        *cid, [&p](Result<std::shared_ptr<Bytes>> r) { p.set_value(r ? ErrorCode::kInternal : r.error().code); });
     CHECK(p.get_future().get() == ErrorCode::kUnsupported);
   }
 }

@@ -1,17 +1,17 @@
 // IpnsRecordResolver and Names over fake record sources, a fake clock and the
 // memory / file name stores: which record wins, which are refused, the TTL
 // rules and the cache.
+#include "resolver/names.h"
+
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
 #include <mutex>
 
-#include <catch2/catch.hpp>
-
 #include "ipld/ipns_name.h"
 #include "resolver/ipns_record_resolver.h"
 #include "resolver/name_store.h"
-#include "resolver/names.h"
 #include "tests/ipld/ipns_test_keys.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_record_source.h"
@@ -53,7 +53,8 @@ Result<IpnsValue> ResolveNow(const IpnsRecordResolver& r, const ipld::Multihash&
 
 Result<NameResolution> ResolveNow(Names& names, std::string_view name, bool recursive = true) {
   std::optional<Result<NameResolution>> out;
-  names.Resolve(name, [&](Result<NameResolution> v) { out = std::move(v); }, recursive);
+  names.Resolve(
+      name, [&](Result<NameResolution> v) { out = std::move(v); }, recursive);
   REQUIRE(out.has_value());
   return std::move(*out);
 }
@@ -217,10 +218,11 @@ TEST_CASE("TTLs count at least 1 s and at most --ipns-ttl-max", "[names]") {
   }
 }
 
-TEST_CASE("a cached name answers without asking, after its TTL the old value answers once and the new one next", "[names]") {
+TEST_CASE("a cached name answers without asking, after its TTL the old value answers once and the new one next",
+          "[names]") {
   NamesFixture f;
   Names names(&f.ipns, nullptr, f.NOptions());
-  std::string name = ipld::FormatPeerIdBase58(Key().name());  // any form; cached canonically
+  std::string name = ipld::FormatPeerIdBase58(Key().name());    // any form; cached canonically
   f.a.Set(Key().name(), Record(Key(), kCidA, 1, 30000000000));  // 30 s
   auto v = ResolveNow(names, "/ipns/" + name + "/sub/dir");
   REQUIRE(v);

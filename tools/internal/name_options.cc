@@ -18,8 +18,7 @@ NameServices::~NameServices() {
   engine_.reset();  // record fetches answer kCancelled now
 }
 
-Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& source_options,
-                                                         const NameOptions& o) {
+Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& source_options, const NameOptions& o) {
   IPFSFS_ASSIGN_OR_RETURN(auto config, LoadSourceConfig(source_options));
   IPFSFS_ASSIGN_OR_RETURN(auto cache_options, ResolveSourceOptions(source_options));
   std::vector<std::string> routing = o.routing;
@@ -33,7 +32,8 @@ Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& so
   std::string dns = o.dns, ttl_max = o.ipns_ttl_max;
   for (auto [key, field] : {std::pair{"dns", &dns}, std::pair{"ipns_ttl_max", &ttl_max}}) {
     if (field->empty() && config.contains(key)) {
-      if (!config[key].is_string()) return MakeError(ErrorCode::kInvalidArgument, std::string("config: ") + key + " must be a string");
+      if (!config[key].is_string())
+        return MakeError(ErrorCode::kInvalidArgument, std::string("config: ") + key + " must be a string");
       *field = config[key].get<std::string>();
     }
   }

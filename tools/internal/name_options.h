@@ -14,12 +14,11 @@
 #ifndef IPFSFS_TOOLS_INTERNAL_NAME_OPTIONS_H_
 #define IPFSFS_TOOLS_INTERNAL_NAME_OPTIONS_H_
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "base/result.h"
 #include "blockcache/source.h"

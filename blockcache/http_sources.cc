@@ -1,10 +1,9 @@
 // Sources over HTTP: trustless gateways and kubo RPC, through net::HttpEngine.
 #include <nlohmann/json.hpp>
 
+#include "blockcache/source.h"
 #include "ipld/ipns_record.h"
 #include "ipld/multibase.h"
-
-#include "blockcache/source.h"
 #include "net/http_engine.h"
 
 namespace ipfsfs::blockcache {
@@ -91,14 +90,15 @@ class HttpSourceBase : public Source {
       return !*wrong_type;
     };
     std::string source = base_;
-    auto call = engine_.Start(std::move(req), [done = std::move(done), source, name, wrong_type](
-                                                  Result<net::HttpResponse> r) {
-      std::string what = "ipns record " + name;
-      if (*wrong_type) return done(tl::unexpected(Error{ErrorCode::kNotFound, source + ": " + what + ": not a record"}));
-      if (!r) return done(tl::unexpected(r.error().Wrap(source + ": " + what)));
-      if (r->status != 200) return done(tl::unexpected(StatusError(source, *r, what)));
-      done(std::make_shared<Bytes>(std::move(r->body)));
-    });
+    auto call =
+        engine_.Start(std::move(req), [done = std::move(done), source, name, wrong_type](Result<net::HttpResponse> r) {
+          std::string what = "ipns record " + name;
+          if (*wrong_type)
+            return done(tl::unexpected(Error{ErrorCode::kNotFound, source + ": " + what + ": not a record"}));
+          if (!r) return done(tl::unexpected(r.error().Wrap(source + ": " + what)));
+          if (r->status != 200) return done(tl::unexpected(StatusError(source, *r, what)));
+          done(std::make_shared<Bytes>(std::move(r->body)));
+        });
     return std::make_shared<CallHandle>(std::move(call));
   }
 

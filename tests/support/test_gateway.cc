@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "ipld/car.h"
+#include "ipld/dag_pb.h"
 #include "ipld/ipns_name.h"
 #include "ipld/multibase.h"
-#include "ipld/dag_pb.h"
 #include "ipld/unixfs.h"
 
 namespace ipfsfs::testing {
@@ -453,14 +453,17 @@ class Gateway : public TestGateway {
     if (!record) {
       if (kubo) {
         return Respond(fd, 500, "Internal Server Error", "application/json",
-                       R"({"Message":"routing: not found","Code":0,"Type":"error"})" "\n");
+                       R"({"Message":"routing: not found","Code":0,"Type":"error"})"
+                       "\n");
       }
       return Respond(fd, 404, "Not Found", "text/plain", "ipns record not found\n", head_only);
     }
     if (kubo) {
       std::string extra = ipld::EncodeWithoutPrefix(ipld::Multibase::kBase64Pad, *record);
       return Respond(fd, 200, "OK", "application/json",
-                     R"({"Extra":")" + extra + R"(","ID":"","Responses":null,"Type":5})" "\n");
+                     R"({"Extra":")" + extra +
+                         R"(","ID":"","Responses":null,"Type":5})"
+                         "\n");
     }
     return Respond(fd, 200, "OK", "application/vnd.ipfs.ipns-record", AsText(*record), head_only);
   }
@@ -605,7 +608,7 @@ class Gateway : public TestGateway {
   std::map<Multihash, std::shared_ptr<const Bytes>> blocks_;         // GUARDED_BY(mu_)
   std::map<Multihash, Fault> faults_;                                // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<const Bytes>> records_;      // GUARDED_BY(mu_): canonical name → record
-  std::map<std::string, std::string> record_files_;                   // GUARDED_BY(mu_): canonical name → file
+  std::map<std::string, std::string> record_files_;                  // GUARDED_BY(mu_): canonical name → file
   std::atomic<uint64_t> record_requests_{0};
   Fault global_fault_ = Fault::kNone;                                // GUARDED_BY(mu_)
   unsigned flaky_percent_ = 0;                                       // GUARDED_BY(mu_)

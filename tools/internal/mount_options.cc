@@ -25,9 +25,9 @@ bool IsFstabOnly(const std::string& key) {
 
 // Long flags whose -o twin is spelled with '_' for '-'.
 const std::vector<std::string> kTwinKeys = {
-    "gateway",   "api",        "cache_dir", "cache_size", "offline",      "config",     "uid",
-    "gid",       "file_mode",  "dir_mode",  "attr_timeout", "read_ahead", "log_file",   "log_level",
-    "read_only", "foreground", "car_range", "hash_on_read", "routing", "dns", "ipns_ttl_max"};
+    "gateway",   "api",        "cache_dir", "cache_size",   "offline",    "config",   "uid",
+    "gid",       "file_mode",  "dir_mode",  "attr_timeout", "read_ahead", "log_file", "log_level",
+    "read_only", "foreground", "car_range", "hash_on_read", "routing",    "dns",      "ipns_ttl_max"};
 
 Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
   char* end = nullptr;

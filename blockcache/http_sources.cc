@@ -2,6 +2,8 @@
 #include <nlohmann/json.hpp>
 
 #include "blockcache/source.h"
+#include "ipld/ipns_record.h"
+#include "ipld/multibase.h"
 #include "net/http_engine.h"
 
 namespace ipfsfs::blockcache {
@@ -9,6 +11,7 @@ namespace {
 
 constexpr std::string_view kRawType = "application/vnd.ipld.raw";
 constexpr std::string_view kCarType = "application/vnd.ipld.car";
+constexpr std::string_view kIpnsType = "application/vnd.ipfs.ipns-record";
 
 class CallHandle : public FetchHandle {
  public:
@@ -69,6 +72,36 @@ class HttpSourceBase : public Source {
     return r;
   }
 
+  net::HttpRequest RecordRequest(std::string url) const {
+    net::HttpRequest r = BlockRequest(std::move(url));
+    r.max_body_bytes = ipld::kMaxIpnsRecordSize;
+    return r;
+  }
+
+  // GET of a record where the content type tells a record from anything else
+  // (gateway and delegated routing alike).
+  std::shared_ptr<FetchHandle> GetRecord(std::string url, const std::string& name, RawCallback done) {
+    auto req = RecordRequest(std::move(url));
+    req.headers = {"Accept: application/vnd.ipfs.ipns-record"};
+    // IPIP-513: a 200 of another content type means "no record here".
+    auto wrong_type = std::make_shared<bool>(false);
+    req.on_head = [wrong_type](long status, std::string_view type) {
+      if (status == 200 && !StartsWith(type, kIpnsType)) *wrong_type = true;
+      return !*wrong_type;
+    };
+    std::string source = base_;
+    auto call =
+        engine_.Start(std::move(req), [done = std::move(done), source, name, wrong_type](Result<net::HttpResponse> r) {
+          std::string what = "ipns record " + name;
+          if (*wrong_type)
+            return done(tl::unexpected(Error{ErrorCode::kNotFound, source + ": " + what + ": not a record"}));
+          if (!r) return done(tl::unexpected(r.error().Wrap(source + ": " + what)));
+          if (r->status != 200) return done(tl::unexpected(StatusError(source, *r, what)));
+          done(std::make_shared<Bytes>(std::move(r->body)));
+        });
+    return std::make_shared<CallHandle>(std::move(call));
+  }
+
   net::HttpEngine& engine_;
   std::string base_;
   HttpSourceOptions options_;
@@ -98,6 +131,10 @@ class GatewaySource : public HttpSourceBase {
   }
 
   bool SupportsByteRanges() const override { return true; }
+
+  std::shared_ptr<FetchHandle> FetchIpnsRecord(const std::string& name, RawCallback done) override {
+    return GetRecord(base_ + "/ipns/" + name, name, std::move(done));
+  }
 
   std::shared_ptr<FetchHandle> FetchCar(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes,
                                         CarDataCallback on_data, CarDoneCallback done) override {
@@ -169,9 +206,65 @@ class KuboSource : public HttpSourceBase {
     });
     return std::make_shared<CallHandle>(std::move(call));
   }
+
+  // routing/get answers {"Extra": "<base64 record>", "Type": 5, …}.
+  std::shared_ptr<FetchHandle> FetchIpnsRecord(const std::string& name, RawCallback done) override {
+    auto req = BlockRequest(base_ + "/api/v0/routing/get?arg=/ipns/" + name);
+    req.method = "POST";
+    req.max_body_bytes = 4 * ipld::kMaxIpnsRecordSize;  // base64 in JSON
+    std::string source = base_;
+    auto call = engine_.Start(std::move(req), [done = std::move(done), source, name](Result<net::HttpResponse> r) {
+      std::string what = "ipns record " + name;
+      if (!r) return done(tl::unexpected(r.error().Wrap(source + ": " + what)));
+      if (r->status != 200) return done(tl::unexpected(KuboError(source, *r, what)));
+      // The body may hold several JSON lines (query events); the one with Extra is the value.
+      std::string_view text = AsText(r->body);
+      while (!text.empty()) {
+        size_t nl = text.find('\n');
+        auto json = nlohmann::json::parse(text.substr(0, nl), nullptr, false);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        if (json.is_discarded() || !json.is_object() || !json.contains("Extra") || !json["Extra"].is_string()) continue;
+        std::string extra = json["Extra"].get<std::string>();
+        if (extra.empty()) continue;
+        while (!extra.empty() && extra.back() == '=') extra.pop_back();
+        auto bytes = ipld::MultibaseDecode("m" + extra);
+        if (!bytes) return done(tl::unexpected(Error{ErrorCode::kCorrupt, source + ": " + what + ": bad base64"}));
+        if (bytes->size() > ipld::kMaxIpnsRecordSize) {
+          return done(tl::unexpected(Error{ErrorCode::kTooLarge, source + ": " + what + ": over 10 KiB"}));
+        }
+        return done(std::make_shared<Bytes>(std::move(*bytes)));
+      }
+      done(tl::unexpected(Error{ErrorCode::kNotFound, source + ": " + what + ": no record in the answer"}));
+    });
+    return std::make_shared<CallHandle>(std::move(call));
+  }
+};
+
+// Delegated routing: records only.
+class RoutingSource : public HttpSourceBase {
+ public:
+  using HttpSourceBase::HttpSourceBase;
+  bool ServesBlocks() const override { return false; }
+
+  std::shared_ptr<FetchHandle> FetchBlock(const ipld::Cid& cid, RawCallback done) override {
+    done(tl::unexpected(Error{ErrorCode::kUnsupported, base_ + ": routing serves no blocks (" + cid.ToString() + ")"}));
+    return nullptr;
+  }
+  std::shared_ptr<FetchHandle> FetchCar(const ipld::Cid& root, PrefetchScope, std::optional<ByteRange>, CarDataCallback,
+                                        CarDoneCallback done) override {
+    done(tl::unexpected(Error{ErrorCode::kUnsupported, base_ + ": routing serves no CARs (" + root.ToString() + ")"}));
+    return nullptr;
+  }
+  std::shared_ptr<FetchHandle> FetchIpnsRecord(const std::string& name, RawCallback done) override {
+    return GetRecord(base_ + "/routing/v1/ipns/" + name, name, std::move(done));
+  }
 };
 
 }  // namespace
+
+std::unique_ptr<Source> NewRoutingSource(net::HttpEngine& engine, std::string base_url, HttpSourceOptions options) {
+  return std::make_unique<RoutingSource>(engine, std::move(base_url), options);
+}
 
 std::unique_ptr<Source> NewGatewaySource(net::HttpEngine& engine, std::string base_url, HttpSourceOptions options) {
   return std::make_unique<GatewaySource>(engine, std::move(base_url), options);

@@ -56,6 +56,18 @@ class Source {
                                                 std::optional<ByteRange> bytes, CarDataCallback on_data,
                                                 CarDoneCallback done) = 0;
   virtual bool SupportsByteRanges() const { return false; }
+  // False for sources that only answer name lookups (delegated routing):
+  // they are never given to the block cache.
+  virtual bool ServesBlocks() const { return true; }
+
+  // The IPNS record for `name` (canonical text form, "k51…"), unverified and
+  // at most 10 KiB. kNotFound when the source has none (a 404, or a 200 of
+  // another content type: IPIP-513); kUnsupported (at once, null handle) for
+  // sources that carry no records.
+  virtual std::shared_ptr<FetchHandle> FetchIpnsRecord(const std::string& ipns_name, RawCallback done) {
+    done(tl::unexpected(Error{ErrorCode::kUnsupported, name() + ": no IPNS records for " + ipns_name}));
+    return nullptr;
+  }
 };
 
 struct HttpSourceOptions {
@@ -69,6 +81,9 @@ struct HttpSourceOptions {
 std::unique_ptr<Source> NewGatewaySource(net::HttpEngine& engine, std::string base_url, HttpSourceOptions options = {});
 // A kubo RPC: POST {base}/api/v0/block/get?arg=… | /api/v0/dag/export?arg=…
 std::unique_ptr<Source> NewKuboSource(net::HttpEngine& engine, std::string base_url, HttpSourceOptions options = {});
+// A delegated routing endpoint (IPIP-337/379): GET {base}/routing/v1/ipns/{name}.
+// Records only: ServesBlocks() is false and block or CAR requests are kUnsupported.
+std::unique_ptr<Source> NewRoutingSource(net::HttpEngine& engine, std::string base_url, HttpSourceOptions options = {});
 
 }  // namespace ipfsfs::blockcache
 

@@ -118,6 +118,13 @@ int RunStatus() {
                   s["health"].get<double>());
     std::cout << line;
   }
+  if (j->contains("names") && !(*j)["names"].empty()) {
+    std::cout << "names:\n";
+    for (const auto& n : (*j)["names"]) {
+      std::cout << "  " << n["name"].get<std::string>() << " -> " << n["value"].get<std::string>()
+                << (n["stale"].get<bool>() ? "  (stale)" : "") << "\n";
+    }
+  }
   return 0;
 }
 

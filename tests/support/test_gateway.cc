@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -21,6 +22,8 @@
 
 #include "ipld/car.h"
 #include "ipld/dag_pb.h"
+#include "ipld/ipns_name.h"
+#include "ipld/multibase.h"
 #include "ipld/unixfs.h"
 
 namespace ipfsfs::testing {
@@ -99,6 +102,24 @@ class Gateway : public TestGateway {
     std::lock_guard<std::mutex> lock(mu_);
     blocks_[cid.hash()] = std::make_shared<const Bytes>(std::move(data));
   }
+  void SetIpnsRecord(const std::string& name, Bytes record) override {
+    auto mh = ipld::ParseIpnsName(name);
+    std::lock_guard<std::mutex> lock(mu_);
+    records_[mh ? ipld::FormatIpnsName(*mh) : name] = std::make_shared<const Bytes>(std::move(record));
+  }
+  void SetIpnsRecordFile(const std::string& name, const std::string& path) override {
+    auto mh = ipld::ParseIpnsName(name);
+    std::lock_guard<std::mutex> lock(mu_);
+    record_files_[mh ? ipld::FormatIpnsName(*mh) : name] = path;
+  }
+  void RemoveIpnsRecord(const std::string& name) override {
+    auto mh = ipld::ParseIpnsName(name);
+    std::lock_guard<std::mutex> lock(mu_);
+    records_.erase(mh ? ipld::FormatIpnsName(*mh) : name);
+    record_files_.erase(mh ? ipld::FormatIpnsName(*mh) : name);
+  }
+  uint64_t IpnsRecordRequests() const override { return record_requests_; }
+
   void RemoveBlock(const Cid& cid) override {
     std::lock_guard<std::mutex> lock(mu_);
     blocks_.erase(cid.hash());
@@ -356,6 +377,20 @@ class Gateway : public TestGateway {
       kubo = true;
       format = "car";
       cid_text = req.query.count("arg") ? req.query.at("arg") : "";
+    } else if (req.path.rfind("/ipns/", 0) == 0 && (req.method == "GET" || head_only)) {
+      // Only a client asking for a record gets one (a deserializing gateway would send content).
+      std::string accept = req.headers.count("accept") ? req.headers.at("accept") : "";
+      if (accept.find("application/vnd.ipfs.ipns-record") == std::string::npos &&
+          (req.query.count("format") == 0 || req.query.at("format") != "ipns-record")) {
+        return Respond(fd, 501, "Not Implemented", "text/plain", "only ipns-record responses\n");
+      }
+      return SendRecord(fd, req.path.substr(6), head_only, false);
+    } else if (req.path.rfind("/routing/v1/ipns/", 0) == 0 && (req.method == "GET" || head_only)) {
+      return SendRecord(fd, req.path.substr(17), head_only, false);
+    } else if (req.path == "/api/v0/routing/get" && req.method == "POST") {
+      std::string arg = req.query.count("arg") ? req.query.at("arg") : "";
+      if (arg.rfind("/ipns/", 0) != 0) return Respond(fd, 400, "Bad Request", "text/plain", "not /ipns/\n");
+      return SendRecord(fd, arg.substr(6), false, true);
     } else {
       return Respond(fd, 404, "Not Found", "text/plain", "no such endpoint\n");
     }
@@ -393,6 +428,44 @@ class Gateway : public TestGateway {
     }
     if (format == "raw") return SendRaw(fd, *cid, *data, fault, head_only, kubo);
     return SendCar(fd, *cid, scope, bytes, fault, head_only);
+  }
+
+  bool SendRecord(int fd, const std::string& name_text, bool head_only, bool kubo) {
+    auto name = ipld::ParseIpnsName(name_text);
+    if (!name) return Respond(fd, 400, "Bad Request", "text/plain", name.error().message + "\n");
+    ++record_requests_;
+    std::shared_ptr<const Bytes> record;
+    std::string file;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = records_.find(ipld::FormatIpnsName(*name));
+      if (it != records_.end()) record = it->second;
+      auto f = record_files_.find(ipld::FormatIpnsName(*name));
+      if (f != record_files_.end()) file = f->second;
+    }
+    if (!file.empty()) {
+      std::ifstream in(file, std::ios::binary);
+      if (in) {
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        record = std::make_shared<const Bytes>(ToBytes(text));
+      }
+    }
+    if (!record) {
+      if (kubo) {
+        return Respond(fd, 500, "Internal Server Error", "application/json",
+                       R"({"Message":"routing: not found","Code":0,"Type":"error"})"
+                       "\n");
+      }
+      return Respond(fd, 404, "Not Found", "text/plain", "ipns record not found\n", head_only);
+    }
+    if (kubo) {
+      std::string extra = ipld::EncodeWithoutPrefix(ipld::Multibase::kBase64Pad, *record);
+      return Respond(fd, 200, "OK", "application/json",
+                     R"({"Extra":")" + extra +
+                         R"(","ID":"","Responses":null,"Type":5})"
+                         "\n");
+    }
+    return Respond(fd, 200, "OK", "application/vnd.ipfs.ipns-record", AsText(*record), head_only);
   }
 
   bool SendRaw(int fd, const Cid& cid, const Bytes& data, Fault fault, bool head_only, bool kubo) {
@@ -534,6 +607,9 @@ class Gateway : public TestGateway {
   std::set<int> open_fds_;                                           // GUARDED_BY(mu_)
   std::map<Multihash, std::shared_ptr<const Bytes>> blocks_;         // GUARDED_BY(mu_)
   std::map<Multihash, Fault> faults_;                                // GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<const Bytes>> records_;      // GUARDED_BY(mu_): canonical name → record
+  std::map<std::string, std::string> record_files_;                  // GUARDED_BY(mu_): canonical name → file
+  std::atomic<uint64_t> record_requests_{0};
   Fault global_fault_ = Fault::kNone;                                // GUARDED_BY(mu_)
   unsigned flaky_percent_ = 0;                                       // GUARDED_BY(mu_)
   std::minstd_rand flaky_rng_{12345};                                // GUARDED_BY(mu_)

@@ -5,7 +5,8 @@
 // and ?format=car&dag-scope=block|entity|all (application/vnd.ipld.car, DFS, no
 // duplicates, streamed with chunked encoding), with entity-bytes=FROM:TO|* on
 // UnixFS files (only the blocks holding those bytes). It also answers the two kubo RPC
-// calls blockcache uses: POST /api/v0/block/get?arg= and /api/v0/dag/export?arg=.
+// calls blockcache uses: POST /api/v0/block/get?arg= and /api/v0/dag/export?arg=, and
+// serves IPNS records (SetIpnsRecord) as a gateway, a delegated router and kubo do.
 // Faults can be injected globally or per CID (matched by multihash), and every
 // request is counted per multihash. One thread per connection, keep-alive.
 // Thread-safe; the destructor stops the server and joins its threads (stalled
@@ -66,6 +67,13 @@ class TestGateway {
   // Adds every block of a CAR file; returns its roots.
   [[nodiscard]] virtual Result<std::vector<ipld::Cid>> AddCar(const std::string& path) = 0;
   virtual void RemoveBlock(const ipld::Cid& cid) = 0;
+  // IPNS records (any name form): GET /ipns/{name} (Accept: ipns-record),
+  // GET /routing/v1/ipns/{name} and kubo's POST /api/v0/routing/get?arg=/ipns/{name}.
+  virtual void SetIpnsRecord(const std::string& name, Bytes record) = 0;
+  // The record is read from `path` at each request (absent file: no record).
+  virtual void SetIpnsRecordFile(const std::string& name, const std::string& path) = 0;
+  virtual void RemoveIpnsRecord(const std::string& name) = 0;
+  virtual uint64_t IpnsRecordRequests() const = 0;
 
   virtual void SetFault(Fault fault) = 0;  // for every CID without its own fault
   virtual void SetFault(const ipld::Cid& cid, Fault fault) = 0;

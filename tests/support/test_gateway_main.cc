@@ -3,6 +3,7 @@
 //   ipfsfs-test-gateway --car FILE [--car FILE…] [--port N] [--fault KIND[:CID]]…
 //                       [--slow-delay-ms N] [--slow-chunk N] [--latency-ms N]
 //                       [--flaky-percent N] [--failing-percent N] [--dead-fault KIND]
+//                       [--ipns NAME=FILE]…
 //
 // Prints its URL ("http://127.0.0.1:PORT") on one line, then serves until
 // SIGINT or SIGTERM. KIND: corrupt, wrong-block, truncate, 500, 404, stall,
@@ -12,6 +13,8 @@
 // (bench/stress.sh does): SIGUSR1 dead (every CID gets --dead-fault, default
 // stall), SIGHUP failing (--failing-percent of requests answer 500, default
 // 20), SIGUSR2 healthy again (the faults and flaky share it started with).
+// --ipns serves FILE as the IPNS record of NAME (gateway, routing v1 and kubo
+// routing/get), read at each request (tests replace it to publish anew).
 #include <signal.h>
 
 #include <cstdio>
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   testing::TestGatewayOptions options;
   std::vector<std::string> cars;
   std::vector<std::string> faults;
+  std::vector<std::pair<std::string, std::string>> records;  // name, file
   testing::Fault dead_fault = testing::Fault::kStall;
   unsigned failing_percent = 20;
   for (int i = 1; i < argc; ++i) {
@@ -39,6 +43,14 @@ int main(int argc, char** argv) {
     };
     if (arg == "--car") {
       cars.push_back(value());
+    } else if (arg == "--ipns") {
+      std::string v = value();
+      auto eq = v.find('=');
+      if (eq == std::string::npos) {
+        fprintf(stderr, "ipfsfs-test-gateway: --ipns NAME=FILE\n");
+        return 2;
+      }
+      records.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     } else if (arg == "--port") {
       options.port = static_cast<uint16_t>(std::stoi(value()));
     } else if (arg == "--fault") {
@@ -112,6 +124,8 @@ int main(int argc, char** argv) {
     return true;
   };
   if (!apply_startup_faults()) return 2;
+  // Each record file's last seen state; a change is served from the next request on.
+  for (const auto& [name, file] : records) (*gw)->SetIpnsRecordFile(name, file);
   printf("%s\n", (*gw)->url().c_str());
   fflush(stdout);
   while (true) {

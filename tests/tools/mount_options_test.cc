@@ -65,6 +65,22 @@ TEST_CASE("a flag beats its -o twin, unset flags take the twin", "[mount_options
   CHECK(m->fuse.options == std::vector<std::string>{"default_permissions"});
 }
 
+TEST_CASE("the names flags have -o twins: routing repeats, dns and ipns_ttl_max", "[mount_options]") {
+  Home home;
+  MountFlags f;
+  f.mountpoint = "/tmp";
+  f.names.dns = "127.0.0.1:5353";
+  auto parsed = ParseO({"routing=http://r1,dns=10.0.0.1,routing=http://r2,ipns-ttl-max=5m"});
+  ApplyTwins(parsed, f);
+  CHECK(f.names.routing == std::vector<std::string>{"http://r1", "http://r2"});
+  CHECK(f.names.dns == "127.0.0.1:5353");
+  CHECK(f.names.ipns_ttl_max == "5m");
+  CHECK(parsed.fuse.empty());
+  auto m = ResolveMountOptions(f, parsed);
+  REQUIRE(m);
+  CHECK(m->open_names);
+}
+
 TEST_CASE("read-only, allow_other and relative paths", "[mount_options]") {
   Home home;
   MountFlags f;

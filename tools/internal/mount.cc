@@ -1,5 +1,8 @@
 #include "tools/internal/mount.h"
 
+#include "fs/ipns_tree.h"
+#include "tools/internal/name_options.h"
+
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -54,6 +57,7 @@ struct Mount::Parts {
   std::unique_ptr<blockcache::BlockCache> cache;
   std::unique_ptr<blockcache::WorkerPool> prefetch;
   std::unique_ptr<resolver::Resolver> resolver;
+  std::unique_ptr<NameServices> names;
   std::unique_ptr<fs::Filesystem> filesystem;
   std::unique_ptr<fs::FuseMount> fuse;
   std::unique_ptr<ControlServer> control;
@@ -63,6 +67,7 @@ struct Mount::Parts {
     pointer.reset();
     control.reset();  // waits for cache commands still running
     if (prefetch) prefetch->Shutdown();
+    names.reset();  // its cancelled lookups walk into the ipns/ tree's IpfsTree and the cache
     cache.reset();  // its cancelled callbacks reply into the session and the filesystem
     fuse.reset();
     filesystem.reset();
@@ -105,6 +110,10 @@ Status Mount::Build() {
   };
   std::vector<std::unique_ptr<fs::Tree>> trees;
   trees.push_back(std::make_unique<fs::IpfsTree>(*p.resolver, to));
+  if (options_.open_names) {
+    IPFSFS_ASSIGN_OR_RETURN(p.names, options_.open_names());
+    trees.push_back(std::make_unique<fs::IpnsTree>(p.names->names(), std::make_unique<fs::IpfsTree>(*p.resolver, to)));
+  }
   p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), options_.filesystem);
   IPFSFS_ASSIGN_OR_RETURN(p.fuse, fs::FuseMount::Mount(*p.filesystem, options_.fuse));
 
@@ -179,8 +188,13 @@ nlohmann::json Mount::StatusJson() const {
   }
   uint64_t lookups = s.hits + s.misses;
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  nlohmann::json names = nlohmann::json::array();
+  if (p.names) {
+    for (const auto& n : p.names->names().Known()) names.push_back({{"name", n.name}, {"value", n.value}, {"stale", n.stale}, {"lookups", n.lookups}});
+  }
   return nlohmann::json{
       {"mountpoint", options_.mountpoint},
+      {"names", names},
       {"pid", getpid()},
       {"uptime_s", uptime.count()},
       {"sources", sources},

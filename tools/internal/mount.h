@@ -2,15 +2,16 @@
 // in the reverse order that keeps every callback's target alive (CernVM-FS's
 // MountPoint).
 //
-// Start builds, lowest first: the block cache with its sources, the resolver
-// and the trees, the Filesystem, the FUSE session (mounted), then the control
+// Start builds, lowest first: the block cache with its sources, the resolver,
+// the names stack (ipns/) and the trees, the Filesystem, the FUSE session (mounted), then the control
 // server and the cache's mount pointer (<cache_dir>/mount.json) through which
 // `ipfsfs status`, `ipfsfs cache …` and plain `ipfsfs add` reach the mount. A
 // part that cannot be built fails Start with the reason, and what was built
 // is torn down again. Run serves until the mount is unmounted or SIGTERM,
 // SIGINT or SIGHUP arrives. The destructor then stops, in order: the mount
 // pointer and the control server (waiting for cache commands in progress),
-// the prefetch pool (queued prefetches need the cache), the block cache
+// the prefetch pool (queued prefetches need the cache), the names stack
+// (cancelled lookups reply through the trees into the cache), the block cache
 // (cancelling fetches, whose callbacks reply into the session and the
 // filesystem), the FUSE session, the filesystem.
 //
@@ -35,12 +36,16 @@
 
 namespace ipfsfs::tools {
 
+class NameServices;
+
 struct MountOptions {
   std::string mountpoint;  // absolute
   blockcache::BlockCacheOptions cache;
   fs::FilesystemOptions filesystem;
   fs::IpfsTreeOptions ipfs;  // reader.executor and pinned_roots are set by the Mount
   fs::FuseOptions fuse;
+  // Builds the names stack for the ipns/ tree; unset: no ipns/ tree.
+  std::function<Result<std::unique_ptr<NameServices>>()> open_names;
   // Threads running the file readers' prefetches off the FUSE workers.
   int prefetch_threads = 4;
 };

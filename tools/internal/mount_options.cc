@@ -25,9 +25,9 @@ bool IsFstabOnly(const std::string& key) {
 
 // Long flags whose -o twin is spelled with '_' for '-'.
 const std::vector<std::string> kTwinKeys = {
-    "gateway",   "api",        "cache_dir", "cache_size", "offline",      "config",     "uid",
-    "gid",       "file_mode",  "dir_mode",  "attr_timeout", "read_ahead", "log_file",   "log_level",
-    "read_only", "foreground", "car_range", "hash_on_read"};
+    "gateway",   "api",        "cache_dir", "cache_size",   "offline",    "config",   "uid",
+    "gid",       "file_mode",  "dir_mode",  "attr_timeout", "read_ahead", "log_file", "log_level",
+    "read_only", "foreground", "car_range", "hash_on_read", "routing",    "dns",      "ipns_ttl_max"};
 
 Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
   char* end = nullptr;
@@ -76,6 +76,7 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
   cmd.add_flag("-v", a.verbose, "More logging (-vv: trace)");
   cmd.add_flag("--fuse-debug", a.fuse_debug, "libfuse's own request trace");
   AddSourceOptions(cmd, a.sources);
+  AddNameOptions(cmd, a.names);
 }
 
 ParsedO ParseO(const std::vector<std::string>& groups) {
@@ -90,7 +91,7 @@ ParsedO ParseO(const std::vector<std::string>& groups) {
       std::string twin = key;
       std::replace(twin.begin(), twin.end(), '-', '_');
       if (std::find(kTwinKeys.begin(), kTwinKeys.end(), twin) != kTwinKeys.end()) {
-        if (twin == "gateway" && out.twins.count("gateway")) value = out.twins["gateway"] + "\n" + value;
+        if ((twin == "gateway" || twin == "routing") && out.twins.count(twin)) value = out.twins[twin] + "\n" + value;
         out.twins[twin] = value;
       } else if (key == "ro") {
         out.twins["read_only"] = "";
@@ -125,6 +126,12 @@ void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
     std::stringstream ss(parsed.twins.at("gateway"));
     for (std::string g; std::getline(ss, g);) a.sources.gateways.push_back(g);
   }
+  if (a.names.routing.empty() && parsed.twins.count("routing")) {
+    std::stringstream ss(parsed.twins.at("routing"));
+    for (std::string r; std::getline(ss, r);) a.names.routing.push_back(r);
+  }
+  twin("dns", a.names.dns);
+  twin("ipns_ttl_max", a.names.ipns_ttl_max);
   on("offline", a.sources.offline);
   on("hash_on_read", a.sources.hash_on_read);
   on("read_only", a.read_only);
@@ -166,6 +173,7 @@ Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& par
   }
 
   IPFSFS_ASSIGN_OR_RETURN(m.cache, ResolveSourceOptions(a.sources));
+  m.open_names = [sources = a.sources, names = a.names] { return NameServices::Open(sources, names); };
   // The mount streams files through its own bounded read-ahead window and the
   // kernel's page cache; a large in-memory block tier would only hold blocks
   // already read (the bench's peak RSS goal is 100 MiB while streaming).

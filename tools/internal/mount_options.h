@@ -17,6 +17,7 @@
 
 #include "base/result.h"
 #include "tools/internal/mount.h"
+#include "tools/internal/name_options.h"
 #include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
@@ -37,6 +38,7 @@ struct MountFlags {
   int verbose = 0;
   bool fuse_debug = false;
   SourceOptions sources;
+  NameOptions names;  // --routing, --dns, --ipns-ttl-max (the ipns/ tree)
 };
 
 // Adds the mount's flags (and the source options) to `cmd`.

@@ -263,6 +263,8 @@ Result<blockcache::BlockCacheOptions> ResolveSourceOptions(const SourceOptions& 
   return out;
 }
 
+Result<nlohmann::json> LoadSourceConfig(const SourceOptions& options) { return LoadConfig(options); }
+
 Result<std::unique_ptr<blockcache::BlockCache>> OpenBlockCache(const SourceOptions& options) {
   IPFSFS_ASSIGN_OR_RETURN(auto resolved, ResolveSourceOptions(options));
   return blockcache::BlockCache::Open(std::move(resolved));

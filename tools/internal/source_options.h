@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "blockcache/block_cache.h"
@@ -49,6 +50,9 @@ void AddSourceOptions(CLI::App& app, SourceOptions& options);
 // kInvalidArgument for a bad size, URL, multiaddr or config file.
 [[nodiscard]] Result<blockcache::BlockCacheOptions> ResolveSourceOptions(const SourceOptions& options);
 [[nodiscard]] Result<std::unique_ptr<blockcache::BlockCache>> OpenBlockCache(const SourceOptions& options);
+// The config file those options name (or the default one; {} when absent),
+// for other option groups that read it too (name_options.h).
+[[nodiscard]] Result<nlohmann::json> LoadSourceConfig(const SourceOptions& options);
 
 // "10G" -> 10737418240; K M G T (optionally "i", "B"), powers of 1024; a bare number is bytes.
 [[nodiscard]] Result<uint64_t> ParseSize(std::string_view text);

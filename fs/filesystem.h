@@ -125,6 +125,9 @@ class Filesystem {
   void Lseek(uint64_t fh, uint64_t offset, int whence, Callback<uint64_t> done);
 
   FilesystemStats stats() const;
+  // True when some tree takes writes (the FUSE front then asks for the
+  // kernel's writeback cache).
+  bool writable() const;
   // Tree top directories are inodes 2.. in tree order.
   static constexpr Ino kFirstTreeIno = 2;
 

@@ -14,6 +14,13 @@ tl::unexpected<Error> RootReadOnly(const std::string& what) {
 
 }  // namespace
 
+bool Filesystem::writable() const {
+  for (const auto& tree : trees_) {
+    if (!tree->read_only()) return true;
+  }
+  return false;
+}
+
 void Filesystem::StatFs(Ino ino, Callback<FsStats> done) {
   auto target = Resolve(ino);
   if (target && target->tree >= 0) return trees_[target->tree]->StatFs(std::move(done));

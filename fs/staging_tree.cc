@@ -193,9 +193,22 @@ void StagingTree::ReadLink(const TreeNodePtr& node, Callback<std::string> done) 
   done(std::string(buf, static_cast<size_t>(n)));
 }
 
+namespace {
+// The kernel computes every write's offset (appends included: writes come
+// only through this mount) and, with the writeback cache, reads pages of
+// write-only files: descriptors are opened read-write and without O_APPEND,
+// as passthrough_ll does.
+int OpenFlags(int flags) {
+  flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_APPEND);
+  if ((flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
+  return flags | O_CLOEXEC;
+}
+}  // namespace
+
 void StagingTree::Open(const TreeNodePtr& node, int flags, Callback<TreeOpened> done) {
-  flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW);
-  int fd = ::open(ProcPath(AsNode(node).fd).c_str(), flags | O_CLOEXEC);
+  std::string path = ProcPath(AsNode(node).fd);
+  int fd = ::open(path.c_str(), OpenFlags(flags));
+  if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), (OpenFlags(flags) & ~O_ACCMODE) | (flags & O_ACCMODE));
   if (fd < 0) return done(Sys("open"));
   done(TreeOpened{std::make_shared<FileHandle>(fd), false});
 }
@@ -397,7 +410,10 @@ void StagingTree::Rename(const TreeNodePtr& dir, std::string name, const TreeNod
 void StagingTree::Create(const TreeNodePtr& dir, std::string name, uint32_t mode, int flags,
                          Callback<std::pair<TreeEntry, TreeOpened>> done) {
   int dfd = DirFd(dir);
-  int fd = ::openat(dfd, name.c_str(), (flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW, mode);
+  int fd = ::openat(dfd, name.c_str(), OpenFlags(flags) | O_CREAT | (flags & O_EXCL), mode);
+  if (fd < 0 && errno == EACCES) {
+    fd = ::openat(dfd, name.c_str(), (OpenFlags(flags) & ~O_ACCMODE) | (flags & O_ACCMODE) | O_CREAT | (flags & O_EXCL), mode);
+  }
   if (fd < 0) return done(Sys(name));
   auto handle = std::make_shared<FileHandle>(fd);
   ExactMode(dfd, name, mode);

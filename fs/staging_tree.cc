@@ -210,7 +210,10 @@ void StagingTree::Open(const TreeNodePtr& node, int flags, Callback<TreeOpened> 
   int fd = ::open(path.c_str(), OpenFlags(flags));
   if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), (OpenFlags(flags) & ~O_ACCMODE) | (flags & O_ACCMODE));
   if (fd < 0) return done(Sys("open"));
-  done(TreeOpened{std::make_shared<FileHandle>(fd), false});
+  // Files change only through this mount, whose page cache then holds them:
+  // what the kernel kept is still the file (the backing dir is not to be
+  // written behind the mount's back).
+  done(TreeOpened{std::make_shared<FileHandle>(fd), true});
 }
 
 void StagingTree::Read(const TreeHandlePtr& file, uint64_t offset, size_t size, Callback<ReadReply> done) {

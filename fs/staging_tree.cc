@@ -18,6 +18,24 @@
 #include "fs/errors.h"
 
 namespace ipfsfs::fs {
+
+// An O_PATH descriptor of a node for the length of one operation.
+class PathFd {
+ public:
+  PathFd(int fd, bool owned) : fd_(fd), owned_(owned) {}
+  PathFd(PathFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)), owned_(o.owned_) {}
+  PathFd(const PathFd&) = delete;
+  PathFd& operator=(const PathFd&) = delete;
+  ~PathFd() {
+    if (owned_ && fd_ >= 0) ::close(fd_);
+  }
+  operator int() const { return fd_; }
+
+ private:
+  int fd_;
+  bool owned_;
+};
+
 namespace {
 
 constexpr std::string_view kCidXattr = "user.ipfs.cid";
@@ -28,20 +46,26 @@ tl::unexpected<Error> Sys(const std::string& what, int errnum = errno) {
 
 std::string ProcPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-// A staged object: an O_PATH descriptor, identified by (st_dev, st_ino).
+// A staged object, identified by (st_dev, st_ino): a file handle
+// (open_by_handle_at, so remembered nodes hold no descriptor) where the
+// filesystem and privileges allow, else an O_PATH descriptor.
 struct Node : TreeNode {
   Node(int f, const struct stat& st) : fd(f), dev(st.st_dev), ino(st.st_ino), type(st.st_mode & S_IFMT) {}
-  ~Node() override { ::close(fd); }
+  ~Node() override {
+    if (fd >= 0) ::close(fd);
+  }
   bool SameIdentity(const TreeNode& newer) const override {
     const auto& n = static_cast<const Node&>(newer);
     return n.dev == dev && n.ino == ino;
   }
   std::string IdentityKey() const override { return std::to_string(dev) + ':' + std::to_string(ino); }
-  int fd;
+  int fd;              // -1 when `handle` is set
+  std::string handle;  // a struct file_handle, as name_to_handle_at made it
   dev_t dev;
   ino_t ino;
   mode_t type;
 };
+
 
 struct FileHandle : TreeHandle {
   explicit FileHandle(int f) : fd(f) {}
@@ -113,7 +137,20 @@ Result<std::unique_ptr<StagingTree>> StagingTree::Open(const std::string& dir, S
   int fd = ::open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Sys(dir);
   RaiseFdLimit();
-  return std::unique_ptr<StagingTree>(new StagingTree(real, fd, options));
+  auto tree = std::unique_ptr<StagingTree>(new StagingTree(real, fd, options));
+  // File handles need CAP_DAC_READ_SEARCH and a filesystem that exports them.
+  std::string buf(sizeof(file_handle) + MAX_HANDLE_SZ, '\0');
+  auto* fh = reinterpret_cast<file_handle*>(buf.data());
+  fh->handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  if (::name_to_handle_at(fd, "", fh, &mount_id, AT_EMPTY_PATH) == 0) {
+    int probe = ::open_by_handle_at(fd, fh, O_PATH | O_CLOEXEC);
+    if (probe >= 0) {
+      ::close(probe);
+      tree->use_handles_ = true;
+    }
+  }
+  return tree;
 }
 
 StagingTree::StagingTree(std::string dir, int root_fd, StagingTreeOptions options)
@@ -121,7 +158,16 @@ StagingTree::StagingTree(std::string dir, int root_fd, StagingTreeOptions option
 
 StagingTree::~StagingTree() { ::close(root_fd_); }
 
-int StagingTree::DirFd(const TreeNodePtr& dir) const { return dir ? AsNode(dir).fd : root_fd_; }
+PathFd StagingTree::NodeFd(const TreeNodePtr& node) const {
+  if (!node) return PathFd(root_fd_, false);
+  const Node& n = AsNode(node);
+  if (n.fd >= 0) return PathFd(n.fd, false);
+  auto* fh = reinterpret_cast<file_handle*>(const_cast<char*>(n.handle.data()));
+  // ESTALE when the object is gone for good: EBADF follows on use.
+  return PathFd(::open_by_handle_at(root_fd_, fh, O_PATH | O_CLOEXEC), true);
+}
+
+PathFd StagingTree::DirFd(const TreeNodePtr& dir) const { return NodeFd(dir); }
 
 std::optional<Attr> StagingTree::TopAttr() const {
   struct stat st {};
@@ -146,7 +192,20 @@ Result<TreeEntry> StagingTree::EntryOf(int path_fd) const {
     ::close(path_fd);
     return Sys("stat", err);
   }
-  return FromStat(st, std::make_shared<Node>(path_fd, st));
+  auto node = std::make_shared<Node>(path_fd, st);
+  if (use_handles_) {
+    std::string buf(sizeof(file_handle) + MAX_HANDLE_SZ, '\0');
+    auto* fh = reinterpret_cast<file_handle*>(buf.data());
+    fh->handle_bytes = MAX_HANDLE_SZ;
+    int mount_id = 0;
+    if (::name_to_handle_at(path_fd, "", fh, &mount_id, AT_EMPTY_PATH) == 0) {
+      buf.resize(sizeof(file_handle) + fh->handle_bytes);
+      node->handle = std::move(buf);
+      ::close(path_fd);
+      node->fd = -1;
+    }
+  }
+  return FromStat(st, std::move(node));
 }
 
 Result<TreeEntry> StagingTree::Entry(int dir_fd, const std::string& name) const {
@@ -167,7 +226,8 @@ void StagingTree::ChownToCaller(int dir_fd, const std::string& name) const {
 std::string StagingTree::RelativePath(const TreeNodePtr& node) const {
   if (!node) return "";
   char buf[PATH_MAX];
-  ssize_t n = ::readlink(ProcPath(AsNode(node).fd).c_str(), buf, sizeof(buf));
+  PathFd fd = NodeFd(node);
+  ssize_t n = ::readlink(ProcPath(fd).c_str(), buf, sizeof(buf));
   if (n <= 0) return "";
   std::string path(buf, static_cast<size_t>(n));
   if (path.rfind(dir_ + "/", 0) != 0) return path;
@@ -182,13 +242,15 @@ void StagingTree::Lookup(const TreeNodePtr& dir, std::string name, Callback<Tree
 
 void StagingTree::GetAttr(const TreeNodePtr& node, const TreeEntry&, Callback<TreeEntry> done) {
   struct stat st {};
-  if (::fstatat(AsNode(node).fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return done(Sys("stat"));
+  PathFd fd = NodeFd(node);
+  if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return done(Sys("stat"));
   done(FromStat(st, node));
 }
 
 void StagingTree::ReadLink(const TreeNodePtr& node, Callback<std::string> done) {
   char buf[PATH_MAX + 1];
-  ssize_t n = ::readlinkat(AsNode(node).fd, "", buf, sizeof(buf));
+  PathFd fd = NodeFd(node);
+  ssize_t n = ::readlinkat(fd, "", buf, sizeof(buf));
   if (n < 0) return done(Sys("readlink"));
   done(std::string(buf, static_cast<size_t>(n)));
 }
@@ -206,7 +268,8 @@ int OpenFlags(int flags) {
 }  // namespace
 
 void StagingTree::Open(const TreeNodePtr& node, int flags, Callback<TreeOpened> done) {
-  std::string path = ProcPath(AsNode(node).fd);
+  PathFd node_fd = NodeFd(node);
+  std::string path = ProcPath(node_fd);
   int fd = ::open(path.c_str(), OpenFlags(flags));
   if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), (OpenFlags(flags) & ~O_ACCMODE) | (flags & O_ACCMODE));
   if (fd < 0) return done(Sys("open"));
@@ -223,8 +286,8 @@ void StagingTree::Read(const TreeHandlePtr& file, uint64_t offset, size_t size, 
 }
 
 void StagingTree::OpenDir(const TreeNodePtr& dir, Callback<TreeOpened> done) {
-  int fd = dir ? ::open(ProcPath(AsNode(dir).fd).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-               : ::openat(root_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  PathFd dir_fd = NodeFd(dir);
+  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return done(Sys("opendir"));
   done(TreeOpened{std::make_shared<DirHandle>(fd), false});
 }
@@ -274,7 +337,8 @@ void StagingTree::GetXattr(const TreeNodePtr& node, std::string name, Callback<s
     return done(*cid);
   }
   if (!UserXattr(name)) return done(Sys(name, EOPNOTSUPP));
-  std::string path = node ? ProcPath(AsNode(node).fd) : dir_;
+  PathFd node_fd = NodeFd(node);
+  std::string path = node ? ProcPath(node_fd) : dir_;
   for (int attempt = 0; attempt < 3; ++attempt) {
     ssize_t size = ::getxattr(path.c_str(), name.c_str(), nullptr, 0);
     if (size < 0) return done(Sys(name));
@@ -290,7 +354,8 @@ void StagingTree::GetXattr(const TreeNodePtr& node, std::string name, Callback<s
 }
 
 void StagingTree::ListXattr(const TreeNodePtr& node, Callback<std::vector<std::string>> done) {
-  std::string path = node ? ProcPath(AsNode(node).fd) : dir_;
+  PathFd node_fd = NodeFd(node);
+  std::string path = node ? ProcPath(node_fd) : dir_;
   std::vector<std::string> names;
   ssize_t size = ::listxattr(path.c_str(), nullptr, 0);
   if (size < 0) return done(Sys("listxattr"));
@@ -324,12 +389,13 @@ void StagingTree::StatFs(Callback<FsStats> done) {
 
 void StagingTree::SetAttr(const TreeNodePtr& node, const SetAttrRequest& c, Callback<TreeEntry> done) {
   const Node& n = AsNode(node);
-  std::string path = ProcPath(n.fd);
+  PathFd node_fd = NodeFd(node);
+  std::string path = ProcPath(node_fd);
   if (c.mode && n.type != S_IFLNK && ::chmod(path.c_str(), *c.mode & 07777) != 0) return done(Sys("chmod"));
   if (c.uid || c.gid) {
     uid_t uid = c.uid ? *c.uid : static_cast<uid_t>(-1);
     gid_t gid = c.gid ? *c.gid : static_cast<gid_t>(-1);
-    if (::fchownat(n.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return done(Sys("chown"));
+    if (::fchownat(node_fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return done(Sys("chown"));
   }
   if (c.size && ::truncate(path.c_str(), static_cast<off_t>(*c.size)) != 0) return done(Sys("truncate"));
   if (c.mtime_sec || c.atime_sec) {
@@ -364,7 +430,7 @@ void ExactMode(int dir_fd, const std::string& name, uint32_t mode) {
 
 void StagingTree::Mknod(const TreeNodePtr& dir, std::string name, uint32_t mode, uint64_t rdev,
                         Callback<TreeEntry> done) {
-  int dfd = DirFd(dir);
+  PathFd dfd = DirFd(dir);
   if (::mknodat(dfd, name.c_str(), mode, static_cast<dev_t>(rdev)) != 0) return done(Sys(name));
   ExactMode(dfd, name, mode);
   ChownToCaller(dfd, name);
@@ -372,7 +438,7 @@ void StagingTree::Mknod(const TreeNodePtr& dir, std::string name, uint32_t mode,
 }
 
 void StagingTree::Mkdir(const TreeNodePtr& dir, std::string name, uint32_t mode, Callback<TreeEntry> done) {
-  int dfd = DirFd(dir);
+  PathFd dfd = DirFd(dir);
   if (::mkdirat(dfd, name.c_str(), mode) != 0) return done(Sys(name));
   ExactMode(dfd, name, mode);
   ChownToCaller(dfd, name);
@@ -380,15 +446,16 @@ void StagingTree::Mkdir(const TreeNodePtr& dir, std::string name, uint32_t mode,
 }
 
 void StagingTree::Symlink(const TreeNodePtr& dir, std::string name, std::string target, Callback<TreeEntry> done) {
-  int dfd = DirFd(dir);
+  PathFd dfd = DirFd(dir);
   if (::symlinkat(target.c_str(), dfd, name.c_str()) != 0) return done(Sys(name));
   ChownToCaller(dfd, name);
   done(Entry(dfd, name));
 }
 
 void StagingTree::Link(const TreeNodePtr& node, const TreeNodePtr& dir, std::string name, Callback<TreeEntry> done) {
-  int dfd = DirFd(dir);
-  if (::linkat(AT_FDCWD, ProcPath(AsNode(node).fd).c_str(), dfd, name.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+  PathFd dfd = DirFd(dir);
+  PathFd node_fd = NodeFd(node);
+  if (::linkat(AT_FDCWD, ProcPath(node_fd).c_str(), dfd, name.c_str(), AT_SYMLINK_FOLLOW) != 0) {
     return done(Sys(name));
   }
   done(Entry(dfd, name));
@@ -412,7 +479,7 @@ void StagingTree::Rename(const TreeNodePtr& dir, std::string name, const TreeNod
 
 void StagingTree::Create(const TreeNodePtr& dir, std::string name, uint32_t mode, int flags,
                          Callback<std::pair<TreeEntry, TreeOpened>> done) {
-  int dfd = DirFd(dir);
+  PathFd dfd = DirFd(dir);
   int fd = ::openat(dfd, name.c_str(), OpenFlags(flags) | O_CREAT | (flags & O_EXCL), mode);
   if (fd < 0 && errno == EACCES) {
     fd = ::openat(dfd, name.c_str(), (OpenFlags(flags) & ~O_ACCMODE) | (flags & O_ACCMODE) | O_CREAT | (flags & O_EXCL), mode);
@@ -437,7 +504,8 @@ void StagingTree::Write(const TreeHandlePtr& file, uint64_t offset, Bytes data, 
 void StagingTree::SetXattr(const TreeNodePtr& node, std::string name, Bytes value, int flags, Callback<void> done) {
   if (name == kCidXattr) return done(Sys(name, EPERM));  // set by sync alone
   if (!UserXattr(name)) return done(Sys(name, EOPNOTSUPP));
-  std::string path = node ? ProcPath(AsNode(node).fd) : dir_;
+  PathFd node_fd = NodeFd(node);
+  std::string path = node ? ProcPath(node_fd) : dir_;
   if (::setxattr(path.c_str(), name.c_str(), value.data(), value.size(), flags) != 0) return done(Sys(name));
   done(OkStatus());
 }
@@ -445,7 +513,8 @@ void StagingTree::SetXattr(const TreeNodePtr& node, std::string name, Bytes valu
 void StagingTree::RemoveXattr(const TreeNodePtr& node, std::string name, Callback<void> done) {
   if (name == kCidXattr) return done(Sys(name, EPERM));
   if (!UserXattr(name)) return done(Sys(name, EOPNOTSUPP));
-  std::string path = node ? ProcPath(AsNode(node).fd) : dir_;
+  PathFd node_fd = NodeFd(node);
+  std::string path = node ? ProcPath(node_fd) : dir_;
   if (::removexattr(path.c_str(), name.c_str()) != 0) return done(Sys(name));
   done(OkStatus());
 }

@@ -15,8 +15,10 @@
 //
 // Synchronous system calls on the calling thread (local disk, no network).
 // Thread-safe: nodes and handles are immutable after creation or used by one
-// open file; the overlay has its own mutex. One descriptor per remembered
-// node: the process's descriptor limit is raised to its hard maximum.
+// open file; the overlay has its own mutex. Nodes keep file handles where
+// the filesystem exports them and the daemon may open by handle (root), so
+// remembered names cost no descriptor; otherwise one O_PATH descriptor each
+// (the process's descriptor limit is then raised to its hard maximum).
 #ifndef IPFSFS_FS_STAGING_TREE_H_
 #define IPFSFS_FS_STAGING_TREE_H_
 
@@ -32,6 +34,8 @@
 #include "fs/tree.h"
 
 namespace ipfsfs::fs {
+
+class PathFd;
 
 // The CIDs a sync gave staged paths ("" is the staging root), shown as
 // user.ipfs.cid. Thread-safe.
@@ -96,7 +100,9 @@ class StagingTree : public Tree {
 
  private:
   StagingTree(std::string dir, int root_fd, StagingTreeOptions options);
-  int DirFd(const TreeNodePtr& dir) const;
+  // A node's O_PATH descriptor for one operation (the root's when null).
+  PathFd NodeFd(const TreeNodePtr& node) const;
+  PathFd DirFd(const TreeNodePtr& dir) const;
   // The entry for `name` in `dir_fd`: a new node with its own O_PATH fd.
   Result<TreeEntry> Entry(int dir_fd, const std::string& name) const;
   Result<TreeEntry> EntryOf(int path_fd) const;
@@ -109,6 +115,7 @@ class StagingTree : public Tree {
   const std::string dir_;
   const int root_fd_;
   const StagingTreeOptions options_;
+  bool use_handles_ = false;  // nodes keep file handles, not descriptors
   CidOverlay cids_;
 };
 

@@ -193,7 +193,9 @@ Result<TreeEntry> StagingTree::EntryOf(int path_fd) const {
     return Sys("stat", err);
   }
   auto node = std::make_shared<Node>(path_fd, st);
-  if (use_handles_) {
+  // Directories keep their descriptor: every lookup and create in them uses
+  // it, and they are few beside the files.
+  if (use_handles_ && !S_ISDIR(st.st_mode)) {
     std::string buf(sizeof(file_handle) + MAX_HANDLE_SZ, '\0');
     auto* fh = reinterpret_cast<file_handle*>(buf.data());
     fh->handle_bytes = MAX_HANDLE_SZ;

@@ -15,9 +15,10 @@
 //
 // Synchronous system calls on the calling thread (local disk, no network).
 // Thread-safe: nodes and handles are immutable after creation or used by one
-// open file; the overlay has its own mutex. Nodes keep file handles where
-// the filesystem exports them and the daemon may open by handle (root), so
-// remembered names cost no descriptor; otherwise one O_PATH descriptor each
+// open file; the overlay has its own mutex. Nodes of non-directories keep
+// file handles where the filesystem exports them and the daemon may open by
+// handle (root), so remembered files cost no descriptor; directories (and
+// everything otherwise) keep one O_PATH descriptor each
 // (the process's descriptor limit is then raised to its hard maximum).
 #ifndef IPFSFS_FS_STAGING_TREE_H_
 #define IPFSFS_FS_STAGING_TREE_H_

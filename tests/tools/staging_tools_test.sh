@@ -49,7 +49,7 @@ fi
 if have fio; then
   mkdir -p "$S/fio"
   if ! fio --name=verify --directory="$S/fio" --rw=randwrite --bs=4k --size=4m --numjobs=2 \
-    --ioengine=psync --verify=crc32c --verify_fatal=1 --do_verify=1 --group_reporting \
+    --ioengine=psync --verify=crc32c --verify_fatal=1 --do_verify=1 --verify_state_save=0 --group_reporting \
     --output="$WORK/fio.out" >/dev/null 2>&1; then
     fail "fio --verify: $(tail -5 "$WORK/fio.out")"
   fi

@@ -49,10 +49,13 @@ constexpr std::string_view ErrorCodeName(ErrorCode code) {
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;  // one line, lower case, names the offending input
+  // The errno of the system call that failed, when one did (0: none). fs/
+  // answers it as is, so a local filesystem's errors reach the caller exactly.
+  int sys_errno = 0;
 
   // "context: message", for wrapping an error as it travels up.
   Error Wrap(std::string_view context) const {
-    return Error{code, std::string(context) + ": " + message};
+    return Error{code, std::string(context) + ": " + message, sys_errno};
   }
 };
 

@@ -1,12 +1,33 @@
 #include "fs/errors.h"
 
 #include <cerrno>
+#include <cstring>
 
 #include "fs/logger.h"
 
 namespace ipfsfs::fs {
 
+Error SystemError(int errnum, const std::string& what) {
+  ErrorCode code = ErrorCode::kInternal;
+  switch (errnum) {
+    case ENOENT: code = ErrorCode::kNotFound; break;
+    case EROFS: code = ErrorCode::kReadOnly; break;
+    case ENOSPC:
+    case EDQUOT: code = ErrorCode::kNoSpace; break;
+    case EINTR: code = ErrorCode::kCancelled; break;
+    case EOPNOTSUPP: code = ErrorCode::kUnsupported; break;
+    case ENAMETOOLONG:
+    case EFBIG:
+    case E2BIG:
+    case ERANGE: code = ErrorCode::kTooLarge; break;
+    case EIO: code = ErrorCode::kInternal; break;
+    default: code = ErrorCode::kInvalidArgument; break;
+  }
+  return Error{code, what + ": " + std::strerror(errnum), errnum};
+}
+
 int ToErrno(const Error& error, ErrnoContext context) {
+  if (error.sys_errno != 0) return error.sys_errno;
   if (context == ErrnoContext::kXattr) {
     switch (error.code) {
       case ErrorCode::kNotFound: return ENODATA;

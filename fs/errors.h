@@ -4,6 +4,8 @@
 #ifndef IPFSFS_FS_ERRORS_H_
 #define IPFSFS_FS_ERRORS_H_
 
+#include <string>
+
 #include "base/result.h"
 
 namespace ipfsfs::fs {
@@ -19,7 +21,11 @@ enum class ErrnoContext {
   kCrossTree,
 };
 
-// not found -> ENOENT; read-only -> EROFS; invalid argument -> EINVAL;
+// An error carrying errno `errnum` from a failed system call on `what`: its
+// code is the nearest ErrorCode, its errno is answered as is.
+Error SystemError(int errnum, const std::string& what);
+
+// An error's own errno (Error::sys_errno) first; otherwise: not found -> ENOENT; read-only -> EROFS; invalid argument -> EINVAL;
 // cancelled -> EINTR; no space -> ENOSPC; unsupported, corrupt, unavailable,
 // timeout, too large, internal -> EIO; then the context's exceptions.
 int ToErrno(const Error& error, ErrnoContext context = ErrnoContext::kDefault);

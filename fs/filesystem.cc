@@ -30,6 +30,12 @@ Filesystem::~Filesystem() {
 }
 
 Attr Filesystem::DirAttr(Ino ino) const {
+  if (IsTreeTop(ino)) {
+    if (auto own = trees_[ino - kFirstTreeIno]->TopAttr()) {
+      own->ino = ino;
+      return *own;
+    }
+  }
   Attr a;
   a.ino = ino;
   a.mode = S_IFDIR | (options_.dir_mode ? *options_.dir_mode & 07777 : 0555);
@@ -42,6 +48,7 @@ Attr Filesystem::DirAttr(Ino ino) const {
 Entry Filesystem::Present(Ino ino, const TreeEntry& entry) const {
   Entry e{ino, entry.attr, entry.entry_timeout, entry.attr_timeout};
   e.attr.ino = ino;
+  if (entry.own_owner) return e;
   e.attr.uid = options_.uid;
   e.attr.gid = options_.gid;
   uint32_t type = e.attr.mode & S_IFMT;
@@ -278,13 +285,18 @@ uint64_t Filesystem::TrackDir(OpenDirState* state) {
 
 void Filesystem::GetXattr(Ino ino, std::string name, Callback<std::string> done) {
   auto target = Resolve(ino);
-  if (!target || !target->node) return done(MakeError(ErrorCode::kNotFound, "no attribute " + name));
+  // A writable tree's top answers for itself (staging/ shows its root CID).
+  if (!target || target->tree < 0 || (!target->node && trees_[target->tree]->read_only())) {
+    return done(MakeError(ErrorCode::kNotFound, "no attribute " + name));
+  }
   trees_[target->tree]->GetXattr(target->node, std::move(name), std::move(done));
 }
 
 void Filesystem::ListXattr(Ino ino, Callback<std::vector<std::string>> done) {
   auto target = Resolve(ino);
-  if (!target || !target->node) return done(std::vector<std::string>{});
+  if (!target || target->tree < 0 || (!target->node && trees_[target->tree]->read_only())) {
+    return done(std::vector<std::string>{});
+  }
   trees_[target->tree]->ListXattr(target->node, std::move(done));
 }
 

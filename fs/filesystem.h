@@ -120,8 +120,14 @@ class Filesystem {
   void SetXattr(Ino ino, std::string name, Bytes value, int flags, Callback<void> done);
   void RemoveXattr(Ino ino, std::string name, Callback<void> done);
   void Fsync(uint64_t fh, bool datasync, Callback<void> done);
+  void FsyncDir(uint64_t fh, bool datasync, Callback<void> done);
+  void Fallocate(uint64_t fh, int mode, uint64_t offset, uint64_t length, Callback<void> done);
+  void Lseek(uint64_t fh, uint64_t offset, int whence, Callback<uint64_t> done);
 
   FilesystemStats stats() const;
+  // True when some tree takes writes (the FUSE front then asks for the
+  // kernel's writeback cache).
+  bool writable() const;
   // Tree top directories are inodes 2.. in tree order.
   static constexpr Ino kFirstTreeIno = 2;
 

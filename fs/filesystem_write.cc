@@ -14,6 +14,13 @@ tl::unexpected<Error> RootReadOnly(const std::string& what) {
 
 }  // namespace
 
+bool Filesystem::writable() const {
+  for (const auto& tree : trees_) {
+    if (!tree->read_only()) return true;
+  }
+  return false;
+}
+
 void Filesystem::StatFs(Ino ino, Callback<FsStats> done) {
   auto target = Resolve(ino);
   if (target && target->tree >= 0) return trees_[target->tree]->StatFs(std::move(done));
@@ -144,6 +151,22 @@ void Filesystem::RemoveXattr(Ino ino, std::string name, Callback<void> done) {
 void Filesystem::Fsync(uint64_t fh, bool datasync, Callback<void> done) {
   auto* state = reinterpret_cast<OpenFileState*>(fh);
   trees_[state->tree]->Fsync(state->handle, datasync, Counted(std::move(done)));
+}
+
+void Filesystem::FsyncDir(uint64_t fh, bool datasync, Callback<void> done) {
+  auto* state = reinterpret_cast<OpenDirState*>(fh);
+  if (state->tree < 0) return done(OkStatus());
+  trees_[state->tree]->FsyncDir(state->handle, datasync, Counted(std::move(done)));
+}
+
+void Filesystem::Fallocate(uint64_t fh, int mode, uint64_t offset, uint64_t length, Callback<void> done) {
+  auto* state = reinterpret_cast<OpenFileState*>(fh);
+  trees_[state->tree]->Fallocate(state->handle, mode, offset, length, Counted(std::move(done)));
+}
+
+void Filesystem::Lseek(uint64_t fh, uint64_t offset, int whence, Callback<uint64_t> done) {
+  auto* state = reinterpret_cast<OpenFileState*>(fh);
+  trees_[state->tree]->Lseek(state->handle, offset, whence, std::move(done));
 }
 
 }  // namespace ipfsfs::fs

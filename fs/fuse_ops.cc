@@ -26,7 +26,10 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   want(FUSE_CAP_READDIRPLUS_AUTO);
   want(FUSE_CAP_PARALLEL_DIROPS);
   want(FUSE_CAP_CACHE_SYMLINKS);
-  conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;  // content never changes
+  conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;  // content never changes, or only through this mount
+  // Writes through this mount are the only writes (staging/): the kernel may
+  // keep them in its page cache and own sizes and times (passthrough_ll -o writeback).
+  if (static_cast<FuseContext*>(userdata)->fs->writable()) want(FUSE_CAP_WRITEBACK_CACHE);
   // max_pages follows max_write in libfuse: this is what lets reads reach 1 MiB.
   conn->max_write = 1u << 20;
   conn->max_background = 64;

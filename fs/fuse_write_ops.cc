@@ -1,5 +1,6 @@
 // The write operations of the libfuse3 front: unpack (copying what dies with
 // the handler), call one Filesystem method, reply.
+#include <cerrno>
 #include <ctime>
 #include <utility>
 
@@ -21,10 +22,24 @@ void OpSetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
     if (to_set & FUSE_SET_ATTR_UID) c.uid = attr->st_uid;
     if (to_set & FUSE_SET_ATTR_GID) c.gid = attr->st_gid;
     if (to_set & FUSE_SET_ATTR_SIZE) c.size = static_cast<uint64_t>(attr->st_size);
-    if (to_set & FUSE_SET_ATTR_MTIME) c.mtime_sec = attr->st_mtim.tv_sec;
-    if (to_set & FUSE_SET_ATTR_MTIME_NOW) c.mtime_sec = std::time(nullptr);
-    if (to_set & FUSE_SET_ATTR_ATIME) c.atime_sec = attr->st_atim.tv_sec;
-    if (to_set & FUSE_SET_ATTR_ATIME_NOW) c.atime_sec = std::time(nullptr);
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (to_set & FUSE_SET_ATTR_MTIME) {
+      c.mtime_sec = attr->st_mtim.tv_sec;
+      c.mtime_nsec = static_cast<uint32_t>(attr->st_mtim.tv_nsec);
+    }
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+      c.mtime_sec = now.tv_sec;
+      c.mtime_nsec = static_cast<uint32_t>(now.tv_nsec);
+    }
+    if (to_set & FUSE_SET_ATTR_ATIME) {
+      c.atime_sec = attr->st_atim.tv_sec;
+      c.atime_nsec = static_cast<uint32_t>(attr->st_atim.tv_nsec);
+    }
+    if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+      c.atime_sec = now.tv_sec;
+      c.atime_nsec = static_cast<uint32_t>(now.tv_nsec);
+    }
     Fs(req).SetAttr(ino, c, AttrReply(r, &Fs(req), ino, "setattr"));
   });
 }
@@ -104,6 +119,30 @@ void OpRemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   });
 }
 
+void OpFsyncDir(fuse_req_t req, fuse_ino_t, int datasync, fuse_file_info* fi) {
+  Guarded(req, "fsyncdir", [&](Reply r) { Fs(req).FsyncDir(fi->fh, datasync != 0, StatusReply(r, "fsyncdir")); });
+}
+
+void OpFallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t length, fuse_file_info* fi) {
+  Guarded(req, "fallocate", [&](Reply r) {
+    Fs(req).Fallocate(fi->fh, mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length),
+                      StatusReply(r, "fallocate"));
+  });
+}
+
+void OpLseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
+  Guarded(req, "lseek", [&](Reply r) {
+    Fs(req).Lseek(fi->fh, static_cast<uint64_t>(off), whence, [r](Result<uint64_t> at) {
+      // A tree without holes: ENOSYS makes the kernel answer lseek itself.
+      if (!at && at.error().sys_errno == 0 && at.error().code == ErrorCode::kUnsupported) {
+        return (void)r->Send([](fuse_req_t q) { return fuse_reply_err(q, ENOSYS); });
+      }
+      if (!at) return r->Error("lseek", at.error());
+      r->Send([&](fuse_req_t q) { return fuse_reply_lseek(q, static_cast<off_t>(*at)); });
+    });
+  });
+}
+
 }  // namespace
 
 void AddWriteOps(fuse_lowlevel_ops& ops) {
@@ -120,6 +159,9 @@ void AddWriteOps(fuse_lowlevel_ops& ops) {
   ops.fsync = OpFsync;
   ops.setxattr = OpSetXattr;
   ops.removexattr = OpRemoveXattr;
+  ops.fsyncdir = OpFsyncDir;
+  ops.fallocate = OpFallocate;
+  ops.lseek = OpLseek;
 }
 
 }  // namespace ipfsfs::fs

@@ -28,10 +28,38 @@ Ino InodeTable::AddLocked(std::string key, Ino parent, std::string_view name, in
   return ino;
 }
 
+Ino InodeTable::SharedLocked(int tree, const TreeEntry& entry) {
+  if (!entry.node) return 0;
+  std::string id = entry.node->IdentityKey();
+  if (id.empty()) return 0;
+  id = std::to_string(tree) + '/' + id;
+  auto it = by_identity_.find(id);
+  if (it != by_identity_.end()) {
+    auto inode = inodes_.find(it->second);
+    if (inode != inodes_.end() && inode->second.entry.node &&
+        inode->second.entry.node->IdentityKey() == entry.node->IdentityKey()) {
+      return it->second;
+    }
+  }
+  return 0;
+}
+
+void InodeTable::DropIdentityLocked(Ino ino) {
+  auto inode = inodes_.find(ino);
+  if (inode == inodes_.end() || !inode->second.entry.node) return;
+  std::string id = inode->second.entry.node->IdentityKey();
+  if (id.empty()) return;
+  auto it = by_identity_.find(std::to_string(inode->second.tree) + '/' + id);
+  if (it != by_identity_.end() && it->second == ino) by_identity_.erase(it);
+}
+
 Ino InodeTable::Intern(Ino parent, std::string_view name, int tree) {
   std::lock_guard lock(mu_);
   std::string key = Key(parent, name);
-  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  if (auto it = by_key_.find(key); it != by_key_.end()) {
+    if (inodes_.count(it->second)) return it->second;
+    by_key_.erase(it);  // a name of a shared inode erased under another name
+  }
   Ino ino = AddLocked(std::move(key), parent, name, tree);
   forgotten_.push_back(ino);
   EvictLocked();
@@ -42,20 +70,36 @@ Ino InodeTable::Remember(Ino parent, std::string_view name, int tree, const Tree
   std::lock_guard lock(mu_);
   std::string key = Key(parent, name);
   Ino ino = 0;
+  if (auto it = by_key_.find(key); it != by_key_.end() && !inodes_.count(it->second)) by_key_.erase(it);
   if (auto it = by_key_.find(key); it != by_key_.end()) {
     Inode& old = inodes_.at(it->second);
     if (old.entry.node && entry.node && !old.entry.node->SameIdentity(*entry.node)) {
       // The name means another object now: the kernel's references to the
       // old number stay valid until it forgets them, new ones get a new number.
       old.detached = true;
-      if (old.nlookup == 0) inodes_.erase(it->second);
+      if (old.nlookup == 0) {
+        DropIdentityLocked(it->second);
+        inodes_.erase(it->second);
+      }
     } else {
       ino = it->second;
     }
   }
+  if (ino == 0 && (ino = SharedLocked(tree, entry)) != 0) {
+    // Another name of an object the kernel knows (a hard link, a rename):
+    // its number, now also under this name.
+    by_key_[std::move(key)] = ino;
+    Inode& shared = inodes_.at(ino);
+    shared.parent = parent;
+    shared.name = std::string(name);
+    shared.detached = false;  // named again
+  }
   if (ino == 0) {
     ino = AddLocked(std::move(key), parent, name, tree);
     if (!count) forgotten_.push_back(ino);
+  }
+  if (entry.node) {
+    if (std::string id = entry.node->IdentityKey(); !id.empty()) by_identity_[std::to_string(tree) + '/' + id] = ino;
   }
   Inode& inode = inodes_.at(ino);
   inode.entry = entry;
@@ -102,6 +146,7 @@ void InodeTable::Forget(Ino ino, uint64_t n) {
   total_lookups_ -= n;
   if (it->second.nlookup == 0) {
     if (it->second.detached) {
+      DropIdentityLocked(ino);
       inodes_.erase(it);
       return;
     }
@@ -122,6 +167,7 @@ void InodeTable::EvictLocked() {
       auto key = by_key_.find(Key(it->second.parent, it->second.name));
       if (key != by_key_.end() && key->second == ino) by_key_.erase(key);
     }
+    DropIdentityLocked(ino);
     inodes_.erase(it);
   }
 }
@@ -137,7 +183,9 @@ std::optional<InodeSnapshot> InodeTable::Find(Ino parent, std::string_view name)
   std::lock_guard lock(mu_);
   auto it = by_key_.find(Key(parent, name));
   if (it == by_key_.end()) return std::nullopt;
-  return Snapshot(it->second, inodes_.at(it->second));
+  auto inode = inodes_.find(it->second);
+  if (inode == inodes_.end()) return std::nullopt;
+  return Snapshot(it->second, inode->second);
 }
 
 size_t InodeTable::size() const {

@@ -77,13 +77,18 @@ class InodeTable {
   static std::string Key(Ino parent, std::string_view name);
   InodeSnapshot Snapshot(Ino ino, const Inode& inode) const;
   Ino AddLocked(std::string key, Ino parent, std::string_view name, int tree);
+  // The live ino already given to `entry`'s identity in `tree`, else 0.
+  Ino SharedLocked(int tree, const TreeEntry& entry);
+  // Before `ino` is erased: its identity stops pointing at it.
+  void DropIdentityLocked(Ino ino);
   void EvictLocked();
 
   const size_t max_remembered_;
   mutable std::mutex mu_;
   Ino next_ino_;                                   // GUARDED_BY(mu_)
   std::unordered_map<Ino, Inode> inodes_;          // GUARDED_BY(mu_)
-  std::unordered_map<std::string, Ino> by_key_;    // GUARDED_BY(mu_)
+  std::unordered_map<std::string, Ino> by_key_;    // GUARDED_BY(mu_); may name an erased ino (checked)
+  std::unordered_map<std::string, Ino> by_identity_;  // GUARDED_BY(mu_): tree + IdentityKey -> ino (checked)
   std::deque<Ino> forgotten_;                      // GUARDED_BY(mu_): candidates for eviction, oldest first
   uint64_t total_lookups_ = 0;                     // GUARDED_BY(mu_)
 };

@@ -62,5 +62,22 @@ void Tree::RemoveXattr(const TreeNodePtr&, std::string n, Callback<void> done) {
   done(ReadOnly(name(), "removexattr " + n));
 }
 void Tree::Fsync(const TreeHandlePtr&, bool, Callback<void> done) { done(OkStatus()); }
+void Tree::FsyncDir(const TreeHandlePtr&, bool, Callback<void> done) { done(OkStatus()); }
+void Tree::Fallocate(const TreeHandlePtr&, int, uint64_t, uint64_t, Callback<void> done) {
+  done(ReadOnly(name(), "fallocate"));
+}
+void Tree::Lseek(const TreeHandlePtr&, uint64_t, int, Callback<uint64_t> done) {
+  done(MakeError(ErrorCode::kUnsupported, "no holes here"));
+}
+
+namespace {
+thread_local const Caller* current_caller = nullptr;
+}  // namespace
+
+const Caller* CurrentCaller() { return current_caller; }
+ScopedCaller::ScopedCaller(const Caller& caller) : previous_(current_caller), caller_(caller) {
+  current_caller = &caller_;
+}
+ScopedCaller::~ScopedCaller() { current_caller = previous_; }
 
 }  // namespace ipfsfs::fs

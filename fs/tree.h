@@ -11,6 +11,7 @@
 #ifndef IPFSFS_FS_TREE_H_
 #define IPFSFS_FS_TREE_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,9 @@ class Tree {
   virtual std::string_view name() const = 0;
   // True when no write operation can ever succeed here.
   virtual bool read_only() const { return true; }
+  // The top directory's own attributes (owner, mode, times); nullopt: the
+  // mount's (owner and --dir-mode, else 0555).
+  virtual std::optional<Attr> TopAttr() const { return std::nullopt; }
 
   // `name` in directory `dir`: a negative entry (null node) when the
   // directory holds no such name; an error when it could not be read.
@@ -75,6 +79,34 @@ class Tree {
   virtual void RemoveXattr(const TreeNodePtr& node, std::string name, Callback<void> done);
   // Default: nothing to sync (success, as a read-only file's fsync).
   virtual void Fsync(const TreeHandlePtr& file, bool datasync, Callback<void> done);
+  // fsync(2) on an open directory. Default: nothing to sync.
+  virtual void FsyncDir(const TreeHandlePtr& dir, bool datasync, Callback<void> done);
+  // fallocate(2) modes and ranges. Default: kReadOnly.
+  virtual void Fallocate(const TreeHandlePtr& file, int mode, uint64_t offset, uint64_t length, Callback<void> done);
+  // lseek(2) SEEK_DATA / SEEK_HOLE: the offset found. Default: kUnsupported
+  // (the kernel then answers as for a file without holes).
+  virtual void Lseek(const TreeHandlePtr& file, uint64_t offset, int whence, Callback<uint64_t> done);
+};
+
+// Who made the FUSE request being handled on this thread (trees that create
+// local files give them to the caller). Set by the FUSE front around each
+// handler; unset (nullptr) when a test calls a Tree directly.
+struct Caller {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t umask = 0;
+};
+const Caller* CurrentCaller();
+class ScopedCaller {
+ public:
+  explicit ScopedCaller(const Caller& caller);
+  ~ScopedCaller();
+  ScopedCaller(const ScopedCaller&) = delete;
+  ScopedCaller& operator=(const ScopedCaller&) = delete;
+
+ private:
+  const Caller* previous_;
+  Caller caller_;
 };
 
 }  // namespace ipfsfs::fs

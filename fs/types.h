@@ -35,6 +35,12 @@ struct Attr {
   uint32_t gid = 0;
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
+  // Trees over local files (staging/) fill these; 0: the same as mtime.
+  int64_t atime_sec = 0;
+  uint32_t atime_nsec = 0;
+  int64_t ctime_sec = 0;
+  uint32_t ctime_nsec = 0;
+  uint64_t rdev = 0;
 };
 
 // A lookup answer. ino == 0 is a negative entry: "no such name", cached by the
@@ -68,6 +74,10 @@ class TreeNode {
     (void)newer;
     return true;
   }
+  // Non-empty when the object can have several names (hard links, renames:
+  // staging/'s (st_dev, st_ino)): every name of one identity gets one inode
+  // number while the kernel knows it, as passthrough_ll keys its inodes.
+  virtual std::string IdentityKey() const { return {}; }
 };
 using TreeNodePtr = std::shared_ptr<const TreeNode>;
 
@@ -82,6 +92,9 @@ struct TreeEntry {
   // The name will never mean anything else: later lookups of it may be
   // answered from the Filesystem's table without asking the tree.
   bool immutable = false;
+  // The owner and mode are the node's own (staging/ shows a local file's):
+  // the mount's --uid, --gid, --file-mode and --dir-mode do not apply.
+  bool own_owner = false;
 };
 
 // A tree's open file or directory, held by the Filesystem from open to release.
@@ -160,6 +173,8 @@ struct SetAttrRequest {
   std::optional<uint64_t> size;
   std::optional<int64_t> mtime_sec;  // mtime to set; "now" is resolved by the caller
   std::optional<int64_t> atime_sec;
+  uint32_t mtime_nsec = 0;  // with mtime_sec
+  uint32_t atime_nsec = 0;  // with atime_sec
 };
 
 }  // namespace ipfsfs::fs

@@ -72,6 +72,8 @@ using Reply = std::shared_ptr<PendingReply>;
 template <class F>
 void Guarded(fuse_req_t req, const char* op, F&& body) {
   auto r = std::make_shared<PendingReply>(req);
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  ScopedCaller caller(Caller{ctx->uid, ctx->gid, ctx->umask});
   try {
     body(r);
   } catch (const std::exception& e) {
@@ -93,6 +95,9 @@ inline struct stat ToStat(const Attr& a) {
   st.st_mtim.tv_nsec = a.mtime_nsec;
   st.st_atim = st.st_mtim;
   st.st_ctim = st.st_mtim;
+  if (a.atime_sec != 0 || a.atime_nsec != 0) st.st_atim = timespec{a.atime_sec, a.atime_nsec};
+  if (a.ctime_sec != 0 || a.ctime_nsec != 0) st.st_ctim = timespec{a.ctime_sec, a.ctime_nsec};
+  st.st_rdev = static_cast<dev_t>(a.rdev);
   return st;
 }
 

@@ -120,5 +120,27 @@ TEST_CASE("bad values are refused, naming the flag", "[mount_options]") {
   }
 }
 
+TEST_CASE("staging dir: the XDG state default, the flag and its twin, none when read-only", "[mount_options]") {
+  Home home;
+  setenv("XDG_STATE_HOME", (home.dir + "/state").c_str(), 1);
+  unsetenv("STATE_DIRECTORY");
+  auto resolve = [](MountFlags f, const std::vector<std::string>& o) {
+    f.mountpoint = "/tmp";
+    f.sources.offline = true;
+    auto parsed = ParseO(o);
+    ApplyTwins(parsed, f);
+    auto m = ResolveMountOptions(f, parsed);
+    REQUIRE(m);
+    return m->staging_dir;
+  };
+  CHECK(resolve(MountFlags{}, {}) == home.dir + "/state/ipfsfs/staging");
+  MountFlags flag;
+  flag.staging_dir = "/srv/staged";
+  CHECK(resolve(flag, {"staging_dir=/other"}) == "/srv/staged");
+  CHECK(resolve(MountFlags{}, {"staging_dir=/other"}) == "/other");
+  CHECK(resolve(MountFlags{}, {"ro"}).empty());
+  unsetenv("XDG_STATE_HOME");
+}
+
 }  // namespace
 }  // namespace ipfsfs::tools

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -51,6 +52,21 @@ class MemoryTrimmer {
 
 }  // namespace
 
+namespace {
+
+// The staging directory, made 0700 when absent (its parents as mkdir -p).
+Status MakeStagingDir(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return OkStatus();
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return MakeError(ErrorCode::kInternal, "--staging-dir " + dir + ": " + ec.message());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  if (ec) return MakeError(ErrorCode::kInternal, "--staging-dir " + dir + ": " + ec.message());
+  return OkStatus();
+}
+
+}  // namespace
+
 // The parts in build order; ~Parts tears down in the order the header gives,
 // whatever was built.
 struct Mount::Parts {
@@ -59,6 +75,7 @@ struct Mount::Parts {
   std::unique_ptr<resolver::Resolver> resolver;
   std::unique_ptr<NameServices> names;
   std::unique_ptr<fs::Filesystem> filesystem;
+  fs::StagingTree* staging = nullptr;  // owned by filesystem
   std::unique_ptr<fs::FuseMount> fuse;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<MountPointer> pointer;
@@ -75,6 +92,10 @@ struct Mount::Parts {
     prefetch.reset();
   }
 };
+
+std::string Mount::staging_dir() const { return parts_ && parts_->staging ? parts_->staging->dir() : ""; }
+
+fs::CidOverlay* Mount::staging_cids() const { return parts_ && parts_->staging ? &parts_->staging->cids() : nullptr; }
 
 Mount::Mount(MountOptions options)
     : options_(std::move(options)), started_(std::chrono::steady_clock::now()), parts_(std::make_unique<Parts>()) {}
@@ -113,6 +134,12 @@ Status Mount::Build() {
   if (options_.open_names) {
     IPFSFS_ASSIGN_OR_RETURN(p.names, options_.open_names());
     trees.push_back(std::make_unique<fs::IpnsTree>(p.names->names(), std::make_unique<fs::IpfsTree>(*p.resolver, to)));
+  }
+  if (!options_.staging_dir.empty()) {
+    IPFSFS_RETURN_IF_ERROR(MakeStagingDir(options_.staging_dir));
+    IPFSFS_ASSIGN_OR_RETURN(auto staging, fs::StagingTree::Open(options_.staging_dir));
+    p.staging = staging.get();
+    trees.push_back(std::move(staging));
   }
   p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), options_.filesystem);
   IPFSFS_ASSIGN_OR_RETURN(p.fuse, fs::FuseMount::Mount(*p.filesystem, options_.fuse));

@@ -3,7 +3,7 @@
 // MountPoint).
 //
 // Start builds, lowest first: the block cache with its sources, the resolver,
-// the names stack (ipns/) and the trees, the Filesystem, the FUSE session (mounted), then the control
+// the names stack (ipns/) and the trees (ipfs/, ipns/, and staging/ unless read-only), the Filesystem, the FUSE session (mounted), then the control
 // server and the cache's mount pointer (<cache_dir>/mount.json) through which
 // `ipfsfs status`, `ipfsfs cache …` and plain `ipfsfs add` reach the mount. A
 // part that cannot be built fails Start with the reason, and what was built
@@ -33,6 +33,7 @@
 #include "fs/filesystem.h"
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
+#include "fs/staging_tree.h"
 
 namespace ipfsfs::tools {
 
@@ -48,6 +49,9 @@ struct MountOptions {
   std::function<Result<std::unique_ptr<NameServices>>()> open_names;
   // Threads running the file readers' prefetches off the FUSE workers.
   int prefetch_threads = 4;
+  // The local directory served as staging/ (made 0700 if absent); empty: no
+  // staging/ (a read-only mount).
+  std::string staging_dir;
 };
 
 class Mount {
@@ -64,6 +68,12 @@ class Mount {
 
   // What `ipfsfs status` shows: sources, cache, fetches, filesystem counters.
   nlohmann::json StatusJson() const;
+
+  // The staging directory (absolute), empty without staging/; and the
+  // overlay where a sync records each staged path's CID (user.ipfs.cid),
+  // null without staging/.
+  std::string staging_dir() const;
+  fs::CidOverlay* staging_cids() const;
 
  private:
   struct Parts;

@@ -27,7 +27,7 @@ bool IsFstabOnly(const std::string& key) {
 const std::vector<std::string> kTwinKeys = {
     "gateway",   "api",        "cache_dir", "cache_size",   "offline",    "config",   "uid",
     "gid",       "file_mode",  "dir_mode",  "attr_timeout", "read_ahead", "log_file", "log_level",
-    "read_only", "foreground", "car_range", "hash_on_read", "routing",    "dns",      "ipns_ttl_max"};
+    "read_only", "foreground", "car_range", "hash_on_read", "routing",    "dns",      "ipns_ttl_max", "staging_dir"};
 
 Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
   char* end = nullptr;
@@ -71,6 +71,9 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
   cmd.add_option("--car-range", a.car_range,
                  "Long sequential reads take the rest of a file as ranged CARs of this size (default 64M; 0: "
                  "block by block only)");
+  cmd.add_option("--staging-dir", a.staging_dir,
+                 "Local directory holding the writable staging/ tree (default $XDG_STATE_HOME/ipfsfs/staging; "
+                 "none with --read-only)");
   cmd.add_option("--log-file", a.log_file, "Log here (default: stderr with -f, else a file in the state dir)");
   cmd.add_option("--log-level", a.log_level, "trace, debug, info, warn, error");
   cmd.add_flag("-v", a.verbose, "More logging (-vv: trace)");
@@ -117,6 +120,7 @@ void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
   twin("read_ahead", a.read_ahead);
   twin("car_range", a.car_range);
   twin("log_file", a.log_file);
+  twin("staging_dir", a.staging_dir);
   twin("log_level", a.log_level);
   twin("api", a.sources.api);
   twin("cache_dir", a.sources.cache_dir);
@@ -136,7 +140,7 @@ void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
   on("hash_on_read", a.sources.hash_on_read);
   on("read_only", a.read_only);
   on("foreground", a.foreground);
-  for (std::string* path : {&a.sources.cache_dir, &a.sources.config, &a.log_file}) {
+  for (std::string* path : {&a.sources.cache_dir, &a.sources.config, &a.log_file, &a.staging_dir}) {
     if (!path->empty()) *path = Absolute(*path);
   }
 }
@@ -178,6 +182,8 @@ Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& par
   // kernel's page cache; a large in-memory block tier would only hold blocks
   // already read (the bench's peak RSS goal is 100 MiB while streaming).
   m.cache.memory_cache_bytes = std::min<uint64_t>(m.cache.memory_cache_bytes, 4u << 20);
+
+  if (!a.read_only) m.staging_dir = a.staging_dir.empty() ? DefaultStateDir() + "/staging" : a.staging_dir;
 
   m.fuse.mountpoint = m.mountpoint;
   m.fuse.options = parsed.fuse;

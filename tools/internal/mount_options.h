@@ -33,6 +33,7 @@ struct MountFlags {
   std::string attr_timeout;
   std::string read_ahead;
   std::string car_range;
+  std::string staging_dir;
   std::string log_file;
   std::string log_level;
   int verbose = 0;

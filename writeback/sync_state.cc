@@ -104,8 +104,7 @@ class RocksSyncState : public SyncState {
     return OkStatus();
   }
 
- protected:
-  const SyncIndex& Raw() const override { return index_; }
+  const SyncIndex& Entries() const override { return index_; }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
@@ -117,8 +116,8 @@ class RocksSyncState : public SyncState {
 }  // namespace
 
 std::optional<ipld::Cid> SyncState::Lookup(const std::string& path) const {
-  auto it = Raw().find(path);
-  if (it == Raw().end()) return std::nullopt;
+  auto it = Entries().find(path);
+  if (it == Entries().end()) return std::nullopt;
   return it->second.cid;
 }
 

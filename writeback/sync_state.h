@@ -55,10 +55,8 @@ class SyncState {
   [[nodiscard]] virtual Status ClearIndex() = 0;
   // The CID of a path as last synced ("" = root); for `user.ipfs.cid`.
   std::optional<ipld::Cid> Lookup(const std::string& path) const;
-
- protected:
   // The committed index regardless of the fingerprint.
-  virtual const SyncIndex& Raw() const = 0;
+  virtual const SyncIndex& Entries() const = 0;
 };
 
 // For tests: nothing persisted.
@@ -68,10 +66,8 @@ class MemorySyncState : public SyncState {
   std::optional<ipld::Cid> Root() const override { return root_; }
   [[nodiscard]] Status Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index) override;
   [[nodiscard]] Status ClearIndex() override;
+  const SyncIndex& Entries() const override { return index_; }
   int commits = 0;
-
- protected:
-  const SyncIndex& Raw() const override { return index_; }
 
  private:
   std::string fingerprint_;

@@ -132,9 +132,40 @@ struct Walk {
   const SyncIndex& old_index;
   FileBuilder& files;
   DirectoryBuilder& dirs;
+  std::string scope;  // "" = everything
   SyncIndex index;
   SyncStats stats;
   std::vector<std::string> deferred;
+
+  bool InScope(const std::string& rel) const {
+    return scope.empty() || rel == scope || (rel.size() > scope.size() && rel.starts_with(scope + "/"));
+  }
+  // A strict ancestor of the scope: only the scope's side of it is examined.
+  bool OnChain(const std::string& rel) const {
+    return !scope.empty() && (rel.empty() || (scope.size() > rel.size() && scope.starts_with(rel + "/")));
+  }
+  // The last sync's names directly below `rel`.
+  std::vector<std::string> OldChildren(const std::string& rel) const {
+    std::vector<std::string> names;
+    const std::string prefix = rel.empty() ? "" : rel + "/";
+    for (auto it = old_index.lower_bound(prefix); it != old_index.end() && it->first.starts_with(prefix); ++it) {
+      std::string_view name = std::string_view(it->first).substr(prefix.size());
+      if (!name.empty() && name.find('/') == std::string_view::npos) names.emplace_back(name);
+    }
+    return names;
+  }
+  // Outside the scope: the last sync's subtree, as it was recorded.
+  std::optional<DagRef> KeepOld(const std::string& rel) {
+    const SyncEntry* old = Old(rel);
+    if (!old) return std::nullopt;
+    index[rel] = *old;
+    const std::string prefix = rel + "/";
+    for (auto it = old_index.lower_bound(prefix); it != old_index.end() && it->first.starts_with(prefix); ++it) {
+      index.insert(*it);
+    }
+    ++stats.files_reused;
+    return DagRef{old->cid, old->tsize, old->size};
+  }
 
   Metadata Meta(const struct stat& st) const {
     const ImportOptions& o = options.options;
@@ -219,8 +250,11 @@ struct Walk {
 
   // One entry below the root (rel != "") or the root. nullopt: deferred.
   Result<std::optional<DagRef>> Node(const std::string& path, const std::string& rel) {
+    if (!InScope(rel) && !OnChain(rel)) return KeepOld(rel);
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) {
+      // The scope (or a directory above it) was removed: it leaves the tree.
+      if (errno == ENOENT && !rel.empty() && (rel == scope || OnChain(rel))) return std::optional<DagRef>();
       if (errno == ENOENT) return MakeError(ErrorCode::kNotFound, path + ": vanished during the sync");
       return PathErrno(path, errno);
     }
@@ -271,21 +305,28 @@ struct Walk {
 
   Result<std::optional<DagRef>> Directory(const std::string& path, const std::string& rel, const struct stat& st,
                                           const Metadata& meta) {
-    DIR* dir = ::opendir(path.c_str());
-    if (!dir) {
-      if (errno == ENOENT) return MakeError(ErrorCode::kNotFound, path + ": vanished during the sync");
-      return PathErrno(path, errno);
-    }
     std::vector<std::string> names;
-    errno = 0;
-    while (dirent* d = ::readdir(dir)) {
-      std::string_view name = d->d_name;
-      if (name == "." || name == "..") continue;
-      names.emplace_back(name);
+    if (OnChain(rel)) {
+      names = OldChildren(rel);
+      std::string below = scope.substr(rel.empty() ? 0 : rel.size() + 1);
+      below = below.substr(0, below.find('/'));
+      if (std::find(names.begin(), names.end(), below) == names.end()) names.push_back(below);
+    } else {
+      DIR* dir = ::opendir(path.c_str());
+      if (!dir) {
+        if (errno == ENOENT) return MakeError(ErrorCode::kNotFound, path + ": vanished during the sync");
+        return PathErrno(path, errno);
+      }
+      errno = 0;
+      while (dirent* d = ::readdir(dir)) {
+        std::string_view name = d->d_name;
+        if (name == "." || name == "..") continue;
+        names.emplace_back(name);
+      }
+      int err = errno;
+      ::closedir(dir);
+      if (err != 0) return PathErrno(path, err);
     }
-    int err = errno;
-    ::closedir(dir);
-    if (err != 0) return PathErrno(path, err);
     std::sort(names.begin(), names.end());
 
     std::vector<DirEntry> entries;
@@ -335,7 +376,15 @@ struct Walk {
 }  // namespace
 
 Result<SyncResult> Syncer::Sync(const std::string& dir, const ImportOptions& import, BlockSink& sink,
-                                const SyncHooks& hooks) {
+                                const SyncHooks& hooks, const std::string& scope) {
+  for (size_t pos = 0; pos <= scope.size() && !scope.empty();) {
+    size_t end = std::min(scope.find('/', pos), scope.size());
+    std::string_view part = std::string_view(scope).substr(pos, end - pos);
+    if (part.empty() || part == "." || part == "..") {
+      return MakeError(ErrorCode::kInvalidArgument, scope + ": not a path inside the staging directory");
+    }
+    pos = end + 1;
+  }
   ImportOptions o = import;
   o.hidden = true;
   o.wrap = false;
@@ -351,10 +400,14 @@ Result<SyncResult> Syncer::Sync(const std::string& dir, const ImportOptions& imp
   DirectoryBuilder dirs(resolved, files.cid_maker(), sink);
   std::string root_path = dir;
   while (root_path.size() > 1 && root_path.back() == '/') root_path.pop_back();
-  Walk walk{resolved, options_, hooks, state_.Index(fingerprint), files, dirs, {}, {}, {}};
+  const SyncIndex& old_index = state_.Index(fingerprint);
+  // A partial sync needs a whole one (with these options) to stand on.
+  std::string effective_scope = old_index.count("") ? scope : "";
+  Walk walk{resolved, options_, hooks, old_index, files, dirs, effective_scope, {}, {}, {}};
   auto root = walk.Node(root_path, "");
   pool.Shutdown();
   if (!root) return tl::unexpected(root.error());
+  if (!*root) return MakeError(ErrorCode::kInternal, dir + ": the root was deferred");
 
   SyncResult result;
   result.root = (*root)->cid;

@@ -75,9 +75,11 @@ class Syncer {
   explicit Syncer(SyncState& state, SyncerOptions options = {}) : state_(state), options_(options) {}
 
   // `dir` must be a directory. The options' hidden and wrap are ignored
-  // (dotfiles always in, no wrapper).
+  // (dotfiles always in, no wrapper). `scope` (relative to `dir`, "" = all)
+  // limits the sync to one subtree: everything else keeps what the last sync
+  // recorded, unexamined (a whole sync when there is no usable last one).
   [[nodiscard]] Result<SyncResult> Sync(const std::string& dir, const ImportOptions& options, BlockSink& sink,
-                                        const SyncHooks& hooks = {});
+                                        const SyncHooks& hooks = {}, const std::string& scope = "");
 
   SyncState& state() { return state_; }
 

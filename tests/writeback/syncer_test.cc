@@ -332,3 +332,45 @@ TEST_CASE("sync: entry codec round trip", "[sync]") {
 
 }  // namespace
 }  // namespace ipfsfs::writeback
+
+namespace ipfsfs::writeback {
+namespace {
+
+TEST_CASE("sync: a scope syncs one subtree and keeps the rest as last recorded", "[sync]") {
+  Dir d;
+  Corpus(d);
+  MemorySyncState state;
+  Syncer syncer(state, kNoRacy);
+  testing::MemorySink sink;
+  Reads reads(d.path);
+  // Without a previous sync a scope is a whole sync.
+  auto first = syncer.Sync(d.path, ImportOptions{}, sink, reads.hooks, "sub");
+  REQUIRE(first);
+  CHECK(first->root == Reference(d.path));
+  CHECK(reads.paths.size() == 6);
+
+  d.Write("sub/b.txt", "bravo 2");
+  d.Write("other/d.txt", "delta 2");  // outside the scope: not this time
+  d.Write("sub/deep/new.txt", "new");
+  const auto other_cid = state.Lookup("other/d.txt");
+  reads.paths.clear();
+  auto scoped = syncer.Sync(d.path, ImportOptions{}, sink, reads.hooks, "sub");
+  REQUIRE(scoped);
+  CHECK(reads.paths == std::multiset<std::string>{"sub/b.txt", "sub/deep/new.txt"});
+  CHECK(state.Lookup("other/d.txt") == other_cid);
+  // Equals the whole tree with other/ as it was: put it back and compare.
+  d.Write("other/d.txt", "delta");
+  CHECK(scoped->root == Reference(d.path));
+
+  // A removed scope leaves the tree; the whole sync afterwards agrees.
+  fs::remove_all(d.path + "/sub/deep");
+  auto removed = syncer.Sync(d.path, ImportOptions{}, sink, {}, "sub/deep");
+  REQUIRE(removed);
+  CHECK(removed->root == Reference(d.path));
+  CHECK_FALSE(state.Lookup("sub/deep/c.txt").has_value());
+  CHECK_FALSE(syncer.Sync(d.path, ImportOptions{}, sink, {}, "../etc"));
+  CHECK_FALSE(syncer.Sync(d.path, ImportOptions{}, sink, {}, "sub//b.txt"));
+}
+
+}  // namespace
+}  // namespace ipfsfs::writeback

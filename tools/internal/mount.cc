@@ -16,6 +16,7 @@
 #include "resolver/resolver.h"
 #include "tools/internal/cache_ops.h"
 #include "tools/internal/control.h"
+#include "tools/internal/sync_service.h"
 
 namespace ipfsfs::tools {
 namespace {
@@ -56,12 +57,14 @@ struct Mount::Parts {
   std::unique_ptr<resolver::Resolver> resolver;
   std::unique_ptr<fs::Filesystem> filesystem;
   std::unique_ptr<fs::FuseMount> fuse;
+  std::unique_ptr<SyncService> sync;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<MountPointer> pointer;
 
   ~Parts() {
     pointer.reset();
     control.reset();  // waits for cache commands still running
+    sync.reset();     // waits for an auto-sync; it writes into the cache
     if (prefetch) prefetch->Shutdown();
     cache.reset();  // its cancelled callbacks reply into the session and the filesystem
     fuse.reset();
@@ -106,6 +109,12 @@ Status Mount::Build() {
   std::vector<std::unique_ptr<fs::Tree>> trees;
   trees.push_back(std::make_unique<fs::IpfsTree>(*p.resolver, to));
   p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), options_.filesystem);
+  if (!options_.staging_dir.empty()) {
+    SyncServiceOptions so{options_.staging_dir, options_.sync_state_dir, options_.import, options_.auto_sync};
+    auto sync = SyncService::Open(std::move(so), *p.cache);
+    if (!sync) return tl::unexpected(sync.error().Wrap("staging " + options_.staging_dir));
+    p.sync = std::move(*sync);
+  }
   IPFSFS_ASSIGN_OR_RETURN(p.fuse, fs::FuseMount::Mount(*p.filesystem, options_.fuse));
 
   const std::string cache_dir = Absolute(options_.cache.cache_dir);
@@ -122,8 +131,18 @@ Status Mount::Build() {
                        reply.contains("exit") ? "exit " + reply["exit"].dump() : reply.value("error", "?"));
           return reply;
         }},
-       {"status", [this](const nlohmann::json&) { return StatusJson(); }}},
-      {"cache"});
+       {"status", [this](const nlohmann::json&) { return StatusJson(); }},
+       {"sync",
+        [this](const nlohmann::json& req) -> nlohmann::json {
+          if (!parts_->sync) return {{"error", "this mount has no staging directory (mount it with --staging-dir)"}};
+          return parts_->sync->SyncJson(req);
+        }},
+       {"sync-progress",
+        [this](const nlohmann::json&) -> nlohmann::json {
+          if (!parts_->sync) return {{"running", false}};
+          return parts_->sync->ProgressJson();
+        }}},
+      {"cache", "sync"});
   // Without its socket the mount still serves files; only commands cannot reach it.
   if (!control) {
     spdlog::warn("no control socket: {}", control.error().message);
@@ -163,6 +182,8 @@ int Mount::Run(std::function<void(Status)> ready) {
   return signal_number;
 }
 
+SyncService* Mount::sync_service() const { return parts_ ? parts_->sync.get() : nullptr; }
+
 nlohmann::json Mount::StatusJson() const {
   const Parts& p = *parts_;
   auto s = p.cache->Stats();
@@ -179,8 +200,11 @@ nlohmann::json Mount::StatusJson() const {
   }
   uint64_t lookups = s.hits + s.misses;
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  nlohmann::json sync = nullptr;
+  if (p.sync) sync = p.sync->ProgressJson();
   return nlohmann::json{
       {"mountpoint", options_.mountpoint},
+      {"sync", sync},
       {"pid", getpid()},
       {"uptime_s", uptime.count()},
       {"sources", sources},

@@ -32,8 +32,11 @@
 #include "fs/filesystem.h"
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
+#include "writeback/import_options.h"
 
 namespace ipfsfs::tools {
+
+class SyncService;
 
 struct MountOptions {
   std::string mountpoint;  // absolute
@@ -43,6 +46,13 @@ struct MountOptions {
   fs::FuseOptions fuse;
   // Threads running the file readers' prefetches off the FUSE workers.
   int prefetch_threads = 4;
+  // Staging and sync (issue 15): the local directory `ipfsfs sync` imports
+  // (empty: no staging, sync refuses), its index (<staging_dir>.sync unless
+  // set), the import options (as `ipfsfs add`'s), the idle time of --auto-sync.
+  std::string staging_dir;
+  std::string sync_state_dir;
+  writeback::ImportOptions import;
+  std::chrono::milliseconds auto_sync{0};
 };
 
 class Mount {
@@ -59,6 +69,10 @@ class Mount {
 
   // What `ipfsfs status` shows: sources, cache, fetches, filesystem counters.
   nlohmann::json StatusJson() const;
+
+  // The staging tree's sync, null without --staging-dir (the tree Touch()es
+  // it and asks it for user.ipfs.cid).
+  SyncService* sync_service() const;
 
  private:
   struct Parts;

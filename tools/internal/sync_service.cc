@@ -45,7 +45,8 @@ SyncService::SyncService(SyncServiceOptions options, blockcache::BlockCache& cac
       cache_(cache),
       state_(std::move(state)),
       syncer_(std::make_unique<writeback::Syncer>(*state_)),
-      snapshot_(std::make_shared<const writeback::SyncIndex>(state_->Entries())) {
+      snapshot_(std::make_shared<const writeback::SyncIndex>(state_->Entries())),
+      root_(state_->Root()) {
   if (options_.auto_sync.count() > 0) {
     scheduler_ = std::make_unique<writeback::SyncScheduler>(options_.auto_sync, [this] {
       auto r = Sync("");
@@ -82,6 +83,7 @@ Result<writeback::SyncResult> SyncService::Sync(const std::string& path) {
     auto snapshot = std::make_shared<const writeback::SyncIndex>(state_->Entries());
     std::lock_guard snap_lock(snapshot_mu_);
     snapshot_ = std::move(snapshot);
+    root_ = result->root;
   }
   if (result && !result->warning.empty()) spdlog::warn("sync: {}", result->warning);
   return result;
@@ -110,7 +112,13 @@ nlohmann::json SyncService::SyncJson(const nlohmann::json& request) {
 
 nlohmann::json SyncService::ProgressJson() const {
   bool running = running_.load();
-  return {{"running", running},
+  nlohmann::json root = nullptr;
+  {
+    std::lock_guard lock(snapshot_mu_);
+    if (root_) root = root_->ToString();
+  }
+  return {{"root", root},
+          {"running", running},
           {"files", files_.load()},
           {"bytes", bytes_.load()},
           {"elapsed_ms", running ? NowMs() - started_ms_.load() : 0}};

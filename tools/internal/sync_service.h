@@ -44,7 +44,8 @@ class SyncService {
   [[nodiscard]] Result<writeback::SyncResult> Sync(const std::string& path);
   // The `sync` control command's reply: {"root", "changed", counters, "deferred"} or {"error"}.
   nlohmann::json SyncJson(const nlohmann::json& request);
-  // {"running", "files", "bytes", "elapsed_ms"} of the sync in progress.
+  // {"root", "running", "files", "bytes", "elapsed_ms"}: the current root
+  // (null before the first sync) and the sync in progress.
   nlohmann::json ProgressJson() const;
   // A write in the staging tree (the auto-sync idle timer).
   void Touch();
@@ -64,6 +65,7 @@ class SyncService {
   // The index as of the last sync, for lookups that must not wait for a sync.
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const writeback::SyncIndex> snapshot_;  // GUARDED_BY(snapshot_mu_)
+  std::optional<ipld::Cid> root_;                         // GUARDED_BY(snapshot_mu_)
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> files_{0}, bytes_{0};
   std::atomic<int64_t> started_ms_{0};

@@ -16,6 +16,12 @@ constexpr char kVersion = 1;
 const std::string kEntryPrefix = "e/";
 const std::string kRootKey = "m/root";
 const std::string kFingerprintKey = "m/fingerprint";
+const std::string kUnpinKey = "m/unpin";
+
+std::string CidBytes(const ipld::Cid& cid) {
+  Bytes b = cid.ToBytes();
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
 
 void PutU64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -57,6 +63,10 @@ class RocksSyncState : public SyncState {
         auto cid = ipld::Cid::FromBytes(AsBytes(value));
         if (!cid) return tl::unexpected(cid.error().Wrap("sync state root"));
         root_ = *cid;
+      } else if (key == kUnpinKey) {
+        auto cid = ipld::Cid::FromBytes(AsBytes(value));
+        if (!cid) return tl::unexpected(cid.error().Wrap("sync state unpin"));
+        unpin_ = *cid;
       } else if (key == kFingerprintKey) {
         fingerprint_ = std::string(value);
       }
@@ -70,7 +80,19 @@ class RocksSyncState : public SyncState {
   }
   std::optional<ipld::Cid> Root() const override { return root_; }
 
-  Status Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index) override {
+  std::optional<ipld::Cid> PendingUnpin() const override { return unpin_; }
+
+  Status ClearPendingUnpin() override {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    auto s = db_->Delete(wo, kUnpinKey);
+    if (!s.ok()) return tl::unexpected(FromRocks(s, "clear unpin"));
+    unpin_.reset();
+    return OkStatus();
+  }
+
+  Status Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index,
+                std::optional<ipld::Cid> unpin) override {
     // Only the difference is written; the batch makes it all-or-nothing.
     rocksdb::WriteBatch batch;
     for (const auto& [path, e] : index_) {
@@ -80,9 +102,9 @@ class RocksSyncState : public SyncState {
       auto old = index_.find(path);
       if (old == index_.end() || !(old->second == e)) batch.Put(kEntryPrefix + path, EncodeSyncEntry(e));
     }
-    Bytes root_bytes = root.ToBytes();
-    batch.Put(kRootKey, std::string(reinterpret_cast<const char*>(root_bytes.data()), root_bytes.size()));
+    batch.Put(kRootKey, CidBytes(root));
     batch.Put(kFingerprintKey, fingerprint);
+    if (unpin) batch.Put(kUnpinKey, CidBytes(*unpin));
     rocksdb::WriteOptions wo;
     wo.sync = true;  // the new root is the user's published state: durable before we say so
     auto s = db_->Write(wo, &batch);
@@ -90,6 +112,7 @@ class RocksSyncState : public SyncState {
     index_ = std::move(index);
     root_ = root;
     fingerprint_ = fingerprint;
+    if (unpin) unpin_ = unpin;
     return OkStatus();
   }
 
@@ -110,6 +133,7 @@ class RocksSyncState : public SyncState {
   std::unique_ptr<rocksdb::DB> db_;
   std::string fingerprint_;
   std::optional<ipld::Cid> root_;
+  std::optional<ipld::Cid> unpin_;
   SyncIndex index_;
 };
 
@@ -125,7 +149,9 @@ const SyncIndex& MemorySyncState::Index(const std::string& fingerprint) const {
   return fingerprint == fingerprint_ ? index_ : Empty();
 }
 
-Status MemorySyncState::Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index) {
+Status MemorySyncState::Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index,
+                               std::optional<ipld::Cid> unpin) {
+  if (unpin) unpin_ = unpin;
   fingerprint_ = fingerprint;
   root_ = root;
   index_ = std::move(index);

@@ -49,8 +49,13 @@ class SyncState {
   // from `fingerprint`).
   virtual const SyncIndex& Index(const std::string& fingerprint) const = 0;
   virtual std::optional<ipld::Cid> Root() const = 0;
-  // Replaces index, root and fingerprint at once.
-  [[nodiscard]] virtual Status Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index) = 0;
+  // Replaces index, root and fingerprint at once, and records `unpin` (the
+  // root replaced) as still to be unpinned: a crash before the unpin is
+  // finished by the next sync.
+  [[nodiscard]] virtual Status Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index,
+                                      std::optional<ipld::Cid> unpin = std::nullopt) = 0;
+  virtual std::optional<ipld::Cid> PendingUnpin() const = 0;
+  [[nodiscard]] virtual Status ClearPendingUnpin() = 0;
   // Forgets every entry (the cache lost the blocks they name); keeps the root.
   [[nodiscard]] virtual Status ClearIndex() = 0;
   // The CID of a path as last synced ("" = root); for `user.ipfs.cid`.
@@ -64,7 +69,13 @@ class MemorySyncState : public SyncState {
  public:
   const SyncIndex& Index(const std::string& fingerprint) const override;
   std::optional<ipld::Cid> Root() const override { return root_; }
-  [[nodiscard]] Status Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index) override;
+  [[nodiscard]] Status Commit(const std::string& fingerprint, const ipld::Cid& root, SyncIndex index,
+                              std::optional<ipld::Cid> unpin = std::nullopt) override;
+  std::optional<ipld::Cid> PendingUnpin() const override { return unpin_; }
+  [[nodiscard]] Status ClearPendingUnpin() override {
+    unpin_.reset();
+    return OkStatus();
+  }
   [[nodiscard]] Status ClearIndex() override;
   const SyncIndex& Entries() const override { return index_; }
   int commits = 0;
@@ -72,6 +83,7 @@ class MemorySyncState : public SyncState {
  private:
   std::string fingerprint_;
   std::optional<ipld::Cid> root_;
+  std::optional<ipld::Cid> unpin_;
   SyncIndex index_;
 };
 

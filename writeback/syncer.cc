@@ -375,6 +375,20 @@ struct Walk {
 
 }  // namespace
 
+Status Syncer::FinishUnpin(const SyncHooks& hooks) {
+  std::optional<ipld::Cid> old = state_.PendingUnpin();
+  if (!old || !hooks.unpin) return OkStatus();
+  if (*old != state_.Root()) {
+    Status unpinned = hooks.unpin(*old);
+    // Not pinned (any more): what the unpin was for.
+    if (!unpinned && unpinned.error().code != ErrorCode::kNotFound) {
+      return MakeError(unpinned.error().code,
+                       "the previous root " + old->ToString() + " stays pinned: " + unpinned.error().message);
+    }
+  }
+  return state_.ClearPendingUnpin();
+}
+
 Result<SyncResult> Syncer::Sync(const std::string& dir, const ImportOptions& import, BlockSink& sink,
                                 const SyncHooks& hooks, const std::string& scope) {
   for (size_t pos = 0; pos <= scope.size() && !scope.empty();) {
@@ -393,6 +407,9 @@ Result<SyncResult> Syncer::Sync(const std::string& dir, const ImportOptions& imp
   if (::lstat(dir.c_str(), &st) != 0) return PathErrno(dir, errno);
   if (!S_ISDIR(st.st_mode)) return MakeError(ErrorCode::kInvalidArgument, dir + ": not a directory");
 
+  // A root replaced by a sync that was killed before it could unpin it.
+  std::string warning;
+  if (auto unpinned = FinishUnpin(hooks); !unpinned) warning = unpinned.error().message;
   const std::string fingerprint = OptionsFingerprint(o);
   unsigned threads = o.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.threads;
   blockcache::WorkerPool pool(threads);
@@ -418,13 +435,13 @@ Result<SyncResult> Syncer::Sync(const std::string& dir, const ImportOptions& imp
   // Stored and pinned, then recorded, then the old root let go: a crash in
   // between leaves the old root current (and at worst both pinned).
   if (auto done = sink.Finish({result.root}); !done) return tl::unexpected(done.error().Wrap("storing the blocks"));
-  IPFSFS_RETURN_IF_ERROR(state_.Commit(fingerprint, result.root, std::move(walk.index)));
-  if (previous && *previous != result.root && hooks.unpin) {
-    // The new root is current already: a failed unpin only keeps old blocks.
-    if (auto unpinned = hooks.unpin(*previous); !unpinned) {
-      result.warning = "the previous root " + previous->ToString() + " stays pinned: " + unpinned.error().message;
-    }
-  }
+  const bool replaced = previous && *previous != result.root;
+  IPFSFS_RETURN_IF_ERROR(state_.Commit(fingerprint, result.root, std::move(walk.index),
+                                       replaced ? previous : std::nullopt));
+  // The new root is current already: a failed unpin only keeps old blocks
+  // (and is tried again by the next sync).
+  result.warning = warning;
+  if (auto unpinned = FinishUnpin(hooks); !unpinned) result.warning = unpinned.error().message;
   return result;
 }
 

@@ -11,8 +11,9 @@
 // stays). Any error (vanished, unreadable, special file, a name that is not
 // UTF-8, the sink full) names the path and publishes nothing. Otherwise, in
 // this order: the sink's Finish (CacheSink: stored and the new root pinned),
-// the state's Commit, then `unpin` of the root it replaced (a failure there
-// is a warning: the new root is current). One Sync at a
+// the state's Commit (which records the replaced root as to be unpinned),
+// then `unpin` of that root (a failure there is a warning: the new root is
+// current; the next sync tries again). One Sync at a
 // time per Syncer; the state must outlive it.
 #ifndef IPFSFS_WRITEBACK_SYNCER_H_
 #define IPFSFS_WRITEBACK_SYNCER_H_
@@ -84,6 +85,8 @@ class Syncer {
   SyncState& state() { return state_; }
 
  private:
+  // Unpins the root a committed sync replaced, if not done yet.
+  [[nodiscard]] Status FinishUnpin(const SyncHooks& hooks);
   SyncState& state_;
   const SyncerOptions options_;
 };

@@ -374,3 +374,57 @@ TEST_CASE("sync: a scope syncs one subtree and keeps the rest as last recorded",
 
 }  // namespace
 }  // namespace ipfsfs::writeback
+
+namespace ipfsfs::writeback {
+namespace {
+
+TEST_CASE("sync: the replaced root is unpinned, after a crash by the next sync", "[sync]") {
+  Dir d;
+  Corpus(d);
+  Dir state_dir;
+  std::vector<std::string> unpinned;
+  bool fail = false;
+  SyncHooks hooks;
+  hooks.unpin = [&](const ipld::Cid& cid) -> Status {
+    if (fail) return MakeError(ErrorCode::kUnavailable, "killed before the unpin");
+    unpinned.push_back(cid.ToString());
+    return OkStatus();
+  };
+  testing::MemorySink sink;
+  ipld::Cid first, second;
+  {
+    auto state = OpenRocksSyncState(state_dir.path + "/db");
+    REQUIRE(state);
+    Syncer syncer(**state, kNoRacy);
+    auto r1 = syncer.Sync(d.path, ImportOptions{}, sink, hooks);
+    REQUIRE(r1);
+    first = r1->root;
+    CHECK(unpinned.empty());
+    d.Write("a.txt", "alpha 2");
+    fail = true;  // as if killed between the commit and the unpin
+    auto r2 = syncer.Sync(d.path, ImportOptions{}, sink, hooks);
+    REQUIRE(r2);
+    second = r2->root;
+    CHECK(r2->warning.find("stays pinned") != std::string::npos);
+    CHECK((*state)->PendingUnpin() == first);
+  }
+  auto state = OpenRocksSyncState(state_dir.path + "/db");
+  REQUIRE(state);
+  CHECK((*state)->PendingUnpin() == first);
+  fail = false;
+  Syncer syncer(**state, kNoRacy);
+  auto r3 = syncer.Sync(d.path, ImportOptions{}, sink, hooks);
+  REQUIRE(r3);
+  CHECK(r3->root == second);
+  CHECK(r3->warning.empty());
+  CHECK(unpinned == std::vector<std::string>{first.ToString()});
+  CHECK_FALSE((*state)->PendingUnpin().has_value());
+  // The next change unpins the root it replaces, at once.
+  d.Write("a.txt", "alpha 3");
+  auto r4 = syncer.Sync(d.path, ImportOptions{}, sink, hooks);
+  REQUIRE(r4);
+  CHECK(unpinned == std::vector<std::string>{first.ToString(), second.ToString()});
+}
+
+}  // namespace
+}  // namespace ipfsfs::writeback

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -190,6 +191,9 @@ struct Walk {
     return it == old_index.end() ? nullptr : &it->second;
   }
 
+  // File times come from the coarse realtime clock: compare with the same.
+  int64_t Now() const { return syncer.now ? syncer.now() : NowCoarse(); }
+
   bool Racy(const SyncEntry& e, int64_t read_at) const {
     if (syncer.racy_window_ns < 0) return false;
     return std::max(e.mtime_ns, e.ctime_ns) + syncer.racy_window_ns >= read_at;
@@ -219,6 +223,8 @@ struct Walk {
                                          SyncEntry& entry) {
     for (int attempt = 0; attempt < std::max(1, syncer.read_attempts); ++attempt) {
       if (hooks.before_read) hooks.before_read(path);
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // into the next clock tick
+      const int64_t read_start = Now();
       auto source = FileSource::Open(path);
       if (!source) {
         if (source.error().code == ErrorCode::kNotFound) {
@@ -234,9 +240,14 @@ struct Walk {
       stats.bytes_read += ref->size;
       if (hooks.progress) hooks.progress(stats);
       Status same = clone ? clone->CheckUnchanged() : (*source)->CheckUnchanged();
-      if (same) {
-        entry = Identity((*source)->stat());
-        entry.racy = Racy(entry, NowCoarse());
+      // Without a snapshot, a write in the clock tick the read began would
+      // leave mtime and ctime as they were: a file changed in that tick may be
+      // torn, so it is read again later.
+      const struct stat& st = (*source)->stat();
+      const bool same_tick = !clone && std::max(Nanos(st.st_mtim), Nanos(st.st_ctim)) >= read_start;
+      if (same && !same_tick) {
+        entry = Identity(st);
+        entry.racy = Racy(entry, Now());
         return std::optional<DagRef>(*ref);
       }
       if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
@@ -282,7 +293,7 @@ struct Walk {
       SyncEntry e = Identity(st);
       e.cid = ref->cid;
       e.tsize = ref->tsize;
-      e.racy = Racy(e, NowCoarse());
+      e.racy = Racy(e, Now());
       index[rel] = e;
       return std::optional<DagRef>(*ref);
     }

@@ -6,7 +6,9 @@
 // mode match the index is not read: its CID is reused; a directory whose
 // entries (names, CIDs) and metadata did not change keeps its CID without
 // being built. Other files are read through a snapshot: a FICLONE copy when
-// the filesystem offers one, else read and re-checked; a file that keeps
+// the filesystem offers one, else read and re-checked (size, mtime, ctime;
+// and a file whose times fall in the clock tick the read began is read
+// again, since a write in that tick would not show); a file that keeps
 // changing while read is deferred to the next sync (its previous CID, if any,
 // stays). Any error (vanished, unreadable, special file, a name that is not
 // UTF-8, the sink full) names the path and publishes nothing. Otherwise, in
@@ -65,6 +67,9 @@ struct SyncerOptions {
   int64_t racy_window_ns = 1'000'000'000;
   int read_attempts = 3;  // reads of a file that changes under them before it is deferred
   bool use_clone = true;  // FICLONE snapshots where the filesystem offers them
+  // The clock file times are compared with (default: CLOCK_REALTIME_COARSE,
+  // the kernel's clock for them), in ns since the epoch; tests replace it.
+  std::function<int64_t()> now;
 };
 
 // The import options as they decide CIDs (threads, read-ahead and the walk

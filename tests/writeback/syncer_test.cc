@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -66,7 +67,10 @@ struct Reads {
   SyncHooks hooks;
 };
 
-const SyncerOptions kNoRacy{.racy_window_ns = -1};
+// A clock long past every file's times: no read is retried for a write in
+// its tick and no entry is racy, so the counts below are exact.
+int64_t Later() { return std::numeric_limits<int64_t>::max() / 2; }
+const SyncerOptions kNoRacy{.racy_window_ns = -1, .now = Later};
 
 TEST_CASE("sync: the root is the importer's (dotfiles, symlinks, empty dirs)", "[sync]") {
   Dir d;
@@ -140,7 +144,12 @@ TEST_CASE("sync: a file changed within the clock tick of its read is read again"
   Dir d;
   d.Write("f", "x");
   MemorySyncState state;
-  Syncer syncer(state, SyncerOptions{.racy_window_ns = int64_t{3600} * 1'000'000'000});
+  struct stat st;
+  REQUIRE(::stat((d.path + "/f").c_str(), &st) == 0);
+  // A clock just past the file's change: its read is sound, but within the window.
+  const int64_t changed = int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec;
+  Syncer syncer(state, SyncerOptions{.racy_window_ns = int64_t{3600} * 1'000'000'000,
+                                     .now = [changed] { return changed + 1; }});
   Reads reads(d.path);
   testing::MemorySink sink;
   REQUIRE(syncer.Sync(d.path, ImportOptions{}, sink, reads.hooks));
@@ -239,7 +248,7 @@ TEST_CASE("sync: a file that changes under every read is deferred, never torn", 
   Dir d;
   Corpus(d);
   MemorySyncState state;
-  Syncer syncer(state, SyncerOptions{.racy_window_ns = -1, .read_attempts = 2, .use_clone = false});
+  Syncer syncer(state, SyncerOptions{.racy_window_ns = -1, .read_attempts = 2, .use_clone = false, .now = Later});
   testing::MemorySink sink;
   auto first = syncer.Sync(d.path, ImportOptions{}, sink);
   REQUIRE(first);
@@ -424,6 +433,34 @@ TEST_CASE("sync: the replaced root is unpinned, after a crash by the next sync",
   auto r4 = syncer.Sync(d.path, ImportOptions{}, sink, hooks);
   REQUIRE(r4);
   CHECK(unpinned == std::vector<std::string>{first.ToString(), second.ToString()});
+}
+
+}  // namespace
+}  // namespace ipfsfs::writeback
+
+namespace ipfsfs::writeback {
+namespace {
+
+TEST_CASE("sync: without a snapshot, a file changed in the tick its read began is read again", "[sync]") {
+  Dir d;
+  Corpus(d);
+  MemorySyncState state;
+  // A clock standing still before the files' times: every read began in
+  // their tick, so none can be trusted.
+  SyncerOptions frozen{.racy_window_ns = -1, .read_attempts = 2, .use_clone = false, .now = [] { return int64_t{0}; }};
+  Syncer syncer(state, frozen);
+  testing::MemorySink sink;
+  Reads reads(d.path);
+  auto r = syncer.Sync(d.path, ImportOptions{}, sink, reads.hooks);
+  REQUIRE(r);
+  CHECK(r->stats.deferred == 6);
+  CHECK(reads.paths.count("a.txt") == 2);
+  // A clock past them: read once each.
+  Syncer later(state, SyncerOptions{.racy_window_ns = -1, .use_clone = false, .now = Later});
+  auto r2 = later.Sync(d.path, ImportOptions{}, sink);
+  REQUIRE(r2);
+  CHECK(r2->stats.deferred == 0);
+  CHECK(r2->root == Reference(d.path));
 }
 
 }  // namespace

@@ -79,6 +79,8 @@ if [ -n "$PEERS" ] && [ -d "$PEERS/node_modules/ipfs-unixfs-importer" ] && comma
 fi
 diff -r --no-dereference "$STAGING" "$MNT/ipfs/$ROOT" >"$WORK/diff" 2>&1 && echo "ok: reads back identical" ||
   fail "ipfs/$ROOT differs from the staging dir: $(head -5 "$WORK/diff")"
+expect "status" 0 "$IPFSFS" status "$MNT"
+echo "$OUT" | grep -qx "sync: *root $ROOT" || fail "status does not show the synced root: $OUT"
 expect "pin ls" 0 "$IPFSFS" cache pin ls --cache-dir "$WORK/cache"
 echo "$OUT" | grep -q "$ROOT" || fail "the synced root is not pinned: $OUT"
 

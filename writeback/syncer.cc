@@ -125,6 +125,21 @@ std::string OptionsFingerprint(const ImportOptions& o) {
 
 namespace {
 
+// A file's bytes, ended early when the sync is cancelled.
+class CancellableSource : public ByteSource {
+ public:
+  CancellableSource(ByteSource& inner, const std::function<bool()>& cancelled)
+      : inner_(inner), cancelled_(cancelled) {}
+  Result<size_t> Read(std::span<std::byte> out) override {
+    if (cancelled_ && cancelled_()) return MakeError(ErrorCode::kCancelled, "sync cancelled");
+    return inner_.Read(out);
+  }
+
+ private:
+  ByteSource& inner_;
+  const std::function<bool()>& cancelled_;
+};
+
 // One sync's walk: the builders, the old index, the new one.
 struct Walk {
   const ResolvedOptions& options;
@@ -233,7 +248,8 @@ struct Walk {
         return tl::unexpected(source.error().Wrap(path));
       }
       std::unique_ptr<FileSource> clone = Clone(path, **source, (*source)->fd());
-      ByteSource& reader = clone ? static_cast<ByteSource&>(*clone) : static_cast<ByteSource&>(**source);
+      CancellableSource reader(clone ? static_cast<ByteSource&>(*clone) : static_cast<ByteSource&>(**source),
+                               hooks.cancelled);
       auto ref = files.Build(reader, meta);
       if (!ref) return tl::unexpected(ref.error().Wrap(path));
       ++stats.files_read;
@@ -261,6 +277,7 @@ struct Walk {
 
   // One entry below the root (rel != "") or the root. nullopt: deferred.
   Result<std::optional<DagRef>> Node(const std::string& path, const std::string& rel) {
+    if (hooks.cancelled && hooks.cancelled()) return MakeError(ErrorCode::kCancelled, "sync cancelled");
     if (!InScope(rel) && !OnChain(rel)) return KeepOld(rel);
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) {

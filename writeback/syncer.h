@@ -58,6 +58,9 @@ struct SyncHooks {
   // Just before a file is opened to be read, with its absolute path (tests
   // count reads here, or change the file under the reader).
   std::function<void(const std::string&)> before_read;
+  // Polled between entries and between a file's chunks: true ends the sync
+  // with kCancelled, nothing published (the mount is being unmounted).
+  std::function<bool()> cancelled;
 };
 
 struct SyncerOptions {

@@ -143,6 +143,24 @@ expect "sync after the kill" 0 "$IPFSFS" sync --json "$MNT"
 [ "$(echo "$OUT" | json_field files_reused)" = 7 ] || fail "the index did not survive the kill: $OUT"
 [ "$(echo "$OUT" | json_field root)" = "\"$(reference)\"" ] || fail "re-run root: $OUT, want $(reference)"
 
+# An unmount during a sync cancels it: nothing published, the sync says so.
+truncate -s 4G "$STAGING/sparse.bin"
+"$IPFSFS" sync "$MNT" >"$WORK/cancelled.out" 2>&1 &
+SYNC_PID=$!
+RUNNING=
+for _ in $(seq 600); do
+  if "$IPFSFS" status --json "$MNT" 2>/dev/null | grep -q '"running":true'; then RUNNING=1; break; fi
+  sleep 0.05
+done
+[ -n "$RUNNING" ] || fail "the sync to cancel was never seen running"
+expect "umount during a sync" 0 "$IPFSFS" umount "$MNT"
+wait "$SYNC_PID" && fail "a sync cut by an unmount succeeded: $(cat "$WORK/cancelled.out")"
+grep -q "sync cancelled" "$WORK/cancelled.out" || fail "the cut sync said: $(cat "$WORK/cancelled.out")"
+rm "$STAGING/sparse.bin"
+mount_it || exit 1
+CUR=$("$IPFSFS" status --json "$MNT" | sed -n 's/.*"root":"\([^"]*\)".*/\1/p')
+[ "$CUR" = "$(reference)" ] || fail "after a cancelled sync the current root is '$CUR', want $(reference)"
+
 # The index survives a clean remount too; other options make a new root.
 "$IPFSFS" umount "$MNT"
 mount_it --cid-version 1 || exit 1

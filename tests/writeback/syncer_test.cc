@@ -465,3 +465,32 @@ TEST_CASE("sync: without a snapshot, a file changed in the tick its read began i
 
 }  // namespace
 }  // namespace ipfsfs::writeback
+
+namespace ipfsfs::writeback {
+namespace {
+
+TEST_CASE("sync: a cancelled sync publishes nothing", "[sync]") {
+  Dir d;
+  Corpus(d);
+  MemorySyncState state;
+  Syncer syncer(state, kNoRacy);
+  testing::MemorySink sink;
+  auto first = syncer.Sync(d.path, ImportOptions{}, sink);
+  REQUIRE(first);
+  d.Write("a.txt", "alpha 2");
+  d.Write("sub/deep/c.txt", std::string(600000, 'y'));
+  bool cancel = false;
+  SyncHooks hooks;
+  hooks.progress = [&](const SyncStats&) { cancel = true; };  // after the first file read
+  hooks.cancelled = [&] { return cancel; };
+  testing::MemorySink s;
+  auto r = syncer.Sync(d.path, ImportOptions{}, s, hooks);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kCancelled);
+  CHECK(s.roots.empty());
+  CHECK(state.Root() == first->root);
+  CHECK(state.commits == 1);
+}
+
+}  // namespace
+}  // namespace ipfsfs::writeback

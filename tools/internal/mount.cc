@@ -63,8 +63,9 @@ struct Mount::Parts {
 
   ~Parts() {
     pointer.reset();
-    control.reset();  // waits for cache commands still running
-    sync.reset();     // waits for an auto-sync; it writes into the cache
+    if (sync) sync->Cancel();  // a sync request ends early: control.reset waits for it
+    control.reset();           // waits for cache commands still running
+    sync.reset();              // waits for an auto-sync; it writes into the cache
     if (prefetch) prefetch->Shutdown();
     cache.reset();  // its cancelled callbacks reply into the session and the filesystem
     fuse.reset();
@@ -83,6 +84,7 @@ Mount::~Mount() {
   // nulls the pointer before ~Parts runs.
   if (parts_) {
     parts_->pointer.reset();
+    if (parts_->sync) parts_->sync->Cancel();
     parts_->control.reset();
   }
   parts_.reset();

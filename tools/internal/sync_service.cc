@@ -59,7 +59,11 @@ SyncService::SyncService(SyncServiceOptions options, blockcache::BlockCache& cac
   }
 }
 
-SyncService::~SyncService() { scheduler_.reset(); }
+SyncService::~SyncService() {
+  closing_ = true;
+  scheduler_.reset();
+  std::lock_guard lock(mu_);  // a sync still running (a control request) ends at its next poll
+}
 
 Result<writeback::SyncResult> SyncService::Sync(const std::string& path) {
   std::lock_guard lock(mu_);
@@ -69,6 +73,7 @@ Result<writeback::SyncResult> SyncService::Sync(const std::string& path) {
   running_ = true;
   writeback::SyncHooks hooks;
   hooks.unpin = [this](const ipld::Cid& old) { return blockcache::Unpin(cache_, old); };
+  hooks.cancelled = [this] { return closing_.load(); };
   hooks.progress = [this](const writeback::SyncStats& s) {
     files_ = s.files_read;
     bytes_ = s.bytes_read;

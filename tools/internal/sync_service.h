@@ -38,6 +38,10 @@ class SyncService {
   // is forgotten: its CIDs' blocks may be gone. `cache` must outlive it.
   [[nodiscard]] static Result<std::unique_ptr<SyncService>> Open(SyncServiceOptions options,
                                                                 blockcache::BlockCache& cache);
+  // Makes a sync in progress, and any later one, end with kCancelled at its
+  // next poll, nothing published (the mount is going away).
+  void Cancel() { closing_ = true; }
+  // Cancels and waits for a sync in progress.
   ~SyncService();
 
   // The whole tree, or only `path` (relative to the staging dir; "" = all).
@@ -67,6 +71,7 @@ class SyncService {
   std::shared_ptr<const writeback::SyncIndex> snapshot_;  // GUARDED_BY(snapshot_mu_)
   std::optional<ipld::Cid> root_;                         // GUARDED_BY(snapshot_mu_)
   std::atomic<bool> running_{false};
+  std::atomic<bool> closing_{false};
   std::atomic<uint64_t> files_{0}, bytes_{0};
   std::atomic<int64_t> started_ms_{0};
   std::unique_ptr<writeback::SyncScheduler> scheduler_;  // last: stopped first

@@ -5,17 +5,16 @@
 // line while the sync runs.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "tools/command.h"
 #include "tools/internal/control.h"
@@ -105,8 +104,8 @@ int RunSync() {
     std::cerr << "ipfsfs: sync: " << d.get<std::string>() << ": changed while read, left for the next sync\n";
   }
   if (!reply->value("warning", "").empty()) std::cerr << "ipfsfs: sync: " << reply->value("warning", "") << "\n";
-  std::cout << reply->value("files_read", 0) << " files read, " << reply->value("files_reused", 0)
-            << " unchanged, " << Mib(reply->value("bytes_read", uint64_t{0})) << "\n";
+  std::cout << reply->value("files_read", 0) << " files read, " << reply->value("files_reused", 0) << " unchanged, "
+            << Mib(reply->value("bytes_read", uint64_t{0})) << "\n";
   std::cout << "synced " << root << "\n";
   return 0;
 }

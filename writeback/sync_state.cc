@@ -1,11 +1,10 @@
 #include "writeback/sync_state.h"
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
 #include <cstring>
-
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 namespace ipfsfs::writeback {
 namespace {
@@ -41,8 +40,8 @@ const SyncIndex& Empty() {
 }
 
 Error FromRocks(const rocksdb::Status& s, const std::string& what) {
-  ErrorCode code = s.IsIOError() && s.ToString().find("lock") != std::string::npos ? ErrorCode::kUnavailable
-                                                                                    : ErrorCode::kInternal;
+  ErrorCode code =
+      s.IsIOError() && s.ToString().find("lock") != std::string::npos ? ErrorCode::kUnavailable : ErrorCode::kInternal;
   return Error{code, "sync state " + what + ": " + s.ToString()};
 }
 
@@ -187,8 +186,8 @@ Result<SyncEntry> DecodeSyncEntry(std::string_view in) {
   in.remove_prefix(1);
   SyncEntry e;
   uint64_t mtime, ctime, mode, digest_len;
-  if (!GetU64(in, e.size) || !GetU64(in, mtime) || !GetU64(in, ctime) || !GetU64(in, e.ino) ||
-      !GetU64(in, mode) || !GetU64(in, e.tsize) || in.empty()) {
+  if (!GetU64(in, e.size) || !GetU64(in, mtime) || !GetU64(in, ctime) || !GetU64(in, e.ino) || !GetU64(in, mode) ||
+      !GetU64(in, e.tsize) || in.empty()) {
     return bad();
   }
   e.mtime_ns = static_cast<int64_t>(mtime);

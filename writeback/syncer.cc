@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -128,8 +128,7 @@ namespace {
 // A file's bytes, ended early when the sync is cancelled.
 class CancellableSource : public ByteSource {
  public:
-  CancellableSource(ByteSource& inner, const std::function<bool()>& cancelled)
-      : inner_(inner), cancelled_(cancelled) {}
+  CancellableSource(ByteSource& inner, const std::function<bool()>& cancelled) : inner_(inner), cancelled_(cancelled) {}
   Result<size_t> Read(std::span<std::byte> out) override {
     if (cancelled_ && cancelled_()) return MakeError(ErrorCode::kCancelled, "sync cancelled");
     return inner_.Read(out);
@@ -223,9 +222,8 @@ struct Walk {
     int tmp = ::open(dir.empty() ? "/" : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (tmp < 0) return nullptr;
     struct stat after;
-    if (::ioctl(tmp, FICLONE, src_fd) != 0 || ::fstat(src_fd, &after) != 0 ||
-        after.st_size != source.stat().st_size || Nanos(after.st_mtim) != Nanos(source.stat().st_mtim) ||
-        Nanos(after.st_ctim) != Nanos(source.stat().st_ctim)) {
+    if (::ioctl(tmp, FICLONE, src_fd) != 0 || ::fstat(src_fd, &after) != 0 || after.st_size != source.stat().st_size ||
+        Nanos(after.st_mtim) != Nanos(source.stat().st_mtim) || Nanos(after.st_ctim) != Nanos(source.stat().st_ctim)) {
       ::close(tmp);
       return nullptr;
     }
@@ -363,8 +361,8 @@ struct Walk {
     std::string digest_input;
     if (meta.mode) digest_input += "m" + std::to_string(*meta.mode) + ";";
     if (meta.mtime) {
-      digest_input += "t" + std::to_string(meta.mtime->seconds) + "." +
-                      std::to_string(meta.mtime->nanos.value_or(0)) + ";";
+      digest_input +=
+          "t" + std::to_string(meta.mtime->seconds) + "." + std::to_string(meta.mtime->nanos.value_or(0)) + ";";
     }
     for (std::string& name : names) {
       std::string child = Join(path, name);
@@ -464,8 +462,8 @@ Result<SyncResult> Syncer::Sync(const std::string& dir, const ImportOptions& imp
   // between leaves the old root current (and at worst both pinned).
   if (auto done = sink.Finish({result.root}); !done) return tl::unexpected(done.error().Wrap("storing the blocks"));
   const bool replaced = previous && *previous != result.root;
-  IPFSFS_RETURN_IF_ERROR(state_.Commit(fingerprint, result.root, std::move(walk.index),
-                                       replaced ? previous : std::nullopt));
+  IPFSFS_RETURN_IF_ERROR(
+      state_.Commit(fingerprint, result.root, std::move(walk.index), replaced ? previous : std::nullopt));
   // The new root is current already: a failed unpin only keeps old blocks
   // (and is tried again by the next sync).
   result.warning = warning;

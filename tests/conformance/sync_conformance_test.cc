@@ -5,13 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "tests/conformance/add_corpus.h"
 #include "writeback/block_sink.h"
@@ -53,8 +52,8 @@ void Check(const std::string& config, const ImportOptions& options, bool increme
   MemorySyncState state;
   // Racy-clean re-reads and same-tick retries off (a clock past every file):
   // the copy was just written, and the count below is exact.
-  Syncer syncer(state, SyncerOptions{.racy_window_ns = -1,
-                                     .now = [] { return std::numeric_limits<int64_t>::max() / 2; }});
+  Syncer syncer(state,
+                SyncerOptions{.racy_window_ns = -1, .now = [] { return std::numeric_limits<int64_t>::max() / 2; }});
   NullSink sink;
   auto first = syncer.Sync(staging, options, sink);
   INFO(config << ": " << (first ? "" : first.error().message));

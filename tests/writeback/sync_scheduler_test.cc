@@ -3,9 +3,8 @@
 #include "writeback/sync_scheduler.h"
 
 #include <atomic>
-#include <future>
-
 #include <catch2/catch.hpp>
+#include <future>
 
 namespace ipfsfs::writeback {
 namespace {

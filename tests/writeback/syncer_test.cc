@@ -6,12 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
-
-#include <catch2/catch.hpp>
 
 #include "tests/writeback/memory_sink.h"
 #include "writeback/importer.h"
@@ -121,7 +120,7 @@ TEST_CASE("sync: unchanged files are not read, one change rebuilds only its pare
   auto changed = syncer.Sync(d.path, ImportOptions{}, sink3, reads.hooks);
   REQUIRE(changed);
   CHECK(reads.paths == std::multiset<std::string>{"sub/deep/c.txt"});
-  CHECK(changed->stats.dirs_built == 3);  // sub/deep, sub, the root
+  CHECK(changed->stats.dirs_built == 3);   // sub/deep, sub, the root
   CHECK(changed->stats.dirs_reused == 2);  // other, emptydir
   CHECK(state.Lookup("other") == other_before);
   CHECK(changed->root == Reference(d.path));
@@ -148,8 +147,8 @@ TEST_CASE("sync: a file changed within the clock tick of its read is read again"
   REQUIRE(::stat((d.path + "/f").c_str(), &st) == 0);
   // A clock just past the file's change: its read is sound, but within the window.
   const int64_t changed = int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec;
-  Syncer syncer(state, SyncerOptions{.racy_window_ns = int64_t{3600} * 1'000'000'000,
-                                     .now = [changed] { return changed + 1; }});
+  Syncer syncer(
+      state, SyncerOptions{.racy_window_ns = int64_t{3600} * 1'000'000'000, .now = [changed] { return changed + 1; }});
   Reads reads(d.path);
   testing::MemorySink sink;
   REQUIRE(syncer.Sync(d.path, ImportOptions{}, sink, reads.hooks));

@@ -113,7 +113,8 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
   cmd.add_option("--staging-dir", a.staging_dir,
                  "Local directory that `ipfsfs sync` turns into UnixFS (created 0700; dotfiles included)");
   cmd.add_option("--sync-state-dir", a.sync_state_dir, "Where the sync index lives (default: STAGING_DIR.sync)");
-  cmd.add_option("--auto-sync", a.auto_sync, "Sync once writes through staging/ have been idle this long (e.g. 30s; default off)");
+  cmd.add_option("--auto-sync", a.auto_sync,
+                 "Sync once writes through staging/ have been idle this long (e.g. 30s; default off)");
   cmd.add_option("--cid-version", a.cid_version, "Sync: CID version, 0 or 1 (as ipfs add)");
   cmd.add_flag("--raw-leaves{true}", a.raw_leaves, "Sync: raw leaf blocks (default: on with CID version 1)");
   cmd.add_option("--chunker", a.chunker, "Sync: chunking, size-N, rabin-MIN-AVG-MAX or buzhash (as ipfs add)");

@@ -1,10 +1,9 @@
 #include "tools/internal/sync_service.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-
-#include <spdlog/spdlog.h>
 
 #include "blockcache/dag_tools.h"
 #include "writeback/cache_sink.h"
@@ -95,15 +94,13 @@ Result<writeback::SyncResult> SyncService::Sync(const std::string& path) {
 }
 
 nlohmann::json SyncService::SyncJson(const nlohmann::json& request) {
-  std::string path = request.contains("path") && request["path"].is_string() ? request["path"].get<std::string>()
-                                                                             : "";
+  std::string path = request.contains("path") && request["path"].is_string() ? request["path"].get<std::string>() : "";
   auto r = Sync(path);
   if (!r) {
     spdlog::error("sync: {}", r.error().message);
     return {{"error", r.error().message}};
   }
-  spdlog::info("sync: {} ({} files read, {} reused)", r->root.ToString(), r->stats.files_read,
-               r->stats.files_reused);
+  spdlog::info("sync: {} ({} files read, {} reused)", r->root.ToString(), r->stats.files_read, r->stats.files_reused);
   return {{"root", r->root.ToString()},
           {"changed", r->changed},
           {"files_read", r->stats.files_read},

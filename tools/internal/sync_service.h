@@ -11,10 +11,9 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "blockcache/block_cache.h"
@@ -37,7 +36,7 @@ class SyncService {
   // whose root is not pinned in `cache` (another cache, or unpinned by hand)
   // is forgotten: its CIDs' blocks may be gone. `cache` must outlive it.
   [[nodiscard]] static Result<std::unique_ptr<SyncService>> Open(SyncServiceOptions options,
-                                                                blockcache::BlockCache& cache);
+                                                                 blockcache::BlockCache& cache);
   // Makes a sync in progress, and any later one, end with kCancelled at its
   // next poll, nothing published (the mount is going away).
   void Cancel() { closing_ = true; }
@@ -58,8 +57,7 @@ class SyncService {
   const std::string& staging_dir() const { return options_.staging_dir; }
 
  private:
-  SyncService(SyncServiceOptions options, blockcache::BlockCache& cache,
-              std::unique_ptr<writeback::SyncState> state);
+  SyncService(SyncServiceOptions options, blockcache::BlockCache& cache, std::unique_ptr<writeback::SyncState> state);
 
   const SyncServiceOptions options_;
   blockcache::BlockCache& cache_;

@@ -74,9 +74,10 @@ struct FileHandle : TreeHandle {
 };
 
 struct DirHandle : TreeHandle {
-  explicit DirHandle(int f) : fd(f) {}
+  DirHandle(int f, bool r) : fd(f), root(r) {}
   ~DirHandle() override { ::close(fd); }
   int fd;
+  bool root;  // staging/ itself: its fsync is a sync
   std::mutex mu;
   std::vector<std::string> names;  // GUARDED_BY(mu): the listing read at offset 0
 };
@@ -127,8 +128,9 @@ void CidOverlay::Clear() {
 std::optional<std::string> CidOverlay::Get(const std::string& path) const {
   std::lock_guard lock(mu_);
   auto it = cids_.find(path);
-  if (it == cids_.end()) return std::nullopt;
-  return it->second;
+  if (it != cids_.end()) return it->second;
+  if (source_) return source_(path);
+  return std::nullopt;
 }
 
 Result<std::unique_ptr<StagingTree>> StagingTree::Open(const std::string& dir, StagingTreeOptions options) {
@@ -291,7 +293,7 @@ void StagingTree::OpenDir(const TreeNodePtr& dir, Callback<TreeOpened> done) {
   PathFd dir_fd = NodeFd(dir);
   int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return done(Sys("opendir"));
-  done(TreeOpened{std::make_shared<DirHandle>(fd), false});
+  done(TreeOpened{std::make_shared<DirHandle>(fd, !dir), false});
 }
 
 void StagingTree::ReadDir(const TreeHandlePtr& handle, uint64_t first, size_t max,
@@ -390,6 +392,7 @@ void StagingTree::StatFs(Callback<FsStats> done) {
 }
 
 void StagingTree::SetAttr(const TreeNodePtr& node, const SetAttrRequest& c, Callback<TreeEntry> done) {
+  Changed();
   const Node& n = AsNode(node);
   PathFd node_fd = NodeFd(node);
   std::string path = ProcPath(node_fd);
@@ -432,6 +435,7 @@ void ExactMode(int dir_fd, const std::string& name, uint32_t mode) {
 
 void StagingTree::Mknod(const TreeNodePtr& dir, std::string name, uint32_t mode, uint64_t rdev,
                         Callback<TreeEntry> done) {
+  Changed();
   PathFd dfd = DirFd(dir);
   if (::mknodat(dfd, name.c_str(), mode, static_cast<dev_t>(rdev)) != 0) return done(Sys(name));
   ExactMode(dfd, name, mode);
@@ -440,6 +444,7 @@ void StagingTree::Mknod(const TreeNodePtr& dir, std::string name, uint32_t mode,
 }
 
 void StagingTree::Mkdir(const TreeNodePtr& dir, std::string name, uint32_t mode, Callback<TreeEntry> done) {
+  Changed();
   PathFd dfd = DirFd(dir);
   if (::mkdirat(dfd, name.c_str(), mode) != 0) return done(Sys(name));
   ExactMode(dfd, name, mode);
@@ -448,6 +453,7 @@ void StagingTree::Mkdir(const TreeNodePtr& dir, std::string name, uint32_t mode,
 }
 
 void StagingTree::Symlink(const TreeNodePtr& dir, std::string name, std::string target, Callback<TreeEntry> done) {
+  Changed();
   PathFd dfd = DirFd(dir);
   if (::symlinkat(target.c_str(), dfd, name.c_str()) != 0) return done(Sys(name));
   ChownToCaller(dfd, name);
@@ -455,6 +461,7 @@ void StagingTree::Symlink(const TreeNodePtr& dir, std::string name, std::string 
 }
 
 void StagingTree::Link(const TreeNodePtr& node, const TreeNodePtr& dir, std::string name, Callback<TreeEntry> done) {
+  Changed();
   PathFd dfd = DirFd(dir);
   PathFd node_fd = NodeFd(node);
   if (::linkat(AT_FDCWD, ProcPath(node_fd).c_str(), dfd, name.c_str(), AT_SYMLINK_FOLLOW) != 0) {
@@ -464,23 +471,27 @@ void StagingTree::Link(const TreeNodePtr& node, const TreeNodePtr& dir, std::str
 }
 
 void StagingTree::Unlink(const TreeNodePtr& dir, std::string name, Callback<void> done) {
+  Changed();
   if (::unlinkat(DirFd(dir), name.c_str(), 0) != 0) return done(Sys(name));
   done(OkStatus());
 }
 
 void StagingTree::Rmdir(const TreeNodePtr& dir, std::string name, Callback<void> done) {
+  Changed();
   if (::unlinkat(DirFd(dir), name.c_str(), AT_REMOVEDIR) != 0) return done(Sys(name));
   done(OkStatus());
 }
 
 void StagingTree::Rename(const TreeNodePtr& dir, std::string name, const TreeNodePtr& new_dir, std::string new_name,
                          unsigned flags, Callback<void> done) {
+  Changed();
   if (::renameat2(DirFd(dir), name.c_str(), DirFd(new_dir), new_name.c_str(), flags) != 0) return done(Sys(name));
   done(OkStatus());
 }
 
 void StagingTree::Create(const TreeNodePtr& dir, std::string name, uint32_t mode, int flags,
                          Callback<std::pair<TreeEntry, TreeOpened>> done) {
+  Changed();
   PathFd dfd = DirFd(dir);
   int fd = ::openat(dfd, name.c_str(), OpenFlags(flags) | O_CREAT | (flags & O_EXCL), mode);
   if (fd < 0 && errno == EACCES) {
@@ -498,12 +509,14 @@ void StagingTree::Create(const TreeNodePtr& dir, std::string name, uint32_t mode
 }
 
 void StagingTree::Write(const TreeHandlePtr& file, uint64_t offset, Bytes data, Callback<size_t> done) {
+  Changed();
   ssize_t n = ::pwrite(HandleFd(file), data.data(), data.size(), static_cast<off_t>(offset));
   if (n < 0) return done(Sys("write"));
   done(static_cast<size_t>(n));
 }
 
 void StagingTree::SetXattr(const TreeNodePtr& node, std::string name, Bytes value, int flags, Callback<void> done) {
+  Changed();
   if (name == kCidXattr) return done(Sys(name, EPERM));  // set by sync alone
   if (!UserXattr(name)) return done(Sys(name, EOPNOTSUPP));
   PathFd node_fd = NodeFd(node);
@@ -513,6 +526,7 @@ void StagingTree::SetXattr(const TreeNodePtr& node, std::string name, Bytes valu
 }
 
 void StagingTree::RemoveXattr(const TreeNodePtr& node, std::string name, Callback<void> done) {
+  Changed();
   if (name == kCidXattr) return done(Sys(name, EPERM));
   if (!UserXattr(name)) return done(Sys(name, EOPNOTSUPP));
   PathFd node_fd = NodeFd(node);
@@ -530,11 +544,15 @@ void StagingTree::Fsync(const TreeHandlePtr& file, bool datasync, Callback<void>
 void StagingTree::FsyncDir(const TreeHandlePtr& dir, bool datasync, Callback<void> done) {
   int fd = static_cast<DirHandle&>(*dir).fd;
   if ((datasync ? ::fdatasync(fd) : ::fsync(fd)) != 0) return done(Sys("fsyncdir"));
+  // fsync of staging/ itself is a sync (issue 15): it blocks this worker
+  // as a disk fsync would; the Syncer reads the backing files, not the mount.
+  if (static_cast<DirHandle&>(*dir).root && hooks_.sync_all) return done(hooks_.sync_all());
   done(OkStatus());
 }
 
 void StagingTree::Fallocate(const TreeHandlePtr& file, int mode, uint64_t offset, uint64_t length,
                             Callback<void> done) {
+  Changed();
   if (::fallocate(HandleFd(file), mode, static_cast<off_t>(offset), static_cast<off_t>(length)) != 0) {
     return done(Sys("fallocate"));
   }

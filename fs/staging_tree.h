@@ -27,6 +27,7 @@
 
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +43,11 @@ class PathFd;
 // user.ipfs.cid. Thread-safe.
 class CidOverlay {
  public:
+  // Where paths not Set() are looked up (the sync index); set before the
+  // tree serves, never changed after.
+  void SetSource(std::function<std::optional<std::string>(const std::string&)> source) {
+    source_ = std::move(source);
+  }
   void Set(const std::string& path, std::string cid);
   void Clear();
   std::optional<std::string> Get(const std::string& path) const;
@@ -49,6 +55,15 @@ class CidOverlay {
  private:
   mutable std::mutex mu_;
   std::map<std::string, std::string> cids_;  // GUARDED_BY(mu_)
+  std::function<std::optional<std::string>(const std::string&)> source_;
+};
+
+// What the staging tree tells the mount's sync: each change (the auto-sync
+// idle timer) and an fsync of staging/ itself (a sync of the whole tree,
+// answered when it is done). Unset hooks do nothing.
+struct StagingHooks {
+  std::function<void()> changed;
+  std::function<Status()> sync_all;
 };
 
 struct StagingTreeOptions {
@@ -67,6 +82,8 @@ class StagingTree : public Tree {
   std::optional<Attr> TopAttr() const override;
   const std::string& dir() const { return dir_; }
   CidOverlay& cids() { return cids_; }
+  // Set before the tree serves (the Mount, once its sync exists).
+  void SetHooks(StagingHooks hooks) { hooks_ = std::move(hooks); }
 
   void Lookup(const TreeNodePtr& dir, std::string name, Callback<TreeEntry> done) override;
   void GetAttr(const TreeNodePtr& node, const TreeEntry& known, Callback<TreeEntry> done) override;
@@ -112,12 +129,16 @@ class StagingTree : public Tree {
   void ChownToCaller(int dir_fd, const std::string& name) const;
   // The path below the staging root of a node ("" for the root).
   std::string RelativePath(const TreeNodePtr& node) const;
+  void Changed() const {
+    if (hooks_.changed) hooks_.changed();
+  }
 
   const std::string dir_;
   const int root_fd_;
   const StagingTreeOptions options_;
   bool use_handles_ = false;  // nodes keep file handles, not descriptors
   CidOverlay cids_;
+  StagingHooks hooks_;
 };
 
 }  // namespace ipfsfs::fs

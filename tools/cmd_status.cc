@@ -109,6 +109,11 @@ int RunStatus() {
   std::cout << "in flight:  " << (*j)["in_flight_fetches"] << " fetches\n";
   std::cout << "reads:      " << (*j)["fs"]["reads"] << " (" << FormatSize((*j)["fs"]["read_bytes"].get<uint64_t>())
             << "), " << (*j)["fs"]["errors"] << " errors, " << (*j)["fs"]["open_files"] << " open files\n";
+  if (j->contains("sync") && (*j)["sync"].is_object()) {
+    const auto& sy = (*j)["sync"];
+    std::cout << "sync:       " << (sy["root"].is_string() ? "root " + sy["root"].get<std::string>() : "never synced")
+              << (sy.value("running", false) ? ", syncing now" : "") << "\n";
+  }
   std::cout << "sources:\n";
   for (const auto& s : (*j)["sources"]) {
     char line[256];

@@ -38,6 +38,17 @@ Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path, bo
   return std::unique_ptr<FileSource>(new FileSource(fd, st));
 }
 
+Result<std::unique_ptr<FileSource>> FileSource::Adopt(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || ::lseek(fd, 0, SEEK_SET) < 0) {
+    int err = errno;
+    ::close(fd);
+    return SystemError(err);
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::unique_ptr<FileSource>(new FileSource(fd, st));
+}
+
 FileSource::~FileSource() { ::close(fd_); }
 
 Result<size_t> FileSource::Read(std::span<std::byte> out) {

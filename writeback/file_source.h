@@ -22,6 +22,8 @@ class FileSource : public ByteSource {
   // regular file, kUnavailable with the system's reason otherwise
   // (permission denied, I/O error).
   [[nodiscard]] static Result<std::unique_ptr<FileSource>> Open(const std::string& path, bool follow = false);
+  // Takes `fd` (a regular file, read from its start; closed on error too).
+  [[nodiscard]] static Result<std::unique_ptr<FileSource>> Adopt(int fd);
   ~FileSource() override;
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;
@@ -33,6 +35,7 @@ class FileSource : public ByteSource {
   [[nodiscard]] Status CheckUnchanged() const;
 
   const struct stat& stat() const { return stat_; }
+  int fd() const { return fd_; }  // for a snapshot (FICLONE) of the open file
 
  private:
   FileSource(int fd, const struct stat& st) : fd_(fd), stat_(st) {}

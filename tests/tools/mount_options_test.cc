@@ -144,3 +144,47 @@ TEST_CASE("staging dir: the XDG state default, the flag and its twin, none when 
 
 }  // namespace
 }  // namespace ipfsfs::tools
+
+namespace ipfsfs::tools {
+namespace {
+
+TEST_CASE("sync flags: staging dir, auto-sync and add's import options, with -o twins", "[mount_options]") {
+  Home home;
+  MountFlags f;
+  f.mountpoint = "/tmp";
+  f.sources.offline = true;
+  f.cid_version = "1";
+  auto parsed = ParseO({"staging_dir=/srv/stage,auto_sync=30s,trickle,chunker=size-1024,raw_leaves=false"});
+  ApplyTwins(parsed, f);
+  auto m = ResolveMountOptions(f, parsed);
+  REQUIRE(m);
+  CHECK(m->staging_dir == "/srv/stage");
+  CHECK(m->auto_sync == std::chrono::seconds(30));
+  CHECK(m->import.cid_version == 1);
+  CHECK(m->import.layout == writeback::Layout::kTrickle);
+  CHECK(m->import.chunker == "size-1024");
+  CHECK(m->import.raw_leaves == false);
+
+  MountFlags p;
+  p.mountpoint = "/tmp";
+  p.sources.offline = true;
+  p.profile = "unixfs-v1-2025";
+  auto mp = ResolveMountOptions(p, ParsedO{});
+  REQUIRE(mp);
+  CHECK(mp->import.cid_version == 1);
+  CHECK(mp->staging_dir.empty());
+
+  MountFlags bad;
+  bad.mountpoint = "/tmp";
+  bad.sources.offline = true;
+  bad.chunker = "size-0";
+  CHECK_FALSE(ResolveMountOptions(bad, ParsedO{}));
+  bad.chunker.clear();
+  bad.auto_sync = "10s";
+  auto no_staging = ResolveMountOptions(bad, ParsedO{});
+  REQUIRE_FALSE(no_staging);
+  CHECK(no_staging.error().message == "--auto-sync needs --staging-dir");
+}
+
+}  // namespace
+}  // namespace ipfsfs::tools

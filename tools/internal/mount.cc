@@ -1,8 +1,5 @@
 #include "tools/internal/mount.h"
 
-#include "fs/ipns_tree.h"
-#include "tools/internal/name_options.h"
-
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -12,14 +9,20 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <type_traits>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "blockcache/executor.h"
+#include "fs/ipns_tree.h"
 #include "resolver/resolver.h"
 #include "tools/internal/cache_ops.h"
 #include "tools/internal/control.h"
+#include "tools/internal/name_options.h"
+#include "tools/internal/sync_service.h"
 
 namespace ipfsfs::tools {
 namespace {
@@ -67,6 +70,28 @@ Status MakeStagingDir(const std::string& dir) {
 
 }  // namespace
 
+// The staging tree's way to the sync (Touch, fsync of staging/, user.ipfs.cid):
+// FUSE may still call in while the Parts tear the sync down, so the sync is
+// reached under a shared lock and Close() waits for calls in progress.
+class SyncGate {
+ public:
+  explicit SyncGate(SyncService* sync) : sync_(sync) {}
+  void Close() {
+    std::unique_lock lock(mu_);
+    sync_ = nullptr;
+  }
+  template <class F, class R = std::invoke_result_t<F, SyncService&>>
+  std::optional<R> With(F f) {
+    std::shared_lock lock(mu_);
+    if (!sync_) return std::nullopt;
+    return f(*sync_);
+  }
+
+ private:
+  std::shared_mutex mu_;
+  SyncService* sync_;  // GUARDED_BY(mu_); null once closed
+};
+
 // The parts in build order; ~Parts tears down in the order the header gives,
 // whatever was built.
 struct Mount::Parts {
@@ -77,12 +102,17 @@ struct Mount::Parts {
   std::unique_ptr<fs::Filesystem> filesystem;
   fs::StagingTree* staging = nullptr;  // owned by filesystem
   std::unique_ptr<fs::FuseMount> fuse;
+  std::unique_ptr<SyncService> sync;
+  std::shared_ptr<SyncGate> sync_gate;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<MountPointer> pointer;
 
   ~Parts() {
     pointer.reset();
-    control.reset();  // waits for cache commands still running
+    if (sync) sync->Cancel();  // a sync request ends early: control.reset waits for it
+    control.reset();           // waits for cache commands still running
+    if (sync_gate) sync_gate->Close();  // the staging tree's calls into the sync end
+    sync.reset();              // waits for an auto-sync; it writes into the cache
     if (prefetch) prefetch->Shutdown();
     names.reset();  // its cancelled lookups walk into the ipns/ tree's IpfsTree and the cache
     cache.reset();  // its cancelled callbacks reply into the session and the filesystem
@@ -106,6 +136,7 @@ Mount::~Mount() {
   // nulls the pointer before ~Parts runs.
   if (parts_) {
     parts_->pointer.reset();
+    if (parts_->sync) parts_->sync->Cancel();
     parts_->control.reset();
   }
   parts_.reset();
@@ -142,6 +173,31 @@ Status Mount::Build() {
     trees.push_back(std::move(staging));
   }
   p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), options_.filesystem);
+  if (!options_.staging_dir.empty()) {
+    SyncServiceOptions so{options_.staging_dir, options_.sync_state_dir, options_.import, options_.auto_sync};
+    auto sync = SyncService::Open(std::move(so), *p.cache);
+    if (!sync) return tl::unexpected(sync.error().Wrap("staging " + options_.staging_dir));
+    p.sync = std::move(*sync);
+    if (p.staging) {
+      p.sync_gate = std::make_shared<SyncGate>(p.sync.get());
+      auto gate = p.sync_gate;
+      p.staging->cids().SetSource([gate](const std::string& path) -> std::optional<std::string> {
+        auto cid = gate->With([&](SyncService& s) { return s.Lookup(path); });
+        if (!cid || !*cid) return std::nullopt;
+        return (*cid)->ToString();
+      });
+      p.staging->SetHooks(fs::StagingHooks{
+          [gate] { gate->With([](SyncService& s) { s.Touch(); return 0; }); },
+          [gate]() -> Status {
+            auto synced = gate->With([](SyncService& s) -> Status {
+              auto r = s.Sync("");
+              if (!r) return tl::unexpected(r.error());
+              return OkStatus();
+            });
+            return synced ? *synced : MakeError(ErrorCode::kUnavailable, "the mount is stopping");
+          }});
+    }
+  }
   IPFSFS_ASSIGN_OR_RETURN(p.fuse, fs::FuseMount::Mount(*p.filesystem, options_.fuse));
 
   const std::string cache_dir = Absolute(options_.cache.cache_dir);
@@ -158,8 +214,18 @@ Status Mount::Build() {
                        reply.contains("exit") ? "exit " + reply["exit"].dump() : reply.value("error", "?"));
           return reply;
         }},
-       {"status", [this](const nlohmann::json&) { return StatusJson(); }}},
-      {"cache"});
+       {"status", [this](const nlohmann::json&) { return StatusJson(); }},
+       {"sync",
+        [this](const nlohmann::json& req) -> nlohmann::json {
+          if (!parts_->sync) return {{"error", "this mount has no staging directory (mount it with --staging-dir)"}};
+          return parts_->sync->SyncJson(req);
+        }},
+       {"sync-progress",
+        [this](const nlohmann::json&) -> nlohmann::json {
+          if (!parts_->sync) return {{"running", false}};
+          return parts_->sync->ProgressJson();
+        }}},
+      {"cache", "sync"});
   // Without its socket the mount still serves files; only commands cannot reach it.
   if (!control) {
     spdlog::warn("no control socket: {}", control.error().message);
@@ -199,6 +265,8 @@ int Mount::Run(std::function<void(Status)> ready) {
   return signal_number;
 }
 
+SyncService* Mount::sync_service() const { return parts_ ? parts_->sync.get() : nullptr; }
+
 nlohmann::json Mount::StatusJson() const {
   const Parts& p = *parts_;
   auto s = p.cache->Stats();
@@ -219,9 +287,13 @@ nlohmann::json Mount::StatusJson() const {
   if (p.names) {
     for (const auto& n : p.names->names().Known()) names.push_back({{"name", n.name}, {"value", n.value}, {"stale", n.stale}, {"lookups", n.lookups}});
   }
+        {"names", names},
+  nlohmann::json sync = nullptr;
+  if (p.sync) sync = p.sync->ProgressJson();
   return nlohmann::json{
       {"mountpoint", options_.mountpoint},
       {"names", names},
+      {"sync", sync},
       {"pid", getpid()},
       {"uptime_s", uptime.count()},
       {"sources", sources},

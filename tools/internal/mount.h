@@ -34,10 +34,12 @@
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
 #include "fs/staging_tree.h"
+#include "writeback/import_options.h"
 
 namespace ipfsfs::tools {
 
 class NameServices;
+class SyncService;
 
 struct MountOptions {
   std::string mountpoint;  // absolute
@@ -49,9 +51,14 @@ struct MountOptions {
   std::function<Result<std::unique_ptr<NameServices>>()> open_names;
   // Threads running the file readers' prefetches off the FUSE workers.
   int prefetch_threads = 4;
-  // The local directory served as staging/ (made 0700 if absent); empty: no
-  // staging/ (a read-only mount).
+  // The local directory served as staging/ (made 0700 if absent; empty: no
+  // staging/, a read-only mount) and synced by `ipfsfs sync`; its index
+  // (<staging_dir>.sync unless set), the import options (as `ipfsfs add`'s),
+  // the idle time of --auto-sync.
   std::string staging_dir;
+  std::string sync_state_dir;
+  writeback::ImportOptions import;
+  std::chrono::milliseconds auto_sync{0};
 };
 
 class Mount {
@@ -74,6 +81,9 @@ class Mount {
   // null without staging/.
   std::string staging_dir() const;
   fs::CidOverlay* staging_cids() const;
+  // The staging tree's sync, null without --staging-dir (the tree Touch()es
+  // it and asks it for user.ipfs.cid).
+  SyncService* sync_service() const;
 
  private:
   struct Parts;

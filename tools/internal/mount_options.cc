@@ -25,9 +25,11 @@ bool IsFstabOnly(const std::string& key) {
 
 // Long flags whose -o twin is spelled with '_' for '-'.
 const std::vector<std::string> kTwinKeys = {
-    "gateway",   "api",        "cache_dir", "cache_size",   "offline",    "config",   "uid",
-    "gid",       "file_mode",  "dir_mode",  "attr_timeout", "read_ahead", "log_file", "log_level",
-    "read_only", "foreground", "car_range", "hash_on_read", "routing",    "dns",      "ipns_ttl_max", "staging_dir"};
+    "gateway",   "api",          "cache_dir",   "cache_size",     "offline",   "config",     "uid",
+    "gid",       "file_mode",    "dir_mode",    "attr_timeout",   "read_ahead", "log_file",  "log_level",
+    "read_only", "foreground",   "car_range",   "hash_on_read",   "routing",   "dns",        "ipns_ttl_max",
+    "staging_dir", "sync_state_dir", "auto_sync", "cid_version", "raw_leaves", "chunker",  "trickle",
+    "profile"};
 
 Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
   char* end = nullptr;
@@ -52,6 +54,40 @@ Result<T> Named(const char* flag, Result<T> r) {
   return r;
 }
 
+// The staging dir and the import options of sync, checked as `add` checks them.
+Status ResolveSyncOptions(const MountFlags& a, MountOptions& m) {
+  if (!a.read_only) m.staging_dir = a.staging_dir.empty() ? DefaultStateDir() + "/staging" : a.staging_dir;
+  m.sync_state_dir = a.sync_state_dir;
+  if (!a.auto_sync.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(m.auto_sync, Named("--auto-sync", ParseDuration(a.auto_sync)));
+  }
+  writeback::ImportOptions o;
+  if (!a.profile.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(o, Named("--profile", writeback::ProfileOptions(a.profile)));
+  }
+  if (!a.cid_version.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(uint32_t v, ParseNumber(a.cid_version, 10, "--cid-version"));
+    o.cid_version = static_cast<int>(v);
+  }
+  if (a.raw_leaves == "true" || a.raw_leaves == "1") {
+    o.raw_leaves = true;
+  } else if (a.raw_leaves == "false" || a.raw_leaves == "0") {
+    o.raw_leaves = false;
+  } else if (!a.raw_leaves.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "--raw-leaves: bad value '" + a.raw_leaves + "'");
+  }
+  if (!a.chunker.empty()) o.chunker = a.chunker;
+  if (a.trickle) o.layout = writeback::Layout::kTrickle;
+  if (auto checked = writeback::ResolveOptions(o); !checked) {
+    return tl::unexpected(checked.error().Wrap("sync import options"));
+  }
+  m.import = o;
+  if (m.staging_dir.empty() && m.auto_sync.count() > 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "--auto-sync needs staging/ (not with --read-only)");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 void AddMountFlags(CLI::App& cmd, MountFlags& a) {
@@ -72,12 +108,20 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
                  "Long sequential reads take the rest of a file as ranged CARs of this size (default 64M; 0: "
                  "block by block only)");
   cmd.add_option("--staging-dir", a.staging_dir,
-                 "Local directory holding the writable staging/ tree (default $XDG_STATE_HOME/ipfsfs/staging; "
-                 "none with --read-only)");
+                 "Local directory holding the writable staging/ tree, which `ipfsfs sync` turns into UnixFS "
+                 "(created 0700; dotfiles included; default $XDG_STATE_HOME/ipfsfs/staging; none with --read-only)");
   cmd.add_option("--log-file", a.log_file, "Log here (default: stderr with -f, else a file in the state dir)");
   cmd.add_option("--log-level", a.log_level, "trace, debug, info, warn, error");
   cmd.add_flag("-v", a.verbose, "More logging (-vv: trace)");
   cmd.add_flag("--fuse-debug", a.fuse_debug, "libfuse's own request trace");
+  cmd.add_option("--sync-state-dir", a.sync_state_dir, "Where the sync index lives (default: STAGING_DIR.sync)");
+  cmd.add_option("--auto-sync", a.auto_sync,
+                 "Sync once writes through staging/ have been idle this long (e.g. 30s; default off)");
+  cmd.add_option("--cid-version", a.cid_version, "Sync: CID version, 0 or 1 (as ipfs add)");
+  cmd.add_flag("--raw-leaves{true}", a.raw_leaves, "Sync: raw leaf blocks (default: on with CID version 1)");
+  cmd.add_option("--chunker", a.chunker, "Sync: chunking, size-N, rabin-MIN-AVG-MAX or buzhash (as ipfs add)");
+  cmd.add_flag("--trickle", a.trickle, "Sync: trickle DAG layout");
+  cmd.add_option("--profile", a.profile, "Sync: IPIP-499 preset, unixfs-v0-2015 or unixfs-v1-2025");
   AddSourceOptions(cmd, a.sources);
   AddNameOptions(cmd, a.names);
 }
@@ -126,6 +170,16 @@ void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
   twin("cache_dir", a.sources.cache_dir);
   twin("cache_size", a.sources.cache_size);
   twin("config", a.sources.config);
+  twin("staging_dir", a.staging_dir);
+  twin("sync_state_dir", a.sync_state_dir);
+  twin("auto_sync", a.auto_sync);
+  twin("cid_version", a.cid_version);
+  twin("chunker", a.chunker);
+  twin("profile", a.profile);
+  if (a.raw_leaves.empty() && parsed.twins.count("raw_leaves")) {
+    a.raw_leaves = parsed.twins.at("raw_leaves").empty() ? "true" : parsed.twins.at("raw_leaves");
+  }
+  on("trickle", a.trickle);
   if (a.sources.gateways.empty() && parsed.twins.count("gateway")) {
     std::stringstream ss(parsed.twins.at("gateway"));
     for (std::string g; std::getline(ss, g);) a.sources.gateways.push_back(g);
@@ -140,7 +194,7 @@ void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
   on("hash_on_read", a.sources.hash_on_read);
   on("read_only", a.read_only);
   on("foreground", a.foreground);
-  for (std::string* path : {&a.sources.cache_dir, &a.sources.config, &a.log_file, &a.staging_dir}) {
+  for (std::string* path : {&a.sources.cache_dir, &a.sources.config, &a.log_file, &a.staging_dir, &a.sync_state_dir}) {
     if (!path->empty()) *path = Absolute(*path);
   }
 }
@@ -183,7 +237,7 @@ Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& par
   // already read (the bench's peak RSS goal is 100 MiB while streaming).
   m.cache.memory_cache_bytes = std::min<uint64_t>(m.cache.memory_cache_bytes, 4u << 20);
 
-  if (!a.read_only) m.staging_dir = a.staging_dir.empty() ? DefaultStateDir() + "/staging" : a.staging_dir;
+  IPFSFS_RETURN_IF_ERROR(ResolveSyncOptions(a, m));
 
   m.fuse.mountpoint = m.mountpoint;
   m.fuse.options = parsed.fuse;

@@ -38,6 +38,15 @@ struct MountFlags {
   std::string log_level;
   int verbose = 0;
   bool fuse_debug = false;
+  // Staging and sync (issue 15); the import flags are `ipfsfs add`'s.
+  std::string staging_dir;
+  std::string sync_state_dir;
+  std::string auto_sync;
+  std::string cid_version;
+  std::string raw_leaves;  // "", "true" or "false"
+  std::string chunker;
+  bool trickle = false;
+  std::string profile;
   SourceOptions sources;
   NameOptions names;  // --routing, --dns, --ipns-ttl-max (the ipns/ tree)
 };

@@ -214,6 +214,12 @@ void GroupHelp(CLI::App& mount) {
       {"--hash-on-read", "Cache"},    {"--log-file", "Logging"},
       {"--log-level", "Logging"},     {"-v", "Logging"},
       {"--fuse-debug", "Logging"},
+      {"--staging-dir", "Staging and sync"}, {"--sync-state-dir", "Staging and sync"},
+      {"--auto-sync", "Staging and sync"}, {"--cid-version", "Staging and sync"},
+      {"--raw-leaves", "Staging and sync"}, {"--chunker", "Staging and sync"},
+      {"--trickle", "Staging and sync"},   {"--profile", "Staging and sync"},
+      {"--routing", "Names (ipns/)"},      {"--dns", "Names (ipns/)"},
+      {"--ipns-ttl-max", "Names (ipns/)"},
   };
   for (CLI::Option* opt : mount.get_options()) {
     for (const auto& [name, group] : kGroups) {

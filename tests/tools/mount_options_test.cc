@@ -172,7 +172,7 @@ TEST_CASE("sync flags: staging dir, auto-sync and add's import options, with -o 
   auto mp = ResolveMountOptions(p, ParsedO{});
   REQUIRE(mp);
   CHECK(mp->import.cid_version == 1);
-  CHECK(mp->staging_dir.empty());
+  CHECK(mp->staging_dir == DefaultStateDir() + "/staging");  // staging/ by default
 
   MountFlags bad;
   bad.mountpoint = "/tmp";
@@ -181,9 +181,10 @@ TEST_CASE("sync flags: staging dir, auto-sync and add's import options, with -o 
   CHECK_FALSE(ResolveMountOptions(bad, ParsedO{}));
   bad.chunker.clear();
   bad.auto_sync = "10s";
+  bad.read_only = true;  // no staging/, so nothing to sync
   auto no_staging = ResolveMountOptions(bad, ParsedO{});
   REQUIRE_FALSE(no_staging);
-  CHECK(no_staging.error().message == "--auto-sync needs --staging-dir");
+  CHECK(no_staging.error().message == "--auto-sync needs staging/ (not with --read-only)");
 }
 
 }  // namespace

@@ -285,9 +285,10 @@ nlohmann::json Mount::StatusJson() const {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   nlohmann::json names = nlohmann::json::array();
   if (p.names) {
-    for (const auto& n : p.names->names().Known()) names.push_back({{"name", n.name}, {"value", n.value}, {"stale", n.stale}, {"lookups", n.lookups}});
+    for (const auto& n : p.names->names().Known()) {
+      names.push_back({{"name", n.name}, {"value", n.value}, {"stale", n.stale}, {"lookups", n.lookups}});
+    }
   }
-        {"names", names},
   nlohmann::json sync = nullptr;
   if (p.sync) sync = p.sync->ProgressJson();
   return nlohmann::json{

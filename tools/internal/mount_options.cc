@@ -118,7 +118,7 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
   cmd.add_option("--auto-sync", a.auto_sync,
                  "Sync once writes through staging/ have been idle this long (e.g. 30s; default off)");
   cmd.add_option("--cid-version", a.cid_version, "Sync: CID version, 0 or 1 (as ipfs add)");
-  cmd.add_flag("--raw-leaves{true}", a.raw_leaves, "Sync: raw leaf blocks (default: on with CID version 1)");
+  cmd.add_flag("--raw-leaves", a.raw_leaves, "Sync: raw leaf blocks (default: on with CID version 1)");
   cmd.add_option("--chunker", a.chunker, "Sync: chunking, size-N, rabin-MIN-AVG-MAX or buzhash (as ipfs add)");
   cmd.add_flag("--trickle", a.trickle, "Sync: trickle DAG layout");
   cmd.add_option("--profile", a.profile, "Sync: IPIP-499 preset, unixfs-v0-2015 or unixfs-v1-2025");

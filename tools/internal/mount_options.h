@@ -39,7 +39,6 @@ struct MountFlags {
   int verbose = 0;
   bool fuse_debug = false;
   // Staging and sync (issue 15); the import flags are `ipfsfs add`'s.
-  std::string staging_dir;
   std::string sync_state_dir;
   std::string auto_sync;
   std::string cid_version;

@@ -112,7 +112,7 @@ int RunSync() {
 
 void Setup(CLI::App& app, int& exit_code) {
   auto* sync = app.add_subcommand(
-      "sync", "Turn a mount's staging directory into UnixFS (as ipfs add -r --hidden), pin it, print its CID");
+      "sync", "Turn a mount's staging/ into UnixFS with the CID ipfs add would give (dotfiles included), pin it, print its CID");
   sync->add_option("mountpoint", g_sync.mountpoint, "The mountpoint")->required();
   sync->add_option("path", g_sync.path, "Only this part of staging/ (the rest stays as last synced)");
   sync->add_flag("-q,--quiet", g_sync.quiet, "Print the root CID alone");

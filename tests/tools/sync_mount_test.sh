@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `ipfsfs sync` through a real mount with --staging-dir: files are written
-# straight into the staging directory (the FUSE staging/ tree is another
-# part), synced by the mount over its control socket; the root must be
+# straight into the staging directory (and, at the end, through staging/:
+# fsync of staging/, user.ipfs.cid, --auto-sync), synced by the mount over its control socket; the root must be
 # `ipfs add -r --hidden`'s (and the js reference's when tests/peers is
 # installed), readable under ipfs/<root>, pinned (the old root unpinned),
 # incremental, scoped to a PATH, and atomic: an error or a kill -9 during a
@@ -171,11 +171,34 @@ mount_it --profile unixfs-v1-2025 --trickle || exit 1
 expect "sync --profile --trickle" 0 "$IPFSFS" sync -q "$MNT"
 [ "$OUT" = "$(reference --profile unixfs-v1-2025 --trickle)" ] || fail "profile+trickle root $OUT"
 
-# A mount without --staging-dir says so.
+# Through the staging/ tree itself: a file written there, an fsync of
+# staging/ syncs, and user.ipfs.cid shows the synced CIDs.
+synced_root() { "$IPFSFS" status --json "$MNT" | sed -n 's/.*"root":"\([^"]*\)".*/\1/p'; }
+echo "through the mount" > "$MNT/staging/fuse.txt" || fail "write through staging/"
+python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY); os.fsync(fd)' "$MNT/staging" ||
+  fail "fsync of staging/"
+WANT=$(reference --profile unixfs-v1-2025 --trickle)
+[ "$(synced_root)" = "$WANT" ] && echo "ok: fsync of staging/ synced" || fail "after fsync of staging/ the root is '$(synced_root)', want $WANT"
+[ "$(getfattr --only-values -n user.ipfs.cid "$MNT/staging" 2>/dev/null)" = "$WANT" ] && echo "ok: user.ipfs.cid of staging/" ||
+  fail "user.ipfs.cid of staging/: $(getfattr --only-values -n user.ipfs.cid "$MNT/staging" 2>&1)"
+FILE_CID=$("$IPFSFS" add -Q --only-hash --profile unixfs-v1-2025 --trickle "$STAGING/fuse.txt")
+[ "$(getfattr --only-values -n user.ipfs.cid "$MNT/staging/fuse.txt" 2>/dev/null)" = "$FILE_CID" ] && echo "ok: user.ipfs.cid of a file" ||
+  fail "user.ipfs.cid of staging/fuse.txt: $(getfattr --only-values -n user.ipfs.cid "$MNT/staging/fuse.txt" 2>&1), want $FILE_CID"
+
+# --auto-sync: writes through staging/ that go idle are synced without a command.
 "$IPFSFS" umount "$MNT"
-expect "mount without staging" 0 "$IPFSFS" mount --offline --cache-dir "$WORK/cache" --log-file "$WORK/mount.log" "$MNT"
+mount_it --auto-sync 1s || exit 1
+echo "auto" > "$MNT/staging/auto.txt" || fail "write through staging/"
+WANT=$(reference)
+for _ in $(seq 300); do [ "$(synced_root)" = "$WANT" ] && break; sleep 0.1; done
+[ "$(synced_root)" = "$WANT" ] && echo "ok: auto-sync after writes went idle" ||
+  fail "auto-sync: the root is '$(synced_root)' 30 s after the write, want $WANT"
+
+# A read-only mount has no staging/: sync says so.
+"$IPFSFS" umount "$MNT"
+expect "mount --read-only" 0 "$IPFSFS" mount --offline --read-only --cache-dir "$WORK/cache" --log-file "$WORK/mount.log" "$MNT"
 expect "sync without staging" 1 "$IPFSFS" sync "$MNT"
-echo "$ERR" | grep -q "no staging directory" || fail "no staging: $ERR"
+echo "$ERR" | grep -q "no staging/" || fail "no staging: $ERR"
 
 if [ "$FAILS" -gt 0 ]; then
   echo "$FAILS failure(s)"

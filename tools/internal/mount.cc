@@ -166,27 +166,30 @@ Status Mount::Build() {
     IPFSFS_ASSIGN_OR_RETURN(p.names, options_.open_names());
     trees.push_back(std::make_unique<fs::IpnsTree>(p.names->names(), std::make_unique<fs::IpfsTree>(*p.resolver, to)));
   }
+  // staging/ and its sync. The sync index has one holder: a second mount with
+  // the default staging dir runs without staging/ (said in the log), one
+  // given --staging-dir that another mount holds fails with the reason.
   if (!options_.staging_dir.empty()) {
     IPFSFS_RETURN_IF_ERROR(MakeStagingDir(options_.staging_dir));
-    IPFSFS_ASSIGN_OR_RETURN(auto staging, fs::StagingTree::Open(options_.staging_dir));
-    p.staging = staging.get();
-    trees.push_back(std::move(staging));
-  }
-  p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), options_.filesystem);
-  if (!options_.staging_dir.empty()) {
     SyncServiceOptions so{options_.staging_dir, options_.sync_state_dir, options_.import, options_.auto_sync};
     auto sync = SyncService::Open(std::move(so), *p.cache);
-    if (!sync) return tl::unexpected(sync.error().Wrap("staging " + options_.staging_dir));
-    p.sync = std::move(*sync);
-    if (p.staging) {
+    if (!sync && options_.staging_is_default && sync.error().code == ErrorCode::kUnavailable) {
+      spdlog::warn("no staging/ on this mount: the default staging dir {} is in use by another mount ({}); "
+                   "give this one its own --staging-dir",
+                   options_.staging_dir, sync.error().message);
+    } else {
+      if (!sync) return tl::unexpected(sync.error().Wrap("staging " + options_.staging_dir));
+      p.sync = std::move(*sync);
+      IPFSFS_ASSIGN_OR_RETURN(auto staging, fs::StagingTree::Open(options_.staging_dir));
+      p.staging = staging.get();
       p.sync_gate = std::make_shared<SyncGate>(p.sync.get());
       auto gate = p.sync_gate;
-      p.staging->cids().SetSource([gate](const std::string& path) -> std::optional<std::string> {
+      staging->cids().SetSource([gate](const std::string& path) -> std::optional<std::string> {
         auto cid = gate->With([&](SyncService& s) { return s.Lookup(path); });
         if (!cid || !*cid) return std::nullopt;
         return (*cid)->ToString();
       });
-      p.staging->SetHooks(fs::StagingHooks{
+      staging->SetHooks(fs::StagingHooks{
           [gate] { gate->With([](SyncService& s) { s.Touch(); return 0; }); },
           [gate]() -> Status {
             auto synced = gate->With([](SyncService& s) -> Status {
@@ -196,8 +199,10 @@ Status Mount::Build() {
             });
             return synced ? *synced : MakeError(ErrorCode::kUnavailable, "the mount is stopping");
           }});
+      trees.push_back(std::move(staging));
     }
   }
+  p.filesystem = std::make_unique<fs::Filesystem>(std::move(trees), options_.filesystem);
   IPFSFS_ASSIGN_OR_RETURN(p.fuse, fs::FuseMount::Mount(*p.filesystem, options_.fuse));
 
   const std::string cache_dir = Absolute(options_.cache.cache_dir);
@@ -217,7 +222,7 @@ Status Mount::Build() {
        {"status", [this](const nlohmann::json&) { return StatusJson(); }},
        {"sync",
         [this](const nlohmann::json& req) -> nlohmann::json {
-          if (!parts_->sync) return {{"error", "this mount has no staging directory (mount it with --staging-dir)"}};
+          if (!parts_->sync) return {{"error", "this mount has no staging/ (it is read-only)"}};
           return parts_->sync->SyncJson(req);
         }},
        {"sync-progress",

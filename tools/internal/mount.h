@@ -56,6 +56,7 @@ struct MountOptions {
   // (<staging_dir>.sync unless set), the import options (as `ipfsfs add`'s),
   // the idle time of --auto-sync.
   std::string staging_dir;
+  bool staging_is_default = false;  // not given: a second mount may go without
   std::string sync_state_dir;
   writeback::ImportOptions import;
   std::chrono::milliseconds auto_sync{0};

@@ -57,6 +57,7 @@ Result<T> Named(const char* flag, Result<T> r) {
 // The staging dir and the import options of sync, checked as `add` checks them.
 Status ResolveSyncOptions(const MountFlags& a, MountOptions& m) {
   if (!a.read_only) m.staging_dir = a.staging_dir.empty() ? DefaultStateDir() + "/staging" : a.staging_dir;
+  m.staging_is_default = a.staging_dir.empty();
   m.sync_state_dir = a.sync_state_dir;
   if (!a.auto_sync.empty()) {
     IPFSFS_ASSIGN_OR_RETURN(m.auto_sync, Named("--auto-sync", ParseDuration(a.auto_sync)));
@@ -109,7 +110,7 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
                  "block by block only)");
   cmd.add_option("--staging-dir", a.staging_dir,
                  "Local directory holding the writable staging/ tree, which `ipfsfs sync` turns into UnixFS "
-                 "(created 0700; dotfiles included; default $XDG_STATE_HOME/ipfsfs/staging; none with --read-only)");
+                 "(created 0700; dotfiles included; default $XDG_STATE_HOME/ipfsfs/staging; none in a read-only mount)");
   cmd.add_option("--log-file", a.log_file, "Log here (default: stderr with -f, else a file in the state dir)");
   cmd.add_option("--log-level", a.log_level, "trace, debug, info, warn, error");
   cmd.add_flag("-v", a.verbose, "More logging (-vv: trace)");

@@ -152,16 +152,7 @@ Result<std::unique_ptr<Importer>> Importer::Create(const ImportOptions& options,
   return std::unique_ptr<Importer>(new Importer(std::move(resolved), std::move(ignore), sink));
 }
 
-Result<DagRef> Importer::AddStream(ByteSource& source) {
-  CountingSource counted(source, read_progress_);
-  return files_->Build(counted, Metadata{});
-}
-
-Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const std::string& shown, bool top) {
-  const ImportOptions& o = options_.options;
-  struct stat st;
-  const bool follow = o.dereference_symlinks || (top && o.dereference_args);
-  if ((follow ? ::stat(fs_path.c_str(), &st) : ::lstat(fs_path.c_str(), &st)) != 0) return PathErrno(fs_path, errno);
+Metadata EntryMetadata(const ImportOptions& o, const struct stat& st) {
   Metadata meta;
   if (o.mode) {
     meta.mode = *o.mode;
@@ -175,6 +166,20 @@ Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const s
     meta.mtime = ipld::UnixTime{static_cast<int64_t>(st.st_mtim.tv_sec), std::nullopt};
     if (st.st_mtim.tv_nsec != 0) meta.mtime->nanos = static_cast<uint32_t>(st.st_mtim.tv_nsec);
   }
+  return meta;
+}
+
+Result<DagRef> Importer::AddStream(ByteSource& source) {
+  CountingSource counted(source, read_progress_);
+  return files_->Build(counted, Metadata{});
+}
+
+Result<DagRef> Importer::AddNode(Walk& walk, const std::string& fs_path, const std::string& shown, bool top) {
+  const ImportOptions& o = options_.options;
+  struct stat st;
+  const bool follow = o.dereference_symlinks || (top && o.dereference_args);
+  if ((follow ? ::stat(fs_path.c_str(), &st) : ::lstat(fs_path.c_str(), &st)) != 0) return PathErrno(fs_path, errno);
+  Metadata meta = EntryMetadata(o, st);
 
   if (S_ISLNK(st.st_mode)) {
     IPFSFS_ASSIGN_OR_RETURN(std::string target, ReadLink(fs_path, static_cast<size_t>(st.st_size)));

@@ -28,7 +28,14 @@
 #include "writeback/ignore_rules.h"
 #include "writeback/import_options.h"
 
+struct stat;
+
 namespace ipfsfs::writeback {
+
+// The UnixFS metadata `ipfs add` records for an entry with this stat: the
+// mode and mtime the options set or preserve. Shared by the importer and the
+// Syncer, whose roots must stay equal.
+internal::Metadata EntryMetadata(const ImportOptions& options, const struct stat& st);
 
 // One `added <cid> <path>` line: `path` as kubo prints it (the argument's base
 // name, then names below it joined with '/'; "" for the -w wrapper).

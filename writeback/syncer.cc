@@ -20,6 +20,7 @@
 #include "writeback/directory_builder.h"
 #include "writeback/file_builder.h"
 #include "writeback/file_source.h"
+#include "writeback/importer.h"
 
 namespace ipfsfs::writeback {
 namespace {
@@ -182,24 +183,6 @@ struct Walk {
     return DagRef{old->cid, old->tsize, old->size};
   }
 
-  Metadata Meta(const struct stat& st) const {
-    const ImportOptions& o = options.options;
-    Metadata meta;
-    if (o.mode) {
-      meta.mode = *o.mode;
-    } else if (o.preserve_mode) {
-      meta.mode = static_cast<uint32_t>(st.st_mode & 07777);
-    }
-    if (o.mtime) {
-      meta.mtime = ipld::UnixTime{*o.mtime, std::nullopt};
-      if (o.mtime_nsecs != 0) meta.mtime->nanos = o.mtime_nsecs;
-    } else if (o.preserve_mtime) {
-      meta.mtime = ipld::UnixTime{static_cast<int64_t>(st.st_mtim.tv_sec), std::nullopt};
-      if (st.st_mtim.tv_nsec != 0) meta.mtime->nanos = static_cast<uint32_t>(st.st_mtim.tv_nsec);
-    }
-    return meta;
-  }
-
   const SyncEntry* Old(const std::string& rel) const {
     auto it = old_index.find(rel);
     return it == old_index.end() ? nullptr : &it->second;
@@ -285,7 +268,7 @@ struct Walk {
       return PathErrno(path, errno);
     }
     const SyncEntry* old = Old(rel);
-    Metadata meta = Meta(st);
+    Metadata meta = EntryMetadata(options.options, st);
     if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
       if (old && !old->racy && SameIdentity(*old, st)) {
         ++stats.files_reused;

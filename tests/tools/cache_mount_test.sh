@@ -9,48 +9,16 @@ set -u  # no pipefail: grep -q may end a pipe early
 
 IPFSFS=$(realpath "$1")
 GATEWAY=$(realpath "$2")
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
-  echo "skipped: needs root and /dev/fuse"
-  exit 77
-fi
-
-WORK=$(mktemp -d /tmp/ipfsfs-cache-mount-XXXXXX)
-MNT=$WORK/mnt
+source "$(dirname "$0")/lib.sh"
+need_fuse
+make_work cache-mount
 CACHE=$WORK/cache
 GW_PID=
 PF_PID=
 PF_PIDS=()
-FAILS=0
-cleanup() {
-  [ -n "$PF_PID" ] && kill "$PF_PID" 2>/dev/null
-  for p in "${PF_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1
-  [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
-  cd /
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-# Sockets and logs of this test's mount stay in its own state dir.
-export XDG_STATE_HOME=$WORK/state
-
-fail() {
-  echo "FAIL: $*"
-  FAILS=$((FAILS + 1))
-}
-# expect NAME WANT_EXIT CMD...: runs CMD, keeps stdout in $OUT and stderr in $ERR.
-expect() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  OUT=$(cat "$WORK/out")
-  ERR=$(cat "$WORK/err")
-  if [ "$rc" != "$want" ]; then
-    fail "$name: exit $rc, want $want; stdout: $OUT; stderr: $ERR"
-    return 1
-  fi
-  echo "ok: $name"
-}
+on_exit '[ -n "$PF_PID" ] && kill "$PF_PID"'
+on_exit 'for p in "${PF_PIDS[@]}"; do kill "$p"; done'
+on_exit '[ -n "$GW_PID" ] && kill "$GW_PID"'
 
 mkdir -p "$MNT" "$WORK/served" "$WORK/local" "$WORK/slow" "$WORK/cache2"
 echo "served by the gateway" > "$WORK/served/a.txt"
@@ -219,9 +187,4 @@ expect "locked, stale mount.json" 1 "$IPFSFS" cache stat --cache-dir "$WORK/cach
 wait "$PF_PID"
 PF_PID=
 
-if [ "$FAILS" != 0 ]; then
-  echo "$FAILS failure(s); mount log:"
-  tail -20 "$WORK/mount.log"
-  exit 1
-fi
-echo "all passed"
+finish "$WORK/mount.log"

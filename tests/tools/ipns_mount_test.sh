@@ -15,27 +15,17 @@ set -u
 IPFSFS=$(realpath "$1")
 GATEWAY=$(realpath "$2")
 PEERS=$(cd "$(dirname "$0")/../peers" && pwd)
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then echo "skipped: needs root and /dev/fuse"; exit 77; fi
+source "$(dirname "$0")/lib.sh"
+need_fuse
 command -v node >/dev/null || { echo "skip: no node"; exit 77; }
 [ -d "$PEERS/node_modules/ipns" ] || { echo "skip: npm ci --prefix tests/peers first"; exit 77; }
 [ -x /usr/sbin/dnsmasq ] || { echo "skip: no dnsmasq (dnsmasq-base)"; exit 77; }
 
-WORK=$(mktemp -d /tmp/ipfsfs-ipns-mount-XXXXXX)
-MNT=$WORK/mnt
+make_work ipns-mount
 pids=()
-cleanup() {
-  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  cd /
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export XDG_STATE_HOME=$WORK/state XDG_CONFIG_HOME=$WORK/config
+on_exit 'for p in "${pids[@]}"; do kill "$p"; wait "$p"; done'
 unset IPFS_GATEWAY
 export IPFS_PATH=$WORK/no-ipfs
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-check() { if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: want [$2] got [$3]"; fi; }
 
 mkdir -p "$MNT" "$WORK/a" "$WORK/b"
 echo "version A" > "$WORK/a/hello.txt"
@@ -105,5 +95,4 @@ done
 [ "$(lookups)" -ge $((before + 2)) ] && echo "ok: the name was looked up again" || fail "no new lookups ($before → $(lookups))"
 check "rollback refused: still the new content" "version B" "$(cat "$MNT/ipns/$KEY/hello.txt" 2>&1)"
 check "rollback refused: never showed the old content" 0 $seen_a
-[ $FAILS -eq 0 ] || { echo "--- mount.log"; tail -20 "$WORK/mount.log"; }
-exit $((FAILS > 0))
+finish "$WORK/mount.log"

@@ -11,32 +11,10 @@
 set -u
 
 IPFSFS=$(realpath "$1")
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
-  echo "skipped: needs root and /dev/fuse"
-  exit 77
-fi
-
-WORK=$(mktemp -d /tmp/ipfsfs-staging-tools-XXXXXX)
-MNT=$WORK/mnt
+source "$(dirname "$0")/lib.sh"
+need_fuse
+make_work staging-tools
 S=$MNT/staging
-FAILS=0
-cleanup() {
-  cd /
-  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export XDG_STATE_HOME=$WORK/state
-
-fail() {
-  echo "FAIL: $*"
-  FAILS=$((FAILS + 1))
-}
-have() {
-  command -v "$1" >/dev/null 2>&1 && return 0
-  echo "note: $1 not installed, its step is not run"
-  return 1
-}
 
 mkdir -p "$MNT"
 if ! out=$("$IPFSFS" mount --offline --cache-dir "$WORK/cache" --staging-dir "$WORK/backing" \
@@ -128,9 +106,4 @@ if have rsync; then
   [ -z "$(rsync -a --itemize-changes "$IN/" "$S/rsynced/")" ] || fail "rsync: a second run changed things"
 fi
 
-if [ "$FAILS" -gt 0 ]; then
-  echo "$FAILS failure(s); mount log:"
-  tail -20 "$WORK/log"
-  exit 1
-fi
-echo "ok"
+finish "$WORK/log"

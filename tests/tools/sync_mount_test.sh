@@ -14,40 +14,10 @@ set -u
 
 IPFSFS=$(realpath "$1")
 PEERS=${2:-}
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
-  echo "skipped: needs root and /dev/fuse"
-  exit 77
-fi
-
-WORK=$(mktemp -d /tmp/ipfsfs-sync-mount-XXXXXX)
-MNT=$WORK/mnt
+source "$(dirname "$0")/lib.sh"
+need_fuse
+make_work sync-mount
 STAGING=$WORK/staging
-FAILS=0
-cleanup() {
-  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1
-  cd /
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export XDG_STATE_HOME=$WORK/state
-
-fail() {
-  echo "FAIL: $*"
-  FAILS=$((FAILS + 1))
-}
-expect() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  OUT=$(cat "$WORK/out")
-  ERR=$(cat "$WORK/err")
-  if [ "$rc" != "$want" ]; then
-    fail "$name: exit $rc, want $want; stdout: $OUT; stderr: $ERR"
-    return 1
-  fi
-  echo "ok: $name"
-}
 # The root `ipfs add -r --hidden` makes of the staging dir now.
 reference() { "$IPFSFS" add -r --hidden -Q --only-hash "$@" "$STAGING"; }
 json_field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
@@ -200,8 +170,4 @@ expect "mount --read-only" 0 "$IPFSFS" mount --offline --read-only --cache-dir "
 expect "sync without staging" 1 "$IPFSFS" sync "$MNT"
 echo "$ERR" | grep -q "no staging/" || fail "no staging: $ERR"
 
-if [ "$FAILS" -gt 0 ]; then
-  echo "$FAILS failure(s)"
-  exit 1
-fi
-echo "all passed"
+finish "$WORK/mount.log"

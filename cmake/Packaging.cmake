@@ -37,7 +37,7 @@ install(FILES ${IPFSFS_PKG}/systemd/ipfsfs-user.service DESTINATION lib/systemd/
 install(FILES ${IPFSFS_PKG}/debian/lintian-overrides DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/lintian/overrides
         RENAME ipfsfs)
 install(FILES ${IPFSFS_PKG}/debian/copyright ${IPFSFS_GZ_DIR}/changelog.Debian.gz DESTINATION ${IPFSFS_DOC})
-install(FILES ${IPFSFS_PKG}/config.example.json ${IPFSFS_PKG}/fstab.example
+install(FILES ${IPFSFS_PKG}/config.example.json ${IPFSFS_PKG}/fstab.example ${IPFSFS_PKG}/nginx/ipfsfs-site-cache.conf
               ${PROJECT_SOURCE_DIR}/examples/welcome.car
         DESTINATION ${IPFSFS_DOC}/examples)
 

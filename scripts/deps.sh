@@ -10,7 +10,7 @@ packages=(
   libfuse3-dev fuse3 libcurl4-openssl-dev nlohmann-json3-dev librocksdb-dev libssl-dev
   libexpected-dev libcli11-dev libspdlog-dev libfmt-dev catch2 libc-ares-dev dnsmasq-base
   clang libclang-rt-14-dev attr time openssl bc fio rsync sqlite3 make
-  debootstrap lintian podman runc
+  debootstrap lintian podman runc nginx
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 
 #include "blockcache/internal/block_cache_impl.h"
 #include "blockcache/memory_tier.h"
+#include "blockcache/provider_source.h"
 
 namespace ipfsfs::blockcache {
 namespace internal {
@@ -309,8 +310,16 @@ Result<std::unique_ptr<BlockCache>> BlockCache::Open(BlockCacheOptions options) 
     so.request_timeout = options.request_timeout;
     so.connect_timeout = options.connect_timeout;
     for (const auto& spec : options.sources) {
-      sources.push_back(spec.kind == SourceSpec::Kind::kGateway ? NewGatewaySource(*engine, spec.url, so)
-                                                                 : NewKuboSource(*engine, spec.url, so));
+      switch (spec.kind) {
+        case SourceSpec::Kind::kGateway: sources.push_back(NewGatewaySource(*engine, spec.url, so)); break;
+        case SourceSpec::Kind::kKuboRpc: sources.push_back(NewKuboSource(*engine, spec.url, so)); break;
+        case SourceSpec::Kind::kProviders: {
+          ProviderSourceOptions po;
+          po.http = so;
+          sources.push_back(NewProviderSource(*engine, spec.url, po));
+          break;
+        }
+      }
     }
   }
   auto cache = std::make_unique<internal::BlockCacheImpl>(std::move(options), std::move(store), std::move(sources),

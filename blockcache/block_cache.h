@@ -41,7 +41,8 @@ namespace ipfsfs::blockcache {
 // Where blocks come from. tools/internal/source_options.h builds these from
 // flags, environment and config.
 struct SourceSpec {
-  enum class Kind { kGateway, kKuboRpc };
+  // kProviders: a delegated routing endpoint whose providers' gateways serve the blocks.
+  enum class Kind { kGateway, kKuboRpc, kProviders };
   Kind kind = Kind::kGateway;
   std::string url;  // "http://127.0.0.1:8080" (no trailing /ipfs)
 };

@@ -119,6 +119,11 @@ class Gateway : public TestGateway {
     record_files_.erase(mh ? ipld::FormatIpnsName(*mh) : name);
   }
   uint64_t IpnsRecordRequests() const override { return record_requests_; }
+  void SetProviders(std::vector<std::string> gateway_urls) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    providers_ = std::move(gateway_urls);
+  }
+  uint64_t ProviderRequests() const override { return provider_requests_; }
 
   void RemoveBlock(const Cid& cid) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -387,6 +392,8 @@ class Gateway : public TestGateway {
       return SendRecord(fd, req.path.substr(6), head_only, false);
     } else if (req.path.rfind("/routing/v1/ipns/", 0) == 0 && (req.method == "GET" || head_only)) {
       return SendRecord(fd, req.path.substr(17), head_only, false);
+    } else if (req.path.rfind("/routing/v1/providers/", 0) == 0 && req.method == "GET") {
+      return SendProviders(fd);
     } else if (req.path == "/api/v0/routing/get" && req.method == "POST") {
       std::string arg = req.query.count("arg") ? req.query.at("arg") : "";
       if (arg.rfind("/ipns/", 0) != 0) return Respond(fd, 400, "Bad Request", "text/plain", "not /ipns/\n");
@@ -602,7 +609,29 @@ class Gateway : public TestGateway {
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
   std::atomic<uint64_t> total_{0};
+  bool SendProviders(int fd) {
+    ++provider_requests_;
+    std::vector<std::string> urls;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      urls = providers_;
+    }
+    if (urls.empty()) return Respond(fd, 404, "Not Found", "text/plain", "no providers\n");
+    std::string body = R"({"Providers":[{"Schema":"peer","ID":"12D3KooWBitswapOnly","Addrs":["/ip4/127.0.0.1/tcp/4001"],)"
+                       R"("Protocols":["transport-bitswap"]})";
+    for (const auto& url : urls) {
+      std::string hostport = url.substr(url.find("//") + 2);
+      std::string host = hostport.substr(0, hostport.rfind(':')), port = hostport.substr(hostport.rfind(':') + 1);
+      body += R"(,{"Schema":"peer","ID":"12D3KooWGateway)" + port + R"(","Addrs":["/ip4/)" + host + "/tcp/" + port +
+              R"(/http"],"Protocols":["transport-ipfs-gateway-http"]})";
+    }
+    body += "]}";
+    return Respond(fd, 200, "OK", "application/json", body);
+  }
+
   mutable std::mutex mu_;
+  std::vector<std::string> providers_;                               // GUARDED_BY(mu_)
+  std::atomic<uint64_t> provider_requests_{0};
   std::vector<std::thread> threads_;                                 // GUARDED_BY(mu_)
   std::set<int> open_fds_;                                           // GUARDED_BY(mu_)
   std::map<Multihash, std::shared_ptr<const Bytes>> blocks_;         // GUARDED_BY(mu_)

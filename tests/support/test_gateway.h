@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/result.h"
@@ -74,6 +75,11 @@ class TestGateway {
   virtual void SetIpnsRecordFile(const std::string& name, const std::string& path) = 0;
   virtual void RemoveIpnsRecord(const std::string& name) = 0;
   virtual uint64_t IpnsRecordRequests() const = 0;
+  // GET /routing/v1/providers/{cid}: these gateways ("http://127.0.0.1:PORT")
+  // as providers of every CID (transport-ipfs-gateway-http, /http multiaddrs),
+  // after a bitswap-only provider that clients must skip.
+  virtual void SetProviders(std::vector<std::string> gateway_urls) = 0;
+  virtual uint64_t ProviderRequests() const = 0;
 
   virtual void SetFault(Fault fault) = 0;  // for every CID without its own fault
   virtual void SetFault(const ipld::Cid& cid, Fault fault) = 0;

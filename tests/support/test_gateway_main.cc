@@ -3,7 +3,7 @@
 //   ipfsfs-test-gateway --car FILE [--car FILE…] [--port N] [--fault KIND[:CID]]…
 //                       [--slow-delay-ms N] [--slow-chunk N] [--latency-ms N]
 //                       [--flaky-percent N] [--failing-percent N] [--dead-fault KIND]
-//                       [--ipns NAME=FILE]…
+//                       [--ipns NAME=FILE]… [--providers GATEWAY_URL]…
 //
 // Prints its URL ("http://127.0.0.1:PORT") on one line, then serves until
 // SIGINT or SIGTERM. KIND: corrupt, wrong-block, truncate, 500, 404, stall,
@@ -15,6 +15,8 @@
 // 20), SIGUSR2 healthy again (the faults and flaky share it started with).
 // --ipns serves FILE as the IPNS record of NAME (gateway, routing v1 and kubo
 // routing/get), read at each request (tests replace it to publish anew).
+// --providers makes it a delegated router too: /routing/v1/providers/{cid}
+// names those gateways as providers of every CID.
 #include <signal.h>
 
 #include <cstdio>
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   using namespace ipfsfs;
   testing::TestGatewayOptions options;
   std::vector<std::string> cars;
+  std::vector<std::string> providers;
   std::vector<std::string> faults;
   std::vector<std::pair<std::string, std::string>> records;  // name, file
   testing::Fault dead_fault = testing::Fault::kStall;
@@ -51,6 +54,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       records.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+    } else if (arg == "--providers") {
+      providers.push_back(value());
     } else if (arg == "--port") {
       options.port = static_cast<uint16_t>(std::stoi(value()));
     } else if (arg == "--fault") {
@@ -92,6 +97,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "ipfsfs-test-gateway: %s\n", gw.error().message.c_str());
     return 1;
   }
+  if (!providers.empty()) (*gw)->SetProviders(providers);
   for (const auto& car : cars) {
     auto roots = (*gw)->AddCar(car);
     if (!roots) {

@@ -165,6 +165,24 @@ TEST_CASE("Gateway precedence is flag then IPFS_GATEWAY then config then ipfs ga
   CHECK(Urls(Resolve(flags), Kind::kGateway) == std::vector<std::string>{"http://flag-a:4", "http://flag-b:5"});
 }
 
+TEST_CASE("Delegated routing finds providers: alone it is the only source, and public routing is a default") {
+  Env env;
+  CHECK(Urls(Resolve({}), Kind::kProviders) == kDefaultRouting);
+  SourceOptions flags;
+  flags.routing = {"http://router:8080/"};
+  auto o = Resolve(flags);
+  CHECK(Urls(o, Kind::kProviders) == std::vector<std::string>{"http://router:8080"});
+  CHECK(Urls(o, Kind::kGateway).empty());  // no public gateways behind the user's back
+  env.Config(R"({"routing": ["https://config-router"]})");
+  CHECK(Urls(Resolve({}), Kind::kProviders) == std::vector<std::string>{"https://config-router"});
+  flags.gateways = {"http://gw:1"};
+  o = Resolve(flags);
+  CHECK(Urls(o, Kind::kGateway) == std::vector<std::string>{"http://gw:1"});
+  CHECK(Urls(o, Kind::kProviders) == std::vector<std::string>{"http://router:8080"});
+  env.Config(R"({"routing": "https://not-a-list"})");
+  CHECK(ResolveError({}) == ErrorCode::kInvalidArgument);
+}
+
 TEST_CASE("The kubo RPC comes from the flag then config then IPFS_PATH api") {
   Env env;
   env.Write(".ipfs/api", "/ip4/127.0.0.1/tcp/5001\n");

@@ -231,7 +231,9 @@ Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& par
     IPFSFS_ASSIGN_OR_RETURN(m.ipfs.reader.car_range, Named("--car-range", ParseSize(a.car_range)));
   }
 
-  IPFSFS_ASSIGN_OR_RETURN(m.cache, ResolveSourceOptions(a.sources));
+  SourceOptions sources = a.sources;
+  sources.routing = a.names.routing;  // providers of blocks too
+  IPFSFS_ASSIGN_OR_RETURN(m.cache, ResolveSourceOptions(sources));
   m.open_names = [sources = a.sources, names = a.names] { return NameServices::Open(sources, names); };
   // The mount streams files through its own bounded read-ahead window and the
   // kernel's page cache; a large in-memory block tier would only hold blocks

@@ -7,7 +7,7 @@
 namespace ipfsfs::tools {
 
 void AddNameOptions(CLI::App& app, NameOptions& o) {
-  app.add_option("--routing", o.routing, "Delegated routing URL for IPNS records (repeatable)");
+  app.add_option("--routing", o.routing, "Delegated routing URL (repeatable): IPNS records, and providers whose gateways serve blocks");
   app.add_option("--dns", o.dns, "DNS server for DNSLink: ADDR[:PORT], or https://…/dns-query (default: resolv.conf)");
   app.add_option("--ipns-ttl-max", o.ipns_ttl_max, "Longest time a name's value is cached, e.g. 10m (default 1h)");
 }
@@ -56,9 +56,12 @@ Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& so
   so.connect_timeout = cache_options.connect_timeout;
   if (!cache_options.offline) {
     for (const auto& spec : cache_options.sources) {
-      s->sources_.push_back(spec.kind == blockcache::SourceSpec::Kind::kGateway
-                                ? blockcache::NewGatewaySource(*s->engine_, spec.url, so)
-                                : blockcache::NewKuboSource(*s->engine_, spec.url, so));
+      // Provider lookups carry no records: the routing endpoints below do.
+      if (spec.kind == blockcache::SourceSpec::Kind::kGateway) {
+        s->sources_.push_back(blockcache::NewGatewaySource(*s->engine_, spec.url, so));
+      } else if (spec.kind == blockcache::SourceSpec::Kind::kKuboRpc) {
+        s->sources_.push_back(blockcache::NewKuboSource(*s->engine_, spec.url, so));
+      }
     }
     for (const auto& url : routing) s->sources_.push_back(blockcache::NewRoutingSource(*s->engine_, url, so));
     if (dns.rfind("https://", 0) == 0 || dns.rfind("http://", 0) == 0) {

@@ -225,8 +225,22 @@ Result<blockcache::BlockCacheOptions> ResolveSourceOptions(const SourceOptions& 
     IPFSFS_ASSIGN_OR_RETURN(auto url, ApiUrl(api));
     out.sources.push_back({blockcache::SourceSpec::Kind::kKuboRpc, url});
   }
+  // Delegated routing: its providers' gateways, ranked with the sources above.
+  std::vector<std::string> routing = o.routing;
+  if (routing.empty() && config.contains("routing")) {
+    if (!config["routing"].is_array()) return MakeError(ErrorCode::kInvalidArgument, "config: routing must be a list");
+    for (const auto& r : config["routing"]) {
+      if (!r.is_string()) return MakeError(ErrorCode::kInvalidArgument, "config: routing must be strings");
+      routing.push_back(r.get<std::string>());
+    }
+  }
+  for (const auto& r : routing) {
+    IPFSFS_ASSIGN_OR_RETURN(auto url, CheckUrl(r));
+    out.sources.push_back({blockcache::SourceSpec::Kind::kProviders, url});
+  }
   if (out.sources.empty()) {
     for (const auto& g : kDefaultGateways) out.sources.push_back({blockcache::SourceSpec::Kind::kGateway, g});
+    for (const auto& r : kDefaultRouting) out.sources.push_back({blockcache::SourceSpec::Kind::kProviders, r});
   }
 
   // Cache directory and size.

@@ -5,7 +5,9 @@
 // cache. Precedence (CONVENTIONS.md): flag, environment, config file, default.
 //   --gateway URL (repeatable) | IPFS_GATEWAY | config "gateways" | ~/.ipfs/gateway
 //   --api URL-or-multiaddr     | config "api" | $IPFS_PATH/api (default ~/.ipfs/api)
-//   no source at all: public trustless gateways.
+//   routing (set by the caller from --routing, name_options.h) | config "routing":
+//     delegated routing endpoints whose providers' gateways serve blocks too
+//   no source at all: public trustless gateways and public delegated routing.
 //   --cache-dir | config "cache_dir" | $XDG_CACHE_HOME/ipfsfs (~/.cache/ipfsfs)
 //   --cache-size 10G (K M G T, powers of 1024) | config "cache_size"
 //   --offline | config "offline"
@@ -39,10 +41,15 @@ struct SourceOptions {
   bool offline = false;               // --offline
   bool hash_on_read = false;          // --hash-on-read
   std::string config;                 // --config
+  // Delegated routing endpoints; the --routing flag belongs to name_options.h
+  // (records), and commands that have it copy it here (blocks from providers).
+  std::vector<std::string> routing;
 };
 
 // The public gateways used when nothing else is configured.
 inline const std::vector<std::string> kDefaultGateways = {"https://trustless-gateway.link", "https://ipfs.io"};
+// And the public delegated routing endpoint kubo and Helia ship, for providers.
+inline const std::vector<std::string> kDefaultRouting = {"https://delegated-ipfs.dev"};
 
 void AddSourceOptions(CLI::App& app, SourceOptions& options);
 

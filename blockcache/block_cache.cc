@@ -256,6 +256,13 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
       range);
 }
 
+size_t BlockCacheImpl::RangeSources() const {
+  if (options_.offline) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < sources_->size(); ++i) n += sources_->at(i).SupportsByteRanges() ? 1 : 0;
+  return n;
+}
+
 void BlockCacheImpl::CancelRange(const ipld::Cid& root, ByteRange range) {
   streamer_->Cancel([&](const ipld::Cid& r, const std::optional<ByteRange>& tag) { return tag == range && r == root; },
                     "ranged car cancelled: its reader is gone");

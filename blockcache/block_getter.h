@@ -66,6 +66,9 @@ class BlockGetter {
     (void)root;
     (void)range;
   }
+  // How many sources serve ranged CARs: a sequential reader keeps about that
+  // many ranges in flight, so their bandwidth adds up (striping). Default 1.
+  virtual size_t RangeSources() const { return 1; }
   // Get for a block that a PrefetchRange in flight should bring: a miss waits
   // up to `patience` for it before asking a source for it alone (one request
   // instead of two). Default: Get.

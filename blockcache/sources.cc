@@ -84,10 +84,54 @@ void Sources::NoteCorrupt(size_t i) {
   s.demoted_until = Clock::now() + std::chrono::seconds(60);
 }
 
+size_t Sources::BeginStream(uint64_t bytes, const std::function<bool(size_t)>& eligible) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = Clock::now();
+  double best_tp = 0;
+  for (const auto& s : states_) best_tp = std::max(best_tp, s.stats.throughput);
+  if (best_tp <= 0) best_tp = 1;  // nothing measured yet: all alike
+  size_t pick = SIZE_MAX;
+  // Ordered by (tier, expected finish): tier 0 healthy, 1 unhealthy, 2 demoted.
+  std::pair<int, double> best{3, 0};
+  for (size_t i = 0; i < states_.size(); ++i) {
+    if (!eligible(i)) continue;
+    const auto& s = states_[i];
+    int tier = s.demoted_until > now ? 2 : s.stats.health < 0.5 ? 1 : 0;
+    double tp = s.stats.throughput > 0 ? s.stats.throughput : best_tp;
+    double finish = static_cast<double>(s.stream_bytes + bytes) / tp;
+    std::pair<int, double> key{tier, finish};
+    if (pick == SIZE_MAX || key < best) {
+      pick = i;
+      best = key;
+    }
+  }
+  if (pick != SIZE_MAX) {
+    states_[pick].stream_bytes += bytes;
+    ++states_[pick].stats.streams;
+  }
+  return pick;
+}
+
+void Sources::EndStream(size_t i, uint64_t bytes, uint64_t received, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& s = states_[i];
+  s.stream_bytes -= std::min(s.stream_bytes, bytes);
+  if (s.stats.streams > 0) --s.stats.streams;
+  // Only a stream long enough to say something about bandwidth counts.
+  if (received >= (256u << 10) && seconds > 0.01) {
+    double tp = static_cast<double>(received) / seconds;
+    s.stats.throughput = s.stats.throughput == 0 ? tp : 0.6 * s.stats.throughput + 0.4 * tp;
+  }
+}
+
 std::vector<SourceStats> Sources::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<SourceStats> out;
-  for (const auto& s : states_) out.push_back(s.stats);
+  auto now = Clock::now();
+  for (const auto& s : states_) {
+    out.push_back(s.stats);
+    out.back().demoted = s.demoted_until > now;
+  }
   return out;
 }
 

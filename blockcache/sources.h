@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +31,9 @@ struct SourceStats {
   uint64_t bytes = 0;     // verified bytes received
   double mean_latency_ms = 0;
   double health = 1.0;  // 0..1; lower is tried later
+  double throughput = 0;  // bytes/s of its CAR streams lately (0: not measured yet)
+  uint64_t streams = 0;   // CAR streams in flight now
+  bool demoted = false;   // sent bad bytes lately: tried last
 };
 
 class Sources {
@@ -49,6 +53,17 @@ class Sources {
   // Indexes, best first: not demoted, then healthier, then clearly faster.
   std::vector<size_t> Ranked() const;
   std::chrono::milliseconds HedgeDelay(size_t i) const;
+
+  // Striping: the source for the next CAR stream of about `bytes` bytes (of
+  // those `eligible` says may serve it), the one expected to finish it first
+  // given the streams it already has and the throughput it showed. Sources
+  // not measured yet count as fast as the best one measured, so each gets
+  // tried; demoted and unhealthy ones come only when nothing else can.
+  // SIZE_MAX when none is eligible. Records the stream as begun on it.
+  size_t BeginStream(uint64_t bytes, const std::function<bool(size_t)>& eligible);
+  // The stream begun with BeginStream(bytes) on `i` ended after `seconds`,
+  // having brought `received` verified bytes.
+  void EndStream(size_t i, uint64_t bytes, uint64_t received, double seconds);
 
   void NoteRequest(size_t i);
   // A good answer after `ms` carrying `bytes` verified bytes.
@@ -72,6 +87,7 @@ class Sources {
     SourceStats stats;                  // GUARDED_BY(mu_)
     double ewma_ms = 0;                 // GUARDED_BY(mu_): usual latency of a good answer
     Clock::time_point demoted_until{};  // GUARDED_BY(mu_)
+    uint64_t stream_bytes = 0;          // GUARDED_BY(mu_): expected bytes of its streams in flight
   };
 
   const std::chrono::milliseconds hedge_min_;

@@ -72,11 +72,19 @@ bool FileReader::InCarRange(uint64_t start, uint64_t length) const {
 
 void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>& start) {
   const uint64_t size = root_->info.size;
-  // One range in flight at a time (each streams as fast as the source sends,
-  // ahead of the reader; one at a time keeps the memory of CARs in flight low).
-  while (car_inflight_.empty() && car_until_ < size && car_until_ < end + options_.car_range) {
+  // One source: one range in flight at a time (it streams as fast as the
+  // source sends, ahead of the reader, and keeps the memory of CARs in flight
+  // low). Several: stripes, one in flight per source, each going where it
+  // will finish first (Sources::BeginStream), so their bandwidth adds up;
+  // no more than car_range ahead of the reader in all.
+  const size_t streams = std::clamp<size_t>(resolver_.getter().RangeSources(), 1, options_.car_max_streams);
+  const uint64_t piece = streams > 1 ? std::min(options_.car_stripe, options_.car_range) : options_.car_range;
+  while (car_inflight_.size() < streams && car_until_ < size && car_until_ < end + options_.car_range) {
     blockcache::ByteRange r{std::max(car_until_, end), 0};
-    r.to = std::min(size, r.from + options_.car_range);
+    // Near the end, the rest split evenly: no source left alone with a long last stripe.
+    uint64_t rest = size - r.from;
+    uint64_t cut = streams > 1 && rest < piece * streams ? std::max<uint64_t>(1u << 20, (rest + streams - 1) / streams) : piece;
+    r.to = std::min(size, r.from + cut);
     car_inflight_.push_back(CarRange{r, std::nullopt});
     car_until_ = r.to;
     start.push_back(r);
@@ -100,10 +108,14 @@ void FileReader::StartCarRange(blockcache::ByteRange range) {
     std::erase_if(self->car_inflight_, [&](const auto& c) { return c.planned == range; });
     if (!s && s.error().code == ErrorCode::kCancelled) {
       return;  // not the source's fault (the cache is closing, or the range was given up)
-    } else if (!s) {
-      // Unsupported, or a source that failed: block by block from here on.
+    } else if (!s && (s.error().code == ErrorCode::kUnsupported ||
+                      std::clamp<size_t>(self->resolver_.getter().RangeSources(), 1, self->options_.car_max_streams) == 1)) {
+      // Unsupported, or the one source failed: block by block from here on.
       self->car_off_ = true;
       self->car_mode_ = false;
+    } else if (!s) {
+      // One of several sources failed: its range's blocks come alone when
+      // read (from the others), the next stripes from the others too.
     } else if (!returned->load() && self->car_until_ == range.to) {
       // Answered at once: nothing was missing (a warm file). Ask again for
       // these bytes on a later read: they may be missing when it comes.

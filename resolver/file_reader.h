@@ -52,6 +52,10 @@ struct FileReaderOptions {
   // seek ends it; a source that cannot serve ranges turns it off for the
   // reader. car_range 0: never.
   uint64_t car_range = 64u << 20;
+  // With several sources serving ranges (BlockGetter::RangeSources): ranges
+  // of `car_stripe` bytes, up to `car_max_streams` in flight (striping).
+  uint64_t car_stripe = 16u << 20;
+  size_t car_max_streams = 4;
   uint64_t car_min_remaining = 32u << 20;
   std::chrono::milliseconds car_patience{3000};
   RangePlannerOptions car_planner;

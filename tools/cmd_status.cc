@@ -116,10 +116,12 @@ int RunStatus() {
   }
   std::cout << "sources:\n";
   for (const auto& s : (*j)["sources"]) {
-    char line[256];
-    std::snprintf(line, sizeof(line), "  %-40s %6llu requests %4llu failed  %7.1f ms  health %.2f\n",
-                  s["name"].get<std::string>().c_str(), static_cast<unsigned long long>(s["requests"].get<uint64_t>()),
+    char line[320];
+    std::snprintf(line, sizeof(line), "  %-40s %-8s %6llu requests %4llu failed  %7.1f ms  %9s  %7.1f MiB/s  health %.2f\n",
+                  s["name"].get<std::string>().c_str(), s.value("state", "ok").c_str(),
+                  static_cast<unsigned long long>(s["requests"].get<uint64_t>()),
                   static_cast<unsigned long long>(s["failures"].get<uint64_t>()), s["mean_latency_ms"].get<double>(),
+                  FormatSize(s.value("bytes", uint64_t{0})).c_str(), s.value("throughput", 0.0) / 1048576.0,
                   s["health"].get<double>());
     std::cout << line;
   }

@@ -43,6 +43,7 @@ class BlockCacheImpl : public BlockCache {
   void Prefetch(const ipld::Cid& root, PrefetchScope scope) override;
   void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) override;
   void CancelRange(const ipld::Cid& root, ByteRange range) override;
+  size_t RangeSources() const override;
   void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) override;
   Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) override;
   bool Has(const ipld::Cid& cid) override;

@@ -18,6 +18,9 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
   ipld::Cid root;
   std::optional<ByteRange> tag;  // what Cancel finds it by
   size_t source = 0;
+  uint64_t expected = 0;  // what BeginStream was told (striping)
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> received{0};  // response bytes, for the source's throughput
   std::function<void(Status, uint64_t)> done;
 
   std::mutex mu;
@@ -53,6 +56,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
         paused = true;
         return false;
       }
+      received += bytes.size();
       Bytes buf;
       if (!spare.empty()) {
         buf = std::move(spare.back());
@@ -214,6 +218,8 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
       Log()->debug("car {} from {}: {} ({} blocks)", root.ToString(), owner->sources_.name(source),
                    result.error().message, blocks.load());
     }
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    owner->sources_.EndStream(source, expected, received.load(), took.count());
     auto d = std::move(done);
     d(result, blocks.load());
     owner->requests_.End();
@@ -247,13 +253,10 @@ void CarStreamer::Close() {
 
 void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes, Done done,
                          std::optional<ByteRange> tag) {
-  size_t source = SIZE_MAX;
-  for (size_t i : sources_.Ranked()) {
-    if (!bytes || sources_.at(i).SupportsByteRanges()) {
-      source = i;
-      break;
-    }
-  }
+  // Striping: each stream goes where it is expected to finish first, so
+  // several ranges of one file spread over the sources by their speed.
+  const uint64_t expected = bytes ? bytes->to - bytes->from : (1u << 20);
+  size_t source = sources_.BeginStream(expected, [&](size_t i) { return !bytes || sources_.at(i).SupportsByteRanges(); });
   if (source == SIZE_MAX) {
     done(MakeError(
              sources_.empty() ? ErrorCode::kUnavailable : ErrorCode::kUnsupported,
@@ -266,6 +269,7 @@ void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::option
   stream->root = root;
   stream->tag = tag;
   stream->source = source;
+  stream->expected = expected;
   stream->done = std::move(done);
   bool closed;
   {
@@ -280,6 +284,7 @@ void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::option
     }
   }
   if (closed) {
+    sources_.EndStream(source, expected, 0, 0);
     stream->done(MakeError(ErrorCode::kCancelled, "block cache is closing"), 0);
     return;
   }

@@ -255,6 +255,44 @@ TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead a
   store.CompleteRanges();
 }
 
+TEST_CASE("FileReader: with several sources serving ranges, stripes go out together and a failed one stops nothing") {
+  MemoryBlockGetter store;
+  store.SetRangeSources(3);
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 4096;
+  o.max_links = 16;
+  Bytes content = testing::PatternBytes(4 << 20, 13);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  FileReaderOptions ro;
+  ro.initial_window = 16 << 10;
+  ro.max_window = 64 << 10;
+  ro.sequential_slack = 4096;
+  ro.car_range = 512 << 10;
+  ro.car_stripe = 128 << 10;
+  ro.car_min_remaining = 1 << 20;
+  auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
+  REQUIRE(reader);
+  uint64_t off = 0;
+  for (; off < (128u << 10); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
+  auto ranges = store.ranges();
+  REQUIRE(ranges.size() == 3);  // one per source, no more until one ends
+  CHECK(store.ranges_in_flight() == 3);
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    CHECK(ranges[i].to - ranges[i].from == (128u << 10));
+    if (i > 0) CHECK(ranges[i].from == ranges[i - 1].to);  // contiguous stripes
+  }
+  store.CompleteRanges(MakeError(ErrorCode::kUnavailable, "one gateway went away"));
+  for (; off < (1u << 20); off += 16 << 10) {
+    auto got = ReadRange(**reader, off, 16 << 10);
+    REQUIRE(got);
+    CHECK(*got == Expect(content, off, 16 << 10));  // the failed stripes' blocks came alone
+  }
+  CHECK(store.ranges().size() > 3);  // still striping after the failure
+  store.CompleteRanges();
+}
+
 TEST_CASE("FileReader errors: missing leaf / lying source / wrong sizes / concurrent readers") {
   MemoryBlockGetter store;
   DagBuilder dag(store);

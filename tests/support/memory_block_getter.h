@@ -185,6 +185,9 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
     std::lock_guard lock(mu_);
     supports_ranges_ = yes;
   }
+  // As many sources serving ranges as the reader is told (striping).
+  void SetRangeSources(size_t n) { range_sources_ = n; }
+  size_t RangeSources() const override { return range_sources_; }
   void SetRangesAnswerAtOnce(bool yes) {
     std::lock_guard lock(mu_);
     ranges_at_once_ = yes;
@@ -247,6 +250,7 @@ class MemoryBlockGetter : public blockcache::BlockGetter {
   std::vector<blockcache::ByteRange> cancelled_;            // GUARDED_BY(mu_)
   std::vector<std::pair<blockcache::ByteRange, std::function<void(Status)>>> range_done_;  // GUARDED_BY(mu_)
   bool supports_ranges_ = true;                             // GUARDED_BY(mu_)
+  std::atomic<size_t> range_sources_{1};
   bool ranges_at_once_ = false;                             // GUARDED_BY(mu_)
   std::thread timer_;  // last: starts after everything above exists
 };

@@ -266,10 +266,26 @@ class Gateway : public TestGateway {
     return false;
   }
 
+  // Waits for the cap's turn of `n` bytes: one schedule for all connections.
+  void Pace(size_t n) {
+    if (options_.rate_bytes_per_second == 0) return;
+    std::chrono::steady_clock::time_point at;
+    {
+      std::lock_guard<std::mutex> lock(pace_mu_);
+      auto now = std::chrono::steady_clock::now();
+      if (pace_next_ < now) pace_next_ = now;
+      at = pace_next_;
+      pace_next_ += std::chrono::nanoseconds(n * 1'000'000'000ull / options_.rate_bytes_per_second);
+    }
+    std::this_thread::sleep_until(at);
+  }
+
   bool Send(int fd, std::string_view data) {
     while (!data.empty()) {
       if (stop_) return false;
-      ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+      size_t piece = options_.rate_bytes_per_second ? std::min<size_t>(data.size(), 64u << 10) : data.size();
+      Pace(piece);
+      ssize_t n = ::send(fd, data.data(), piece, MSG_NOSIGNAL);
       if (n <= 0) return false;
       data.remove_prefix(static_cast<size_t>(n));
     }
@@ -629,6 +645,8 @@ class Gateway : public TestGateway {
     return Respond(fd, 200, "OK", "application/json", body);
   }
 
+  std::mutex pace_mu_;
+  std::chrono::steady_clock::time_point pace_next_{};  // GUARDED_BY(pace_mu_)
   mutable std::mutex mu_;
   std::vector<std::string> providers_;                               // GUARDED_BY(mu_)
   std::atomic<uint64_t> provider_requests_{0};

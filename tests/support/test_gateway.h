@@ -53,6 +53,9 @@ struct TestGatewayOptions {
   // This share of requests (0..100) without a fault of their own answers 500,
   // chosen by a fixed-seed generator: a gateway that fails now and then.
   unsigned flaky_percent = 0;
+  // Bandwidth cap for all its responses together, bytes/s (0: none): a
+  // gateway behind a slow link (the striping bench gives each its own).
+  uint64_t rate_bytes_per_second = 0;
 };
 
 class TestGateway {

@@ -3,7 +3,7 @@
 //   ipfsfs-test-gateway --car FILE [--car FILE…] [--port N] [--fault KIND[:CID]]…
 //                       [--slow-delay-ms N] [--slow-chunk N] [--latency-ms N]
 //                       [--flaky-percent N] [--failing-percent N] [--dead-fault KIND]
-//                       [--ipns NAME=FILE]… [--providers GATEWAY_URL]…
+//                       [--ipns NAME=FILE]… [--providers GATEWAY_URL]… [--rate-mib MIB_PER_S]
 //
 // Prints its URL ("http://127.0.0.1:PORT") on one line, then serves until
 // SIGINT or SIGTERM. KIND: corrupt, wrong-block, truncate, 500, 404, stall,
@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       records.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+    } else if (arg == "--rate-mib") {
+      options.rate_bytes_per_second = static_cast<uint64_t>(std::stod(value()) * 1048576);
     } else if (arg == "--providers") {
       providers.push_back(value());
     } else if (arg == "--port") {

@@ -284,6 +284,9 @@ nlohmann::json Mount::StatusJson() const {
                        {"corrupt", src.corrupt},
                        {"bytes", src.bytes},
                        {"mean_latency_ms", src.mean_latency_ms},
+                       {"throughput", src.throughput},
+                       {"streams", src.streams},
+                       {"state", src.demoted ? "demoted" : src.health < 0.5 ? "failing" : "ok"},
                        {"health", src.health}});
   }
   uint64_t lookups = s.hits + s.misses;

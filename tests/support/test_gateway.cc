@@ -170,10 +170,12 @@ class Gateway : public TestGateway {
     return it == counts_.end() ? 0 : it->second;
   }
   uint64_t TotalRequests() const override { return total_.load(); }
+  uint64_t BytesSent() const override { return bytes_sent_.load(); }
   void ResetCounts() override {
     std::lock_guard<std::mutex> lock(mu_);
     counts_.clear();
     total_ = 0;
+    bytes_sent_ = 0;
   }
 
  private:
@@ -266,6 +268,7 @@ class Gateway : public TestGateway {
       if (stop_) return false;
       ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
       if (n <= 0) return false;
+      bytes_sent_ += static_cast<uint64_t>(n);
       data.remove_prefix(static_cast<size_t>(n));
     }
     return true;
@@ -391,6 +394,11 @@ class Gateway : public TestGateway {
       std::string arg = req.query.count("arg") ? req.query.at("arg") : "";
       if (arg.rfind("/ipns/", 0) != 0) return Respond(fd, 400, "Bad Request", "text/plain", "not /ipns/\n");
       return SendRecord(fd, arg.substr(6), false, true);
+    } else if (req.path == "/debug/counts" && req.method == "GET") {
+      // Read before this answer is sent: it is not counted in itself.
+      std::string body = "{\"requests\": " + std::to_string(total_.load()) +
+                         ", \"bytes_sent\": " + std::to_string(bytes_sent_.load()) + "}\n";
+      return Respond(fd, 200, "OK", "application/json", body);
     } else {
       return Respond(fd, 404, "Not Found", "text/plain", "no such endpoint\n");
     }
@@ -399,6 +407,9 @@ class Gateway : public TestGateway {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++counts_[cid->hash()];
+    }
+    if (format == "car" && !options_.serve_cars) {
+      return Respond(fd, 501, "Not Implemented", "text/plain", "no CAR responses here\n");
     }
     if (format != "raw" && format != "car") {
       return Respond(fd, 400, "Bad Request", "text/plain", "trustless gateway: format=raw or format=car needed\n");
@@ -602,6 +613,7 @@ class Gateway : public TestGateway {
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
   std::atomic<uint64_t> total_{0};
+  std::atomic<uint64_t> bytes_sent_{0};
   mutable std::mutex mu_;
   std::vector<std::thread> threads_;                                 // GUARDED_BY(mu_)
   std::set<int> open_fds_;                                           // GUARDED_BY(mu_)

@@ -3,7 +3,7 @@
 //   ipfsfs-test-gateway --car FILE [--car FILE…] [--port N] [--fault KIND[:CID]]…
 //                       [--slow-delay-ms N] [--slow-chunk N] [--latency-ms N]
 //                       [--flaky-percent N] [--failing-percent N] [--dead-fault KIND]
-//                       [--ipns NAME=FILE]…
+//                       [--ipns NAME=FILE]… [--no-car]
 //
 // Prints its URL ("http://127.0.0.1:PORT") on one line, then serves until
 // SIGINT or SIGTERM. KIND: corrupt, wrong-block, truncate, 500, 404, stall,
@@ -15,6 +15,7 @@
 // 20), SIGUSR2 healthy again (the faults and flaky share it started with).
 // --ipns serves FILE as the IPNS record of NAME (gateway, routing v1 and kubo
 // routing/get), read at each request (tests replace it to publish anew).
+// --no-car: a gateway that answers format=car with 501 (blocks only).
 #include <signal.h>
 
 #include <cstdio>
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
       options.port = static_cast<uint16_t>(std::stoi(value()));
     } else if (arg == "--fault") {
       faults.push_back(value());
+    } else if (arg == "--no-car") {
+      options.serve_cars = false;
     } else if (arg == "--latency-ms") {
       options.latency = std::chrono::milliseconds(std::stoi(value()));
     } else if (arg == "--slow-delay-ms") {

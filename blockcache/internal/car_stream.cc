@@ -18,6 +18,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
   ipld::Cid root;
   std::optional<ByteRange> tag;  // what Cancel finds it by
   size_t source = 0;
+  uint64_t max_bytes = 0;  // 0: no cap
   std::function<void(Status, uint64_t)> done;
 
   std::mutex mu;
@@ -37,6 +38,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
 
   // Pool thread only (one drain at a time).
   ipld::CarParser parser;
+  uint64_t parsed_bytes = 0;
   std::atomic<uint64_t> blocks{0};
 
   std::shared_ptr<FetchHandle> Handle() {
@@ -128,6 +130,11 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
       IPFSFS_ASSIGN_OR_RETURN(auto block, parser.Next());
       if (!block) return OkStatus();
       size_t n = block->data.size();
+      parsed_bytes += n;
+      if (max_bytes > 0 && parsed_bytes > max_bytes) {
+        return MakeError(ErrorCode::kTooLarge, "car for " + root.ToString() + " passed its budget of " +
+                                                   std::to_string(max_bytes) + " bytes");
+      }
       {
         std::lock_guard<std::mutex> lock(mu);
         if (failure) return OkStatus();
@@ -246,7 +253,7 @@ void CarStreamer::Close() {
 }
 
 void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes, Done done,
-                         std::optional<ByteRange> tag) {
+                         std::optional<ByteRange> tag, uint64_t max_bytes) {
   size_t source = SIZE_MAX;
   for (size_t i : sources_.Ranked()) {
     if (!bytes || sources_.at(i).SupportsByteRanges()) {
@@ -266,6 +273,7 @@ void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::option
   stream->root = root;
   stream->tag = tag;
   stream->source = source;
+  stream->max_bytes = max_bytes;
   stream->done = std::move(done);
   bool closed;
   {

@@ -45,9 +45,11 @@ class CarStreamer {
 
   // Streams the DAG under `root` (only the blocks of file bytes `bytes`, if
   // set) from the best source that can. `tag` is what Cancel finds it by.
-  // kUnsupported when no source serves byte ranges; kCancelled once closed.
+  // Past `max_bytes` of blocks (0: no cap) the stream stops with kTooLarge;
+  // the blocks before the cap are kept. kUnsupported when no source serves
+  // byte ranges; kCancelled once closed.
   void Stream(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes, Done done,
-              std::optional<ByteRange> tag = std::nullopt);
+              std::optional<ByteRange> tag = std::nullopt, uint64_t max_bytes = 0);
   // Ends the streams `which` picks with kCancelled `why`.
   void Cancel(const Filter& which, const std::string& why);
   // Cancels every stream, and every later one at once.

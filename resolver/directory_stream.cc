@@ -42,7 +42,10 @@ void DirectoryStream::StartCar(const Node& dir) {
   const bool hamt = dir.info.kind == NodeKind::kHamtShard;
   uint64_t entries = 0, entry_bytes = 0;
   for (const auto& link : links) {
-    if (hamt && (!link.name || link.name->size() <= 2)) continue;  // a sub-shard
+    if (hamt) {
+      auto parsed = ipld::ParseHamtLinkName(link.name.value_or(""), dir.fanout);
+      if (!parsed || parsed->entry.empty()) continue;  // a sub-shard (a bad name fails the listing later)
+    }
     ++entries;
     entry_bytes += link.tsize.value_or(0);
   }

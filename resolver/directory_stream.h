@@ -119,7 +119,7 @@ class DirectoryStream : public std::enable_shared_from_this<DirectoryStream> {
   size_t want_ = 0;                        // GUARDED_BY(mu_)
   bool driving_ = false;                   // GUARDED_BY(mu_)
   bool again_ = false;                     // GUARDED_BY(mu_)
-  std::atomic<bool> car_{false};            // a CAR was asked for: shards use GetExpected
+  std::atomic<bool> car_{false};           // a CAR was asked for: shards use GetExpected
   std::atomic<bool> children_in_car_{false};
 };
 

@@ -456,7 +456,8 @@ TEST_CASE("a DAG CAR stops past its byte budget, and what it did not bring is as
   }
   gw->ResetCounts();
   std::promise<Result<Block>> got;
-  cache->GetExpected(leaves[9].cid, std::chrono::milliseconds(20000), [&](Result<Block> b) { got.set_value(std::move(b)); });
+  cache->GetExpected(leaves[9].cid, std::chrono::milliseconds(20000),
+                     [&](Result<Block> b) { got.set_value(std::move(b)); });
   auto b = got.get_future().get();
   REQUIRE(b);
   CHECK(Same(b->bytes(), leaves[9].data));

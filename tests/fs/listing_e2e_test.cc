@@ -8,15 +8,14 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include "ipld/dag_pb.h"
 #include "tests/support/skip.h"
@@ -234,7 +233,8 @@ TEST_CASE("a CAR cut short mid-listing: the rest comes block by block, the same 
   CHECK(m.gateway->RequestCount(c.small) == 1);
 }
 
-TEST_CASE("a wrong block in the CAR: no wrong entry, EIO while the gateway keeps sending it, the listing once it stops") {
+TEST_CASE(
+    "a wrong block in the CAR: no wrong entry, EIO while the gateway keeps sending it, the listing once it stops") {
   ListingMount m;
   const Corpus& c = TheCorpus();
   uint64_t need = 0;

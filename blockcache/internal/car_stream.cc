@@ -217,6 +217,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
       result = failure ? Status(tl::unexpected(*failure)) : *parse_status;
       handle.reset();  // the request holds this stream's callbacks: break the cycle
     }
+    if (!result && result.error().code == ErrorCode::kUnsupported) owner->NoCars(source);
     if (!result && result.error().code != ErrorCode::kCancelled) {
       Log()->debug("car {} from {}: {} ({} blocks)", root.ToString(), owner->sources_.name(source),
                    result.error().message, blocks.load());
@@ -243,6 +244,13 @@ void CarStreamer::Cancel(const Filter& which, const std::string& why) {
   for (auto& s : chosen) s->Fail(Error{ErrorCode::kCancelled, why});
 }
 
+void CarStreamer::NoCars(size_t source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (no_cars_.size() <= source) no_cars_.resize(source + 1, false);
+  if (!no_cars_[source]) Log()->info("{} serves no CARs: blocks are asked for one by one", sources_.name(source));
+  no_cars_[source] = true;
+}
+
 void CarStreamer::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -255,16 +263,22 @@ void CarStreamer::Close() {
 void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes, Done done,
                          std::optional<ByteRange> tag, uint64_t max_bytes) {
   size_t source = SIZE_MAX;
-  for (size_t i : sources_.Ranked()) {
-    if (!bytes || sources_.at(i).SupportsByteRanges()) {
-      source = i;
-      break;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i : sources_.Ranked()) {
+      if (i < no_cars_.size() && no_cars_[i]) continue;
+      if (!bytes || sources_.at(i).SupportsByteRanges()) {
+        source = i;
+        break;
+      }
     }
   }
   if (source == SIZE_MAX) {
     done(MakeError(
              sources_.empty() ? ErrorCode::kUnavailable : ErrorCode::kUnsupported,
-             sources_.empty() ? "no source to stream a car from" : "no source serves byte ranges of a file as a car"),
+             sources_.empty() ? "no source to stream a car from"
+             : bytes         ? "no source serves byte ranges of a file as a car"
+                             : "no source serves CARs"),
          0);
     return;
   }

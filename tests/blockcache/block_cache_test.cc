@@ -464,7 +464,7 @@ TEST_CASE("a DAG CAR stops past its byte budget, and what it did not bring is as
   CHECK(gw->RequestCount(leaves[9].cid) == 1);
 }
 
-TEST_CASE("a DAG CAR from a gateway without CARs: every awaited block comes alone, right") {
+TEST_CASE("a DAG CAR from a gateway without CARs: every awaited block comes alone, right, and no CAR is asked again") {
   testing::TestGatewayOptions o;
   o.serve_cars = false;
   auto g = TestGateway::Start(o);
@@ -486,8 +486,17 @@ TEST_CASE("a DAG CAR from a gateway without CARs: every awaited block comes alon
     REQUIRE(b);
     CHECK(Same(b->bytes(), dag.blocks[i].data));
   }
-  CHECK(!car_done.get_future().get());
+  auto car = car_done.get_future().get();
+  REQUIRE(!car);
+  CHECK(car.error().code == ErrorCode::kUnsupported);  // 501: the gateway says it serves none
   for (const auto& b : dag.blocks) CHECK(gw->RequestCount(b.cid) == (b.cid == dag.root ? 2 : 1));
+  // It is not asked for a CAR again: the next answers at once, without a request.
+  auto other = testing::MakeFileDag(1 << 20, 256 << 10, 4, 57);
+  for (auto& b : other.blocks) gw->AddBlock(b.cid, b.data);
+  auto again = AwaitStatus([&](auto done) { cache->PrefetchDag(other.root, PrefetchScope::kAll, 0, done); });
+  REQUIRE(!again);
+  CHECK(again.error().code == ErrorCode::kUnsupported);
+  CHECK(gw->RequestCount(other.root) == 0);
 }
 
 TEST_CASE("a DAG CAR with a wrong block stops there: the bad bytes are never stored, the block comes alone") {

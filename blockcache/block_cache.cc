@@ -263,6 +263,38 @@ size_t BlockCacheImpl::RangeSources() const {
   return n;
 }
 
+void BlockCacheImpl::PrefetchDag(const ipld::Cid& root, PrefetchScope scope, uint64_t max_bytes,
+                                 std::function<void(Status)> done) {
+  if (options_.offline || sources_->empty() || closing_) {
+    done(MakeError(ErrorCode::kUnsupported, "offline: no CAR prefetch"));
+    return;
+  }
+  bool running;
+  {
+    std::lock_guard<std::mutex> lock(prefetch_mu_);
+    running = !dag_streams_.insert(root.hash()).second;
+  }
+  if (running) {
+    done(OkStatus());  // its GetExpected waiters wait for the one in flight
+    return;
+  }
+  // Counted as a range: GetExpected waits for the blocks it brings, and the
+  // ones still awaited when it ends are asked for alone.
+  fetcher_->BeginRange();
+  streamer_->Stream(
+      root, scope, std::nullopt,
+      [this, root, done = std::move(done)](Status s, uint64_t blocks) {
+        {
+          std::lock_guard<std::mutex> lock(prefetch_mu_);
+          dag_streams_.erase(root.hash());
+        }
+        if (!s) Log()->debug("car of {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
+        fetcher_->EndRange();
+        done(std::move(s));
+      },
+      std::nullopt, max_bytes);
+}
+
 void BlockCacheImpl::CancelRange(const ipld::Cid& root, ByteRange range) {
   streamer_->Cancel([&](const ipld::Cid& r, const std::optional<ByteRange>& tag) { return tag == range && r == root; },
                     "ranged car cancelled: its reader is gone");

@@ -48,6 +48,24 @@ class BlockGetter {
     (void)scope;
   }
 
+  // Asks for the DAG under `root` (kEntity: a directory's own blocks, the
+  // shards of a HAMT; kAll: everything below it) as one CAR, each block
+  // verified and stored as it arrives. The stream stops (kTooLarge) once more
+  // than `max_bytes` of blocks came (0: no cap): a listing must not pay for a
+  // large file's contents. While it flows, GetExpected waits for it; once it
+  // ends, blocks still awaited are asked for alone (a gateway without CARs, a
+  // truncated or bad CAR: the same blocks, one request each). OK at once when
+  // a stream of `root` is already in flight. `done` once it ends, from any
+  // thread. kUnsupported at once when offline or without a source. Never
+  // blocks. Default: kUnsupported at once.
+  virtual void PrefetchDag(const ipld::Cid& root, PrefetchScope scope, uint64_t max_bytes,
+                           std::function<void(Status)> done) {
+    (void)root;
+    (void)scope;
+    (void)max_bytes;
+    done(MakeError(ErrorCode::kUnsupported, "no CAR prefetch"));
+  }
+
   // Asks for the blocks that hold bytes `range` of the UnixFS file `root` as
   // one CAR (trustless gateway entity-bytes), stored as they arrive; `done`
   // once the stream ends, from any thread. The range is asked as given:

@@ -151,6 +151,10 @@ class GatewaySource : public HttpSourceBase {
     std::string name = base_;
     auto call = engine_.Start(std::move(req), [done = std::move(done), name, text](Result<net::HttpResponse> r) {
       if (!r) return done(tl::unexpected(r.error().Wrap(name + ": car " + text)));
+      // A gateway that serves no CARs says so: the cache stops asking it for them.
+      if (r->status == 501 || r->status == 406) {
+        return done(tl::unexpected(Error{ErrorCode::kUnsupported, StatusError(name, *r, "car " + text).message}));
+      }
       if (r->status != 200) return done(tl::unexpected(StatusError(name, *r, "car " + text)));
       done(OkStatus());
     });

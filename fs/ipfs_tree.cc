@@ -219,11 +219,71 @@ void IpfsTree::ReadDir(const TreeHandlePtr& dir, uint64_t first, size_t max, Cal
     auto entries = stream->Entries(first, max);
     if (!st && entries.empty()) return done(tl::unexpected(st.error()));
     if (!st) Logger()->error("listing ends early: {}", st.error().message);
+    if (stream->children_in_car()) return ListedWhole(dir, std::move(entries), stream->options().car_patience, done);
     std::vector<TreeDirEntry> out;
     out.reserve(entries.size());
     for (auto& e : entries) out.push_back(Listed(*dir, std::move(e.name), e.cid));
     done(std::move(out));
   });
+}
+
+// The children's root blocks are coming in the directory's CAR: the batch
+// waits for them (readdirplus then sends every entry whole, and ls -l or find
+// need no LOOKUP per entry). One that cannot be had goes out bare.
+void IpfsTree::ListedWhole(const TreeHandlePtr& dir, std::vector<resolver::DirEntry> entries,
+                           std::chrono::milliseconds patience, const Callback<std::vector<TreeDirEntry>>& done) {
+  struct Batch {
+    std::mutex mu;
+    std::vector<resolver::DirEntry> entries;               // set before the fetches start
+    std::vector<std::optional<resolver::NodeInfo>> infos;  // GUARDED_BY(mu)
+    size_t left = 0;                                       // GUARDED_BY(mu)
+    Callback<std::vector<TreeDirEntry>> done;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->infos.resize(entries.size());
+  batch->left = entries.size() + 1;  // + 1 for the loop below: inline answers must not finish early
+  batch->entries = std::move(entries);
+  batch->done = done;
+  auto finish = [this, dir, batch] {
+    std::vector<TreeDirEntry> out;
+    out.reserve(batch->entries.size());
+    for (size_t i = 0; i < batch->entries.size(); ++i) {
+      auto& e = batch->entries[i];
+      std::optional<resolver::NodeInfo> info;
+      {
+        std::lock_guard lock(batch->mu);
+        info = std::move(batch->infos[i]);
+      }
+      if (!info) {
+        out.push_back(Listed(*dir, std::move(e.name), e.cid));
+        continue;
+      }
+      TreeDirEntry t;
+      t.name = std::move(e.name);
+      t.entry = MakeEntry(*info);
+      t.type = t.entry->attr.mode & S_IFMT;
+      out.push_back(std::move(t));
+    }
+    batch->done(std::move(out));
+  };
+  auto one_done = [batch, finish] {
+    bool last;
+    {
+      std::lock_guard lock(batch->mu);
+      last = --batch->left == 0;
+    }
+    if (last) finish();
+  };
+  for (size_t i = 0; i < batch->entries.size(); ++i) {
+    resolver_.GetExpectedNode(batch->entries[i].cid, patience, [batch, i, one_done](Result<resolver::NodePtr> node) {
+      if (node) {
+        std::lock_guard lock(batch->mu);
+        batch->infos[i] = (*node)->info;
+      }
+      one_done();
+    });
+  }
+  one_done();
 }
 
 void IpfsTree::GetXattr(const TreeNodePtr& node, std::string name, Callback<std::string> done) {

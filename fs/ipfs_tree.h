@@ -63,6 +63,9 @@ class IpfsTree : public Tree {
   TreeEntry Negative(double timeout) const;
   // A listed name: whole when its block answers at once, else bare (and warmed).
   TreeDirEntry Listed(const TreeHandle& dir, std::string name, const std::optional<ipld::Cid>& cid);
+  // Entries whose root blocks a CAR in flight brings: answered once they came.
+  void ListedWhole(const TreeHandlePtr& dir, std::vector<resolver::DirEntry> entries,
+                   std::chrono::milliseconds patience, const Callback<std::vector<TreeDirEntry>>& done);
 
   resolver::Resolver& resolver_;
   const IpfsTreeOptions options_;

@@ -17,13 +17,54 @@ Result<std::shared_ptr<DirectoryStream>> DirectoryStream::Open(Resolver& resolve
     for (const auto& link : dir->links) {
       stream->AddEntry(DirEntry{link.name.value_or(""), link.hash, link.tsize.value_or(0)});
     }
+    stream->StartCar(*dir);
     return stream;
   }
   if (dir->info.kind != NodeKind::kHamtShard) {
     return MakeError(ErrorCode::kInvalidArgument, dir->info.cid.ToString() + " is not a directory");
   }
   IPFSFS_RETURN_IF_ERROR(stream->Expand(*dir, stream->queue_));
+  stream->StartCar(*dir);
   return stream;
+}
+
+void DirectoryStream::StartCar(const Node& dir) {
+  const auto& links = dir.links;
+  if (!options_.use_cars || links.empty()) return;
+  auto& getter = resolver_.getter();
+  // Cold when a sampled link's block is not stored (a listing seen before, or
+  // a tree fetched whole, needs no CAR).
+  bool cold = false;
+  for (size_t i : {size_t{0}, links.size() / 2, links.size() - 1}) {
+    if (!links[i].hash.hash().is_identity() && !getter.StoredSize(links[i].hash)) cold = true;
+  }
+  if (!cold) return;
+  const bool hamt = dir.info.kind == NodeKind::kHamtShard;
+  uint64_t entries = 0, entry_bytes = 0;
+  for (const auto& link : links) {
+    if (hamt) {
+      auto parsed = ipld::ParseHamtLinkName(link.name.value_or(""), dir.fanout);
+      if (!parsed || parsed->entry.empty()) continue;  // a sub-shard (a bad name fails the listing later)
+    }
+    ++entries;
+    entry_bytes += link.tsize.value_or(0);
+  }
+  const uint64_t dag = dir.info.dag_size;
+  const bool whole = dag <= options_.whole_dag_max && (entries == 0 || entry_bytes / entries <= options_.small_child);
+  if (!whole && !hamt) return;  // a plain directory's own block is here already
+  auto scope = whole ? blockcache::PrefetchScope::kAll : blockcache::PrefetchScope::kEntity;
+  uint64_t budget = whole ? dag + dag / 4 + (64u << 10) : 0;
+  car_ = true;
+  children_in_car_ = whole;
+  getter.PrefetchDag(dir.info.cid, scope, budget, [weak = weak_from_this()](Status s) {
+    // kUnsupported comes at once (offline, no source): nothing will come.
+    // Other failures come later; the blocks it did not bring are asked for alone.
+    if (s || s.error().code != ErrorCode::kUnsupported) return;
+    if (auto self = weak.lock()) {
+      self->car_ = false;
+      self->children_in_car_ = false;
+    }
+  });
 }
 
 void DirectoryStream::AddEntry(DirEntry entry) {
@@ -131,7 +172,7 @@ void DirectoryStream::Drive() {
     lock.unlock();
     std::weak_ptr<DirectoryStream> weak = weak_from_this();
     for (auto& fetch : to_start) {
-      resolver_.GetNode(fetch->cid, [weak, fetch](Result<NodePtr> node) {
+      auto got = [weak, fetch](Result<NodePtr> node) {
         auto self = weak.lock();
         if (!self) return;
         {
@@ -139,7 +180,12 @@ void DirectoryStream::Drive() {
           fetch->result = std::move(node);
         }
         self->Drive();
-      });
+      };
+      if (car_) {
+        resolver_.GetExpectedNode(fetch->cid, options_.car_patience, std::move(got));
+      } else {
+        resolver_.GetNode(fetch->cid, std::move(got));
+      }
     }
     for (auto& w : ready) {
       if (error && have < w.want) {

@@ -8,9 +8,19 @@
 // Entries stay available for the stream's life (a directory handle), so
 // rewinds and repeated offsets are free. Thread-safe; callbacks run without
 // the stream's lock held, on the caller's thread or a block layer thread.
+//
+// A cold directory's blocks come as one CAR when the source offers CARs
+// (BlockGetter::PrefetchDag): the whole DAG when it is small and its children
+// are small (their root blocks, what stat needs, come with it), else a sharded
+// directory's own shards. Shards are then asked for with GetExpected, so they
+// wait for the CAR instead of going out one request each, and entries answer
+// as their shard arrives, before the CAR ends. A source without CARs, a CAR
+// cut short or a bad block: the blocks it did not bring are asked for alone.
 #ifndef IPFSFS_RESOLVER_DIRECTORY_STREAM_H_
 #define IPFSFS_RESOLVER_DIRECTORY_STREAM_H_
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -37,6 +47,16 @@ struct DirEntry {
 struct DirectoryStreamOptions {
   // Sub-shards fetched in parallel ahead of the one being listed.
   size_t shard_lookahead = 32;
+  // The whole DAG as one CAR (dag-scope=all) when its links' Tsizes add up to
+  // at most this and the children listed in the top block average at most
+  // `small_child` bytes; the CAR stops past its Tsizes and a quarter
+  // (Tsizes are the writer's word). Otherwise a HAMT's shards (dag-scope=entity).
+  uint64_t whole_dag_max = 16u << 20;
+  uint64_t small_child = 64u << 10;
+  bool use_cars = true;
+  // How long a block the CAR should bring is waited for before it is asked
+  // for alone; the CAR's end releases the wait sooner.
+  std::chrono::milliseconds car_patience{10000};
 };
 
 class DirectoryStream : public std::enable_shared_from_this<DirectoryStream> {
@@ -55,6 +75,10 @@ class DirectoryStream : public std::enable_shared_from_this<DirectoryStream> {
   size_t available() const;
   // True once every entry is listed (or an error ended the listing).
   bool finished() const;
+  // A CAR of the whole DAG was asked for: the children's root blocks are on
+  // their way (fetch them with GetExpected and `car_patience`).
+  bool children_in_car() const { return children_in_car_.load(); }
+  const DirectoryStreamOptions& options() const { return options_; }
 
   // Use Open.
   DirectoryStream(Resolver& resolver, DirectoryStreamOptions options);
@@ -75,6 +99,8 @@ class DirectoryStream : public std::enable_shared_from_this<DirectoryStream> {
     std::function<void(Status)> done;
   };
 
+  // Asks for the cold directory `dir`'s blocks as one CAR (see the top).
+  void StartCar(const Node& dir);
   void Drive();
   // Under mu_: moves ready items into entries_, collects fetches to start.
   void Advance(std::vector<std::shared_ptr<ShardFetch>>& to_start);
@@ -93,6 +119,8 @@ class DirectoryStream : public std::enable_shared_from_this<DirectoryStream> {
   size_t want_ = 0;                        // GUARDED_BY(mu_)
   bool driving_ = false;                   // GUARDED_BY(mu_)
   bool again_ = false;                     // GUARDED_BY(mu_)
+  std::atomic<bool> car_{false};           // a CAR was asked for: shards use GetExpected
+  std::atomic<bool> children_in_car_{false};
 };
 
 }  // namespace ipfsfs::resolver

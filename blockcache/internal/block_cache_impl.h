@@ -42,6 +42,8 @@ class BlockCacheImpl : public BlockCache {
   void Get(const ipld::Cid& cid, BlockCallback done) override;
   void Prefetch(const ipld::Cid& root, PrefetchScope scope) override;
   void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) override;
+  void PrefetchDag(const ipld::Cid& root, PrefetchScope scope, uint64_t max_bytes,
+                   std::function<void(Status)> done) override;
   void CancelRange(const ipld::Cid& root, ByteRange range) override;
   size_t RangeSources() const override;
   void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) override;
@@ -92,6 +94,7 @@ class BlockCacheImpl : public BlockCache {
   std::mutex prefetch_mu_;
   std::unordered_set<ipld::Multihash, ipld::MultihashHasher> prefetching_;  // GUARDED_BY(prefetch_mu_)
   std::unordered_set<ipld::Multihash, ipld::MultihashHasher> prefetched_;   // GUARDED_BY(prefetch_mu_): whole CARs done
+  std::unordered_set<ipld::Multihash, ipld::MultihashHasher> dag_streams_;  // GUARDED_BY(prefetch_mu_): PrefetchDag
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> store_failures_{0};  // fetched blocks not stored since the last success
   // Now() of the last get the cache could not answer, in steady_clock ticks; 0: none yet.

@@ -21,6 +21,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
   uint64_t expected = 0;  // what BeginStream was told (striping)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<uint64_t> received{0};  // response bytes, for the source's throughput
+  uint64_t max_bytes = 0;  // 0: no cap
   std::function<void(Status, uint64_t)> done;
 
   std::mutex mu;
@@ -40,6 +41,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
 
   // Pool thread only (one drain at a time).
   ipld::CarParser parser;
+  uint64_t parsed_bytes = 0;
   std::atomic<uint64_t> blocks{0};
 
   std::shared_ptr<FetchHandle> Handle() {
@@ -132,6 +134,11 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
       IPFSFS_ASSIGN_OR_RETURN(auto block, parser.Next());
       if (!block) return OkStatus();
       size_t n = block->data.size();
+      parsed_bytes += n;
+      if (max_bytes > 0 && parsed_bytes > max_bytes) {
+        return MakeError(ErrorCode::kTooLarge, "car for " + root.ToString() + " passed its budget of " +
+                                                   std::to_string(max_bytes) + " bytes");
+      }
       {
         std::lock_guard<std::mutex> lock(mu);
         if (failure) return OkStatus();
@@ -214,6 +221,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
       result = failure ? Status(tl::unexpected(*failure)) : *parse_status;
       handle.reset();  // the request holds this stream's callbacks: break the cycle
     }
+    if (!result && result.error().code == ErrorCode::kUnsupported) owner->NoCars(source);
     if (!result && result.error().code != ErrorCode::kCancelled) {
       Log()->debug("car {} from {}: {} ({} blocks)", root.ToString(), owner->sources_.name(source),
                    result.error().message, blocks.load());
@@ -242,6 +250,13 @@ void CarStreamer::Cancel(const Filter& which, const std::string& why) {
   for (auto& s : chosen) s->Fail(Error{ErrorCode::kCancelled, why});
 }
 
+void CarStreamer::NoCars(size_t source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (no_cars_.size() <= source) no_cars_.resize(source + 1, false);
+  if (!no_cars_[source]) Log()->info("{} serves no CARs: blocks are asked for one by one", sources_.name(source));
+  no_cars_[source] = true;
+}
+
 void CarStreamer::Close() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -252,15 +267,24 @@ void CarStreamer::Close() {
 }
 
 void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes, Done done,
-                         std::optional<ByteRange> tag) {
+                         std::optional<ByteRange> tag, uint64_t max_bytes) {
   // Striping: each stream goes where it is expected to finish first, so
   // several ranges of one file spread over the sources by their speed.
   const uint64_t expected = bytes ? bytes->to - bytes->from : (1u << 20);
-  size_t source = sources_.BeginStream(expected, [&](size_t i) { return !bytes || sources_.at(i).SupportsByteRanges(); });
+  size_t source;
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // no_cars_; Sources' own lock is taken inside, never the other way
+    source = sources_.BeginStream(expected, [&](size_t i) {
+      if (i < no_cars_.size() && no_cars_[i]) return false;
+      return !bytes || sources_.at(i).SupportsByteRanges();
+    });
+  }
   if (source == SIZE_MAX) {
     done(MakeError(
              sources_.empty() ? ErrorCode::kUnavailable : ErrorCode::kUnsupported,
-             sources_.empty() ? "no source to stream a car from" : "no source serves byte ranges of a file as a car"),
+             sources_.empty() ? "no source to stream a car from"
+             : bytes         ? "no source serves byte ranges of a file as a car"
+                             : "no source serves CARs"),
          0);
     return;
   }
@@ -270,6 +294,7 @@ void CarStreamer::Stream(const ipld::Cid& root, PrefetchScope scope, std::option
   stream->tag = tag;
   stream->source = source;
   stream->expected = expected;
+  stream->max_bytes = max_bytes;
   stream->done = std::move(done);
   bool closed;
   {

@@ -10,6 +10,9 @@
 // ends the stream at once. `done(status, blocks)` comes once, after the
 // response is parsed to its end and the last block's task is done.
 //
+// A source that answers a CAR request with kUnsupported (a gateway without
+// CARs) is not asked for CARs again.
+//
 // Owns the streams in flight (by weak reference: each stream owns itself
 // until it reports); uses the Sources, pool and pending-request count, which
 // must outlive every stream. Thread-safe: mu_ guards the list of streams.
@@ -45,13 +48,17 @@ class CarStreamer {
 
   // Streams the DAG under `root` (only the blocks of file bytes `bytes`, if
   // set) from the best source that can. `tag` is what Cancel finds it by.
-  // kUnsupported when no source serves byte ranges; kCancelled once closed.
+  // Past `max_bytes` of blocks (0: no cap) the stream stops with kTooLarge;
+  // the blocks before the cap are kept. kUnsupported when no source serves
+  // byte ranges; kCancelled once closed.
   void Stream(const ipld::Cid& root, PrefetchScope scope, std::optional<ByteRange> bytes, Done done,
-              std::optional<ByteRange> tag = std::nullopt);
+              std::optional<ByteRange> tag = std::nullopt, uint64_t max_bytes = 0);
   // Ends the streams `which` picks with kCancelled `why`.
   void Cancel(const Filter& which, const std::string& why);
   // Cancels every stream, and every later one at once.
   void Close();
+  // `source` serves no CARs: later streams go elsewhere, or fail kUnsupported at once.
+  void NoCars(size_t source);
 
  private:
   struct CarStream;
@@ -62,6 +69,7 @@ class CarStreamer {
   std::mutex mu_;
   std::vector<std::weak_ptr<CarStream>> streams_;  // GUARDED_BY(mu_)
   bool closed_ = false;                            // GUARDED_BY(mu_)
+  std::vector<bool> no_cars_;                      // GUARDED_BY(mu_): per source, said it serves none
 };
 
 }  // namespace ipfsfs::blockcache::internal

@@ -416,6 +416,106 @@ TEST_CASE("a block the ranged CAR does not bring is asked for alone once the CAR
   CHECK(gw->RequestCount(leaves[12].cid) == 1);
 }
 
+TEST_CASE("a DAG CAR brings every block once: gets that expect it send no request of their own") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(2 << 20, 256 << 10, 4, 53);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto cache = OpenCache({gw.get()});
+  std::promise<Status> car_done;
+  cache->PrefetchDag(dag.root, PrefetchScope::kAll, 0, [&](Status s) { car_done.set_value(std::move(s)); });
+  std::vector<std::future<Result<Block>>> gets;
+  for (const auto& b : dag.blocks) {
+    auto p = std::make_shared<std::promise<Result<Block>>>();
+    gets.push_back(p->get_future());
+    cache->GetExpected(b.cid, std::chrono::milliseconds(20000), [p](Result<Block> r) { p->set_value(std::move(r)); });
+  }
+  for (size_t i = 0; i < gets.size(); ++i) {
+    auto b = gets[i].get();
+    REQUIRE(b);
+    CHECK(Same(b->bytes(), dag.blocks[i].data));
+  }
+  REQUIRE(car_done.get_future().get());
+  CHECK(gw->TotalRequests() == 1);
+  CHECK(gw->RequestCount(dag.root) == 1);
+}
+
+TEST_CASE("a DAG CAR stops past its byte budget, and what it did not bring is asked for alone") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 54);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto leaves = Leaves(dag);
+  REQUIRE(leaves.size() == 16);
+  auto cache = OpenCache({gw.get()});
+  // The root and first inner node are small: two leaves fit in 600 KiB, the third does not.
+  auto s = AwaitStatus([&](auto done) { cache->PrefetchDag(dag.root, PrefetchScope::kAll, 600u << 10, done); });
+  REQUIRE(!s);
+  CHECK(s.error().code == ErrorCode::kTooLarge);
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    INFO("leaf " << i);
+    CHECK(cache->Has(leaves[i].cid) == (i < 2));
+  }
+  gw->ResetCounts();
+  std::promise<Result<Block>> got;
+  cache->GetExpected(leaves[9].cid, std::chrono::milliseconds(20000),
+                     [&](Result<Block> b) { got.set_value(std::move(b)); });
+  auto b = got.get_future().get();
+  REQUIRE(b);
+  CHECK(Same(b->bytes(), leaves[9].data));
+  CHECK(gw->RequestCount(leaves[9].cid) == 1);
+}
+
+TEST_CASE("a DAG CAR from a gateway without CARs: every awaited block comes alone, right, and no CAR is asked again") {
+  testing::TestGatewayOptions o;
+  o.serve_cars = false;
+  auto g = TestGateway::Start(o);
+  REQUIRE(g);
+  auto& gw = *g;
+  auto dag = testing::MakeFileDag(1 << 20, 256 << 10, 4, 55);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto cache = OpenCache({gw.get()});
+  std::promise<Status> car_done;
+  cache->PrefetchDag(dag.root, PrefetchScope::kAll, 0, [&](Status s) { car_done.set_value(std::move(s)); });
+  std::vector<std::future<Result<Block>>> gets;
+  for (const auto& b : dag.blocks) {
+    auto p = std::make_shared<std::promise<Result<Block>>>();
+    gets.push_back(p->get_future());
+    cache->GetExpected(b.cid, std::chrono::milliseconds(20000), [p](Result<Block> r) { p->set_value(std::move(r)); });
+  }
+  for (size_t i = 0; i < gets.size(); ++i) {
+    auto b = gets[i].get();
+    REQUIRE(b);
+    CHECK(Same(b->bytes(), dag.blocks[i].data));
+  }
+  auto car = car_done.get_future().get();
+  REQUIRE(!car);
+  CHECK(car.error().code == ErrorCode::kUnsupported);  // 501: the gateway says it serves none
+  for (const auto& b : dag.blocks) CHECK(gw->RequestCount(b.cid) == (b.cid == dag.root ? 2 : 1));
+  // It is not asked for a CAR again: the next answers at once, without a request.
+  auto other = testing::MakeFileDag(1 << 20, 256 << 10, 4, 57);
+  for (auto& b : other.blocks) gw->AddBlock(b.cid, b.data);
+  auto again = AwaitStatus([&](auto done) { cache->PrefetchDag(other.root, PrefetchScope::kAll, 0, done); });
+  REQUIRE(!again);
+  CHECK(again.error().code == ErrorCode::kUnsupported);
+  CHECK(gw->RequestCount(other.root) == 0);
+}
+
+TEST_CASE("a DAG CAR with a wrong block stops there: the bad bytes are never stored, the block comes alone") {
+  auto gw = NewGateway();
+  auto dag = testing::MakeFileDag(1 << 20, 256 << 10, 4, 56);
+  for (auto& b : dag.blocks) gw->AddBlock(b.cid, b.data);
+  auto leaves = Leaves(dag);
+  auto cache = OpenCache({gw.get()});
+  gw->SetFault(leaves[1].cid, Fault::kWrongBlock);
+  auto s = AwaitStatus([&](auto done) { cache->PrefetchDag(dag.root, PrefetchScope::kAll, 0, done); });
+  CHECK(!s);
+  CHECK(cache->Has(leaves[0].cid));
+  CHECK(!cache->Has(leaves[1].cid));
+  gw->ClearFaults();
+  auto b = cache->GetBlocking(leaves[1].cid);
+  REQUIRE(b);
+  CHECK(Same(b->bytes(), leaves[1].data));
+}
+
 TEST_CASE("closing the cache cancels a ranged CAR in flight at once") {
   auto gw = NewGateway();
   auto dag = testing::MakeFileDag(4 << 20, 256 << 10, 4, 54);

@@ -228,5 +228,84 @@ TEST_CASE("DirectoryStream reports a shard it cannot read after the entries befo
   CHECK((*stream)->available() < files.size());
 }
 
+// Records the CARs a listing asks for; blocks in `stored` count as cached.
+class CarRecordingGetter : public MemoryBlockGetter {
+ public:
+  struct Asked {
+    ipld::Cid root;
+    blockcache::PrefetchScope scope;
+    uint64_t max_bytes;
+  };
+  void PrefetchDag(const ipld::Cid& root, blockcache::PrefetchScope scope, uint64_t max_bytes,
+                   std::function<void(Status)> done) override {
+    {
+      std::lock_guard lock(mu);
+      asked.push_back(Asked{root, scope, max_bytes});
+    }
+    done(OkStatus());
+  }
+  std::optional<uint64_t> StoredSize(const ipld::Cid& cid) override {
+    std::lock_guard lock(mu);
+    if (all_stored) return BlockSize(cid);
+    return std::nullopt;
+  }
+  std::mutex mu;
+  std::vector<Asked> asked;  // GUARDED_BY(mu)
+  bool all_stored = false;   // GUARDED_BY(mu)
+};
+
+TEST_CASE("a cold HAMT of small files asks for its whole DAG as one CAR, with a budget just above its Tsizes") {
+  CarRecordingGetter store;
+  DagBuilder dag(store);
+  auto files = ManyFiles(dag, 2000);
+  auto shard = dag.Hamt("", files, 16);
+  Resolver r(store);
+  auto root = Resolve(r, shard.cid.ToString());
+  REQUIRE(root);
+  auto stream = DirectoryStream::Open(r, *root);
+  REQUIRE(stream);
+  REQUIRE(store.asked.size() == 1);
+  CHECK(store.asked[0].root == shard.cid);
+  CHECK(store.asked[0].scope == blockcache::PrefetchScope::kAll);
+  CHECK(store.asked[0].max_bytes >= (*root)->info.dag_size);
+  CHECK(store.asked[0].max_bytes <= (*root)->info.dag_size * 2 + (64u << 10));
+  CHECK((*stream)->children_in_car());
+  std::promise<Status> all;
+  (*stream)->Fill(1'000'000, [&](Status s) { all.set_value(s); });
+  REQUIRE(all.get_future().get());
+  CHECK((*stream)->available() == files.size());
+}
+
+TEST_CASE("a cold HAMT of large files asks for its shards only, and a warm one for nothing") {
+  CarRecordingGetter store;
+  DagBuilder dag(store);
+  std::vector<TestLink> files;
+  DagBuilder::FileOptions o;
+  o.chunk = 64 << 10;
+  o.max_links = 174;
+  Bytes big = testing::PatternBytes(512 << 10, 7);
+  for (size_t i = 0; i < 40; ++i) {
+    big[0] = static_cast<std::byte>(i);  // distinct roots
+    files.push_back(dag.File("big-" + std::to_string(i), big, o));
+  }
+  auto shard = dag.Hamt("", files, 16);
+  Resolver r(store);
+  auto root = Resolve(r, shard.cid.ToString());
+  REQUIRE(root);
+  REQUIRE((*root)->info.dag_size > (16u << 20));
+  REQUIRE(DirectoryStream::Open(r, *root));
+  REQUIRE(store.asked.size() == 1);
+  CHECK(store.asked[0].scope == blockcache::PrefetchScope::kEntity);
+  CHECK(store.asked[0].max_bytes == 0);
+  {
+    std::lock_guard lock(store.mu);
+    store.all_stored = true;
+  }
+  auto again = DirectoryStream::Open(r, *root);
+  REQUIRE(again);
+  CHECK(store.asked.size() == 1);
+  CHECK_FALSE((*again)->children_in_car());
+}
+
 }  // namespace
 }  // namespace ipfsfs::resolver

@@ -175,10 +175,12 @@ class Gateway : public TestGateway {
     return it == counts_.end() ? 0 : it->second;
   }
   uint64_t TotalRequests() const override { return total_.load(); }
+  uint64_t BytesSent() const override { return bytes_sent_.load(); }
   void ResetCounts() override {
     std::lock_guard<std::mutex> lock(mu_);
     counts_.clear();
     total_ = 0;
+    bytes_sent_ = 0;
   }
 
  private:
@@ -287,6 +289,7 @@ class Gateway : public TestGateway {
       Pace(piece);
       ssize_t n = ::send(fd, data.data(), piece, MSG_NOSIGNAL);
       if (n <= 0) return false;
+      bytes_sent_ += static_cast<uint64_t>(n);
       data.remove_prefix(static_cast<size_t>(n));
     }
     return true;
@@ -414,6 +417,11 @@ class Gateway : public TestGateway {
       std::string arg = req.query.count("arg") ? req.query.at("arg") : "";
       if (arg.rfind("/ipns/", 0) != 0) return Respond(fd, 400, "Bad Request", "text/plain", "not /ipns/\n");
       return SendRecord(fd, arg.substr(6), false, true);
+    } else if (req.path == "/debug/counts" && req.method == "GET") {
+      // Read before this answer is sent: it is not counted in itself.
+      std::string body = "{\"requests\": " + std::to_string(total_.load()) +
+                         ", \"bytes_sent\": " + std::to_string(bytes_sent_.load()) + "}\n";
+      return Respond(fd, 200, "OK", "application/json", body);
     } else {
       return Respond(fd, 404, "Not Found", "text/plain", "no such endpoint\n");
     }
@@ -422,6 +430,9 @@ class Gateway : public TestGateway {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++counts_[cid->hash()];
+    }
+    if (format == "car" && !options_.serve_cars) {
+      return Respond(fd, 501, "Not Implemented", "text/plain", "no CAR responses here\n");
     }
     if (format != "raw" && format != "car") {
       return Respond(fd, 400, "Bad Request", "text/plain", "trustless gateway: format=raw or format=car needed\n");
@@ -647,6 +658,7 @@ class Gateway : public TestGateway {
 
   std::mutex pace_mu_;
   std::chrono::steady_clock::time_point pace_next_{};  // GUARDED_BY(pace_mu_)
+  std::atomic<uint64_t> bytes_sent_{0};
   mutable std::mutex mu_;
   std::vector<std::string> providers_;                               // GUARDED_BY(mu_)
   std::atomic<uint64_t> provider_requests_{0};

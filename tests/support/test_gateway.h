@@ -8,7 +8,8 @@
 // calls blockcache uses: POST /api/v0/block/get?arg= and /api/v0/dag/export?arg=, and
 // serves IPNS records (SetIpnsRecord) as a gateway, a delegated router and kubo do.
 // Faults can be injected globally or per CID (matched by multihash), and every
-// request is counted per multihash. One thread per connection, keep-alive.
+// request is counted per multihash, and the bytes sent in all (GET /debug/counts answers
+// {"requests": N, "bytes_sent": M} for scripts). One thread per connection, keep-alive.
 // Thread-safe; the destructor stops the server and joins its threads (stalled
 // responses end then).
 #ifndef IPFSFS_TESTS_SUPPORT_TEST_GATEWAY_H_
@@ -56,6 +57,8 @@ struct TestGatewayOptions {
   // Bandwidth cap for all its responses together, bytes/s (0: none): a
   // gateway behind a slow link (the striping bench gives each its own).
   uint64_t rate_bytes_per_second = 0;
+  // False: a gateway without CARs (format=car answers 501 Not Implemented).
+  bool serve_cars = true;
 };
 
 class TestGateway {
@@ -92,6 +95,8 @@ class TestGateway {
   // Requests naming this CID (any format, any path) since the last reset.
   virtual uint64_t RequestCount(const ipld::Cid& cid) const = 0;
   virtual uint64_t TotalRequests() const = 0;
+  // Bytes written to clients (headers and bodies, whatever the client read of them).
+  virtual uint64_t BytesSent() const = 0;
   virtual void ResetCounts() = 0;
 };
 

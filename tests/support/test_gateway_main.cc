@@ -3,7 +3,7 @@
 //   ipfsfs-test-gateway --car FILE [--car FILE…] [--port N] [--fault KIND[:CID]]…
 //                       [--slow-delay-ms N] [--slow-chunk N] [--latency-ms N]
 //                       [--flaky-percent N] [--failing-percent N] [--dead-fault KIND]
-//                       [--ipns NAME=FILE]… [--providers GATEWAY_URL]… [--rate-mib MIB_PER_S]
+//                       [--ipns NAME=FILE]… [--providers GATEWAY_URL]… [--rate-mib MIB_PER_S] [--no-car]
 //
 // Prints its URL ("http://127.0.0.1:PORT") on one line, then serves until
 // SIGINT or SIGTERM. KIND: corrupt, wrong-block, truncate, 500, 404, stall,
@@ -17,6 +17,7 @@
 // routing/get), read at each request (tests replace it to publish anew).
 // --providers makes it a delegated router too: /routing/v1/providers/{cid}
 // names those gateways as providers of every CID.
+// --no-car: a gateway that answers format=car with 501 (blocks only).
 #include <signal.h>
 
 #include <cstdio>
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
       options.port = static_cast<uint16_t>(std::stoi(value()));
     } else if (arg == "--fault") {
       faults.push_back(value());
+    } else if (arg == "--no-car") {
+      options.serve_cars = false;
     } else if (arg == "--latency-ms") {
       options.latency = std::chrono::milliseconds(std::stoi(value()));
     } else if (arg == "--slow-delay-ms") {

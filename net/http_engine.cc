@@ -166,6 +166,8 @@ class Loop {
       curl_easy_setopt(e, CURLOPT_POST, 1L);
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.post_body.size()));
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.post_body.c_str());
+    } else if (r.method == "DELETE") {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else if (r.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (r.method != "GET") {

@@ -47,7 +47,7 @@ struct HttpResponse {
 };
 
 struct HttpRequest {
-  std::string method = "GET";  // GET, POST or HEAD
+  std::string method = "GET";  // GET, POST, HEAD or DELETE
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string post_body;

@@ -99,7 +99,10 @@ std::vector<TargetOutcome> Publisher::PublishOnce(const ipld::Cid& root, std::ve
 std::vector<TargetStatus> Publisher::Status() const {
   std::lock_guard lock(mu_);
   std::vector<TargetStatus> out;
-  for (const auto& slot : slots_) out.push_back(slot.status);
+  for (const auto& slot : slots_) {
+    out.push_back(slot.status);
+    out.back().progress = slot.target->Progress();
+  }
   return out;
 }
 

@@ -47,6 +47,7 @@ struct TargetStatus {
   std::optional<ipld::Cid> pending;    // a root still to publish (failed, retry due)
   int failures = 0;                    // consecutive
   int64_t next_retry_ms = 0;           // unix ms, 0: none due
+  std::string progress;                // Target::Progress()
 };
 
 class Publisher {

@@ -32,6 +32,10 @@ class Target {
   // An error's message is one line too; kUnavailable and kTimeout are worth a
   // retry, the others need the user.
   [[nodiscard]] virtual Result<std::string> Publish(const PublishRequest& request) = 0;
+  // What happened since Publish returned, for `ipfsfs status` (a pinning
+  // service's status, followed in the background); "" when nothing follows.
+  // Any thread.
+  virtual std::string Progress() const { return {}; }
 };
 
 }  // namespace ipfsfs::publish

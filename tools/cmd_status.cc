@@ -124,6 +124,7 @@ int RunStatus() {
       } else {
         std::cout << "never published";
       }
+      if (!t.value("progress", "").empty()) std::cout << "; now " << t.value("progress", "");
       if (!t.value("last_error", "").empty()) {
         std::cout << "; last error: " << t.value("last_error", "");
         if (t["next_retry"].is_string()) std::cout << " (retry at " << t["next_retry"].get<std::string>() << ")";

@@ -5,22 +5,11 @@
 #include "publish/car_target.h"
 #include "publish/ipns_target.h"
 #include "publish/kubo_target.h"
+#include "publish/remote_target.h"
+#include "tools/internal/pin_services.h"
 
 namespace ipfsfs::tools {
 namespace {
-
-// Until the remote pinning target lands: a clear failure, never a fake.
-class NotBuiltTarget : public publish::Target {
- public:
-  NotBuiltTarget(std::string name, std::string what) : name_(std::move(name)), what_(std::move(what)) {}
-  std::string Name() const override { return name_; }
-  Result<std::string> Publish(const publish::PublishRequest&) override {
-    return MakeError(ErrorCode::kInvalidArgument, what_ + " is not built yet");
-  }
-
- private:
-  std::string name_, what_;
-};
 
 nlohmann::json Rfc3339(int64_t unix_ms) {
   if (unix_ms == 0) return nullptr;
@@ -73,9 +62,27 @@ Result<std::unique_ptr<publish::Target>> PublishService::MakeTarget(const publis
       publish::KuboTargetOptions ko{options_.api_url, options_.api_authorization, options_.kubo_pins_file};
       return std::unique_ptr<publish::Target>(std::make_unique<publish::KuboTarget>(ko, *engine_, cache_));
     }
-    case Kind::kRemote:
-      return std::unique_ptr<publish::Target>(
-          std::make_unique<NotBuiltTarget>(spec.ToString(), "publishing to a remote pinning service"));
+    case Kind::kRemote: {
+      IPFSFS_ASSIGN_OR_RETURN(auto services, PinServices::Load());
+      auto service = services.Find(spec.arg);
+      if (!service) return tl::unexpected(service.error().Wrap("publish target " + spec.ToString()));
+      publish::RemoteTargetOptions ro;
+      ro.service = spec.arg;
+      ro.endpoint = service->endpoint;
+      ro.key = service->key;
+      // The origins: the addresses of the kubo node that gets the blocks (its `id`).
+      publish::OriginsFn origins;
+      if (!options_.api_url.empty()) {
+        auto node = std::make_shared<publish::KuboTarget>(
+            publish::KuboTargetOptions{options_.api_url, options_.api_authorization, options_.kubo_pins_file},
+            *engine_, cache_);
+        origins = [node]() -> Result<std::vector<std::string>> {
+          IPFSFS_ASSIGN_OR_RETURN(auto id, node->Identify());
+          return id.addresses;
+        };
+      }
+      return std::unique_ptr<publish::Target>(std::make_unique<publish::RemoteTarget>(ro, *engine_, origins));
+    }
     case Kind::kIpns:
       // The lead wires the keys helper's name publisher in here.
       return std::unique_ptr<publish::Target>(std::make_unique<publish::IpnsTarget>(spec.arg, nullptr));
@@ -118,7 +125,8 @@ nlohmann::json PublishService::StatusJson() const {
                    {"last_error", s.last_error},
                    {"pending", s.pending ? nlohmann::json(s.pending->ToString()) : nlohmann::json()},
                    {"failures", s.failures},
-                   {"next_retry", Rfc3339(s.next_retry_ms)}});
+                   {"next_retry", Rfc3339(s.next_retry_ms)},
+                   {"progress", s.progress}});
   }
   return out;
 }

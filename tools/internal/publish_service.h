@@ -1,6 +1,7 @@
 // PublishService: the mount's side of `--publish` (issue 16). Builds the
 // targets the mount was given (kubo: the node of --api with --api-auth;
-// car:PATH; remote: and ipns: answer "not built yet") into a Publisher that
+// car:PATH; remote:SERVICE from `pin remote service add`, its origins the
+// kubo node's addresses; ipns: answers "not built yet") into a Publisher that
 // runs after each sync and retries failed targets with backoff while the
 // mount runs, and builds one-off targets for `ipfsfs sync --publish`.
 // Blocks come from the mount's cache. Thread-safe.
@@ -41,7 +42,8 @@ class PublishService {
   // only). [{"target", "ok", "line"}], one per target.
   nlohmann::json Publish(const ipld::Cid& root, const std::vector<std::string>& once);
   // Per mount target: {"target", "last_root", "last_published" (RFC 3339 or
-  // null), "last_detail", "last_error", "pending", "failures", "next_retry"}.
+  // null), "last_detail", "last_error", "pending", "failures", "next_retry",
+  // "progress" (a pinning service's status since)}.
   nlohmann::json StatusJson() const;
   bool empty() const { return publisher_->empty(); }
 

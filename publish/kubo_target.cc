@@ -176,7 +176,7 @@ Result<std::string> KuboTarget::Import(const ipld::Cid& root, const std::optiona
                      "Content-Type: application/octet-stream\r\n\r\n";
   Bytes first(reinterpret_cast<const std::byte*>(head.data()), reinterpret_cast<const std::byte*>(head.data()) + head.size());
   Append(first, ipld::EncodeCarV1Header({root}));
-  bool open = pipe->Write(std::move(first));
+  pipe->Write(std::move(first));  // false (the node already answered) ends the walk at its first block
   Bytes section;
   auto walked = internal::WalkDepthFirst(
       cache_, root, [&](const ipld::Cid& cid) { return !(cid == root) && present.count(cid.hash()) > 0; },
@@ -188,14 +188,16 @@ Result<std::string> KuboTarget::Import(const ipld::Cid& root, const std::optiona
         }
         section.clear();
         ipld::AppendCarSection(section, cid, block.bytes());
-        if (open && !pipe->Write(std::move(section))) open = false;
+        // The node answered before the end (an error): stop reading blocks.
+        if (!pipe->Write(std::move(section))) return MakeError(ErrorCode::kCancelled, "the upload ended early");
         section = Bytes();
         return OkStatus();
       });
   if (!walked) {
     pipe->Abort();
     call->Cancel();
-    answer.wait();
+    auto r = answer.get();  // the node's own reason, when it gave one, says more
+    if (r && (r->status != 200 || !r->stream_error.empty())) return tl::unexpected(KuboError("dag/import", *r));
     return tl::unexpected(walked.error());
   }
   blocks = walked->blocks;

@@ -120,6 +120,8 @@ curl -sS -f -X POST -o "$WORK/export.car" "$API/api/v0/dag/export?arg=$ROOT" &&
 # Status: the mount's target, its last root and when.
 expect "status" 0 "$IPFSFS" status "$MNT"
 echo "$OUT" | grep -q "^  car:$WORK/mount.car: published $ROOT at 20" || fail "status: $OUT"
+"$IPFSFS" status --json "$MNT" | grep -q "\"last_error\":\"\",\"last_published\":\"20[^\"]*\",\"last_root\":\"$ROOT\"" &&
+  echo "ok: status --json" || fail "status --json: $("$IPFSFS" status --json "$MNT")"
 # The service's status is followed in the background until pinned.
 for _ in $(seq 600); do
   "$IPFSFS" status "$MNT" | grep -q "^  remote:mock: published $ROOT at .*; now pinned $ROOT" && break

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "tests/publish/fixture.h"
+#include "writeback/cache_sink.h"
+#include "writeback/importer.h"
 
 namespace ipfsfs::publish {
 namespace {
@@ -46,7 +48,9 @@ TEST_CASE("kubo target: a node that is not there is one clear, retryable error",
 // HTTP) and closes. One connection at a time; a thread, stopped by the destructor.
 class FailingKubo {
  public:
-  explicit FailingKubo(std::string import_answer) : import_answer_(std::move(import_answer)) {
+  explicit FailingKubo(std::string import_answer,
+                       std::string version = R"({"Version":"0.40.0","Golang":"go1.24"})")
+      : import_answer_(std::move(import_answer)), version_(std::move(version)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -85,7 +89,7 @@ class FailingKubo {
       }
       std::string answer;
       if (request.rfind("POST /api/v0/version", 0) == 0) {
-        answer = Reply("200 OK", "application/json", R"({"Version":"0.40.0","Golang":"go1.24"})");
+        answer = Reply("200 OK", "application/json", version_);
       } else if (request.rfind("POST /api/v0/id", 0) == 0) {
         answer = Reply("200 OK", "application/json", R"({"ID":"12D3KooWtest","Addresses":[]})");
       } else if (request.rfind("POST /api/v0/dag/import", 0) == 0) {
@@ -109,6 +113,7 @@ class FailingKubo {
     }
   }
   std::string import_answer_;
+  std::string version_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -168,6 +173,42 @@ TEST_CASE("kubo target: a failure after the answer began (X-Stream-Error trailer
   auto r = target.Publish({root, std::nullopt});
   REQUIRE_FALSE(r);
   CHECK(r.error().message == "dag/import: pinning failed: repo closed");
+}
+
+TEST_CASE("kubo target: a block over the node's limit (1 MiB before kubo 0.40, 2 MiB since) fails before the node refuses it", "[publish]") {
+  testing::TempDir t;
+  auto cache = testing::MemoryCache();
+  // One raw leaf of 1.5 MiB: over 0.39's limit, under 0.40's.
+  testing::WriteFile(t.path + "/big.bin", std::string(1536 * 1024, 'x'));
+  writeback::ImportOptions options;
+  options.cid_version = 1;
+  options.chunker = "size-1572864";
+  writeback::CacheSink sink(*cache);
+  auto importer = writeback::Importer::Create(options, sink);
+  REQUIRE(importer);
+  auto roots = (*importer)->AddPaths({t.path + "/big.bin"}, false, nullptr);
+  REQUIRE(roots);
+  const ipld::Cid root = roots->back().cid;
+  REQUIRE(sink.Finish({root}));
+  auto engine = net::HttpEngine::Create();
+  REQUIRE(engine);
+
+  FailingKubo old_kubo(FailingKubo::Reply("500 Internal Server Error", "application/json", "{}"),
+                       R"({"Version":"0.39.0","Golang":"go1.24"})");
+  KuboTarget to_old({old_kubo.url(), "", t.path + "/pins.json"}, **engine, *cache);
+  auto r = to_old.Publish({root, std::nullopt});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kTooLarge);
+  CHECK(r.error().message == "block " + root.ToString() +
+                                 " is 1572864 bytes, over the node's limit of 1048576 (sync with smaller chunks)");
+
+  // A kubo >= 0.40 takes it: the upload is made (this fake then fails it).
+  FailingKubo new_kubo(FailingKubo::Reply("500 Internal Server Error", "application/json", R"({"Message":"later"})"));
+  KuboTarget to_new({new_kubo.url(), "", t.path + "/pins.json"}, **engine, *cache);
+  auto r2 = to_new.Publish({root, std::nullopt});
+  REQUIRE_FALSE(r2);
+  CHECK(r2.error().message == "dag/import: later");
+  CHECK(new_kubo.import_bytes() >= 100000);
 }
 
 }  // namespace

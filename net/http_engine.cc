@@ -89,8 +89,9 @@ class Loop {
     Finish(t, MakeError(ErrorCode::kCancelled, "cancelled: " + t->request_.url));
   }
   void ResumeOnLoop(const std::shared_ptr<Transfer>& t) {
-    if (t->finished_ || !t->paused_ || !t->in_multi_) return;
+    if (t->finished_ || (!t->paused_ && !t->upload_paused_) || !t->in_multi_) return;
     t->paused_ = false;
+    t->upload_paused_ = false;
     curl_easy_pause(t->easy_, CURLPAUSE_CONT);
   }
 
@@ -111,6 +112,7 @@ class Loop {
     t->head_seen_ = false;
     t->streaming_ = false;
     t->paused_ = false;
+    t->upload_paused_ = false;
     t->abort_error_.reset();
     t->error_buffer_[0] = 0;
     live_[t->easy_] = t;
@@ -151,10 +153,21 @@ class Loop {
     if (!r.on_data) {
       curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
     }
-    if (r.method == "POST") {
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, OnHeader);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    if (r.method == "POST" && r.body_source) {
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, OnRead);
+      curl_easy_setopt(e, CURLOPT_READDATA, &t);
+      // Chunked, and no "Expect: 100-continue" wait before the first byte.
+      t.headers_ = curl_slist_append(t.headers_, "Transfer-Encoding: chunked");
+      t.headers_ = curl_slist_append(t.headers_, "Expect:");
+    } else if (r.method == "POST") {
       curl_easy_setopt(e, CURLOPT_POST, 1L);
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.post_body.size()));
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.post_body.c_str());
+    } else if (r.method == "DELETE") {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else if (r.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (r.method != "GET") {
@@ -185,6 +198,7 @@ class Loop {
     // Drop the callers' captures now: a handle kept by them must not keep them alive.
     t->request_.on_data = nullptr;
     t->request_.on_head = nullptr;
+    t->request_.body_source = nullptr;
     try {
       done(std::move(result));
     } catch (const std::exception& e) {
@@ -235,7 +249,8 @@ class Loop {
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     bool retry_status = code == CURLE_OK && (status == 502 || status == 503 || status == 504);
-    if ((Retryable(code) || retry_status) && !t->delivered_ && t->attempt_ < t->request_.max_retries) {
+    if ((Retryable(code) || retry_status) && !t->delivered_ && !t->request_.body_source &&
+        t->attempt_ < t->request_.max_retries) {
       auto delay = t->request_.retry_backoff * (1 << t->attempt_);
       ++t->attempt_;
       Log()->debug("retrying {} in {} ms (attempt {}): {}", t->request_.url, delay.count(), t->attempt_,

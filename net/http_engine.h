@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,13 +42,22 @@ struct HttpResponse {
   Bytes body;            // empty when the body was streamed to on_data
   double seconds = 0;    // total time of the last attempt
   bool http2 = false;
+  // The X-Stream-Error header or trailer (kubo RPC: a failure after the body began).
+  std::string stream_error;
 };
 
 struct HttpRequest {
-  std::string method = "GET";  // GET, POST or HEAD
+  std::string method = "GET";  // GET, POST, HEAD or DELETE
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string post_body;
+  // Streamed request body (POST, instead of post_body), sent chunked: fills
+  // `buffer`, returns the bytes written, 0 at the end, kBodyWait when none are
+  // ready yet (call HttpCall::Resume() once there are), kBodyAbort to fail the
+  // request. Runs on a loop thread: must not block. Such a request is never retried.
+  std::function<long(std::span<std::byte> buffer)> body_source;
+  static constexpr long kBodyWait = -1;
+  static constexpr long kBodyAbort = -2;
   // Buffered mode: a body longer than this ends the request with kTooLarge.
   size_t max_body_bytes = (2u << 20) + 1;
   // Called once, before the first body byte, with the status and Content-Type.
@@ -78,7 +88,8 @@ class HttpCall {
   virtual ~HttpCall() = default;
   // done() gets kCancelled unless it already ran. Any thread, idempotent.
   virtual void Cancel() = 0;
-  // Resumes a stream paused by on_data returning false.
+  // Resumes a stream paused by on_data returning false, or an upload paused
+  // by body_source answering kBodyWait.
   virtual void Resume() = 0;
 };
 

@@ -38,4 +38,9 @@ if [ "${1:-}" != "--no-test-peers" ]; then
       npm install --prefix tests/peers --no-audit --no-fund --loglevel=error
     fi
   fi
+  # The publish targets' peers (js-ipfs as a kubo RPC node, a mock pinning
+  # service) in their own package dir: js-ipfs brings ~1200 packages.
+  if [ -f tests/peers/publish/package-lock.json ]; then
+    npm ci --prefix tests/peers/publish --no-audit --no-fund --loglevel=error
+  fi
 fi

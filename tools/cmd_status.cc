@@ -114,6 +114,24 @@ int RunStatus() {
     std::cout << "sync:       " << (sy["root"].is_string() ? "root " + sy["root"].get<std::string>() : "never synced")
               << (sy.value("running", false) ? ", syncing now" : "") << "\n";
   }
+  if (j->contains("publish") && (*j)["publish"].is_array() && !(*j)["publish"].empty()) {
+    std::cout << "publish:\n";
+    for (const auto& t : (*j)["publish"]) {
+      std::cout << "  " << t.value("target", "?") << ": ";
+      if (t["last_root"].is_string()) {
+        std::cout << "published " << t["last_root"].get<std::string>() << " at "
+                  << (t["last_published"].is_string() ? t["last_published"].get<std::string>() : "?");
+      } else {
+        std::cout << "never published";
+      }
+      if (!t.value("progress", "").empty()) std::cout << "; now " << t.value("progress", "");
+      if (!t.value("last_error", "").empty()) {
+        std::cout << "; last error: " << t.value("last_error", "");
+        if (t["next_retry"].is_string()) std::cout << " (retry at " << t["next_retry"].get<std::string>() << ")";
+      }
+      std::cout << "\n";
+    }
+  }
   std::cout << "sources:\n";
   for (const auto& s : (*j)["sources"]) {
     char line[320];

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tools/command.h"
 #include "tools/internal/control.h"
@@ -27,6 +28,7 @@ struct {
   std::string path;
   bool quiet = false;
   bool json = false;
+  std::vector<std::string> publish;
 } g_sync;
 
 // PATH (a path under MOUNTPOINT/staging) relative to the staging tree ("" = all).
@@ -50,6 +52,9 @@ int RunSync() {
   auto scope = ScopeOf(mountpoint, g_sync.path);
   if (!scope) return ReportError("sync", scope.error());
   const std::string socket = SocketPath(mountpoint);
+  for (auto& t : g_sync.publish) {
+    if (t.rfind("car:", 0) == 0 && t.size() > 4) t = "car:" + Absolute(t.substr(4));  // the mount runs in /
+  }
 
   // The progress line: asked for on another connection while the sync runs.
   std::mutex mu;
@@ -76,7 +81,8 @@ int RunSync() {
       if (printed) std::fprintf(stderr, "\r\033[K");
     });
   }
-  auto reply = AskSocket(socket, {{"command", "sync"}, {"path", *scope}}, std::chrono::milliseconds(0));
+  auto reply = AskSocket(socket, {{"command", "sync"}, {"path", *scope}, {"publish", g_sync.publish}},
+                         std::chrono::milliseconds(0));
   if (show) {
     {
       std::lock_guard lock(mu);
@@ -91,14 +97,27 @@ int RunSync() {
     }
     return ReportError("sync " + mountpoint, reply.error());
   }
+  // One line per publish target; a failed one makes the exit status 1.
+  int status = 0;
+  const nlohmann::json published = reply->contains("publish") && (*reply)["publish"].is_array()
+                                       ? (*reply)["publish"]
+                                       : nlohmann::json::array();
+  for (const auto& t : published) {
+    if (!t.value("ok", false)) {
+      status = 1;
+      if (!g_sync.json) {
+        std::cerr << "ipfsfs: sync: publish " << t.value("target", "?") << ": " << t.value("line", "") << "\n";
+      }
+    }
+  }
   if (g_sync.json) {
     std::cout << reply->dump() << "\n";
-    return 0;
+    return status;
   }
   const std::string root = reply->value("root", "");
   if (g_sync.quiet) {
     std::cout << root << "\n";
-    return 0;
+    return status;
   }
   for (const auto& d : reply->value("deferred", nlohmann::json::array())) {
     std::cerr << "ipfsfs: sync: " << d.get<std::string>() << ": changed while read, left for the next sync\n";
@@ -107,7 +126,10 @@ int RunSync() {
   std::cout << reply->value("files_read", 0) << " files read, " << reply->value("files_reused", 0) << " unchanged, "
             << Mib(reply->value("bytes_read", uint64_t{0})) << "\n";
   std::cout << "synced " << root << "\n";
-  return 0;
+  for (const auto& t : published) {
+    if (t.value("ok", false)) std::cout << "published " << t.value("target", "?") << ": " << t.value("line", "") << "\n";
+  }
+  return status;
 }
 
 void Setup(CLI::App& app, int& exit_code) {
@@ -116,7 +138,10 @@ void Setup(CLI::App& app, int& exit_code) {
   sync->add_option("mountpoint", g_sync.mountpoint, "The mountpoint")->required();
   sync->add_option("path", g_sync.path, "Only this part of staging/ (the rest stays as last synced)");
   sync->add_flag("-q,--quiet", g_sync.quiet, "Print the root CID alone");
-  sync->add_flag("--json", g_sync.json, "One JSON object: root, counters, deferred files");
+  sync->add_flag("--json", g_sync.json, "One JSON object: root, counters, deferred files, publish outcomes");
+  sync->add_option("--publish", g_sync.publish,
+                   "Also publish the root to TARGET for this sync only (repeatable): kubo, car:PATH, "
+                   "remote:SERVICE, ipns:KEY; exit 1 if any target fails");
   sync->callback([&exit_code] { exit_code = RunSync(); });
 }
 

@@ -1,5 +1,7 @@
 #include "net/internal/transfer.h"
 
+#include <algorithm>
+#include <cctype>
 #include <string>
 
 namespace ipfsfs::net::internal {
@@ -60,6 +62,39 @@ size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user) {
     if (announced > 0 && static_cast<size_t>(announced) <= cap) t->response_.body.reserve(static_cast<size_t>(announced));
   }
   Append(t->response_.body, bytes);
+  return len;
+}
+
+size_t OnRead(char* ptr, size_t size, size_t nmemb, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  long n = HttpRequest::kBodyAbort;
+  try {
+    n = t->request_.body_source(std::span<std::byte>(reinterpret_cast<std::byte*>(ptr), size * nmemb));
+  } catch (...) {
+  }
+  if (n == HttpRequest::kBodyWait) {
+    t->upload_paused_ = true;
+    return CURL_READFUNC_PAUSE;
+  }
+  if (n < 0) {
+    if (!t->abort_error_) t->abort_error_ = Error{ErrorCode::kCancelled, t->request_.url + ": upload aborted"};
+    return CURL_READFUNC_ABORT;
+  }
+  return static_cast<size_t>(n);
+}
+
+size_t OnHeader(char* ptr, size_t size, size_t nmemb, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t len = size * nmemb;
+  std::string_view line(ptr, len);
+  constexpr std::string_view kName = "x-stream-error:";
+  if (line.size() > kName.size() &&
+      std::equal(kName.begin(), kName.end(), line.begin(), [](char a, char b) { return a == std::tolower(b); })) {
+    std::string_view value = line.substr(kName.size());
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    t->response_.stream_error = std::string(value);
+  }
   return len;
 }
 

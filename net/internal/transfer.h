@@ -41,6 +41,7 @@ class Transfer : public HttpCall, public std::enable_shared_from_this<Transfer> 
   bool streaming_ = false;      // this attempt's body goes to on_data
   bool delivered_ = false;      // some body byte reached on_data
   bool paused_ = false;
+  bool upload_paused_ = false;  // body_source answered kBodyWait
   bool in_multi_ = false;
   bool finished_ = false;
   int attempt_ = 0;
@@ -49,6 +50,10 @@ class Transfer : public HttpCall, public std::enable_shared_from_this<Transfer> 
 
 // CURLOPT_WRITEFUNCTION; `user` is the Transfer.
 size_t OnWrite(char* ptr, size_t size, size_t nmemb, void* user);
+// CURLOPT_READFUNCTION over body_source; `user` is the Transfer.
+size_t OnRead(char* ptr, size_t size, size_t nmemb, void* user);
+// CURLOPT_HEADERFUNCTION: keeps X-Stream-Error (headers and trailers alike).
+size_t OnHeader(char* ptr, size_t size, size_t nmemb, void* user);
 
 }  // namespace ipfsfs::net::internal
 

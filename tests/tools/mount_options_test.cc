@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "tools/internal/control.h"
 
 namespace ipfsfs::tools {
 namespace {
@@ -140,6 +143,59 @@ TEST_CASE("staging dir: the XDG state default, the flag and its twin, none when 
   CHECK(resolve(MountFlags{}, {"staging_dir=/other"}) == "/other");
   CHECK(resolve(MountFlags{}, {"ro"}).empty());
   unsetenv("XDG_STATE_HOME");
+}
+
+TEST_CASE("publish flags: --publish repeats, its -o twin, the config file, --api-auth as kubo derives it", "[mount_options]") {
+  Home home;
+  MountFlags f;
+  f.mountpoint = "/tmp";
+  f.sources.offline = true;
+  auto parsed = ParseO({"publish=kubo,publish=car:site.car", "api_auth=basic:alice:secret"});
+  ApplyTwins(parsed, f);
+  auto m = ResolveMountOptions(f, parsed);
+  REQUIRE(m);
+  REQUIRE(m->publish.size() == 2);
+  CHECK(m->publish[0].ToString() == "kubo");
+  CHECK(m->publish[1].ToString() == "car:" + Absolute("site.car"));  // the daemon runs in /
+  CHECK(m->api_authorization == "Basic YWxpY2U6c2VjcmV0");
+
+  // A flag beats the twin; the config file's list when neither is given.
+  MountFlags flag;
+  flag.mountpoint = "/tmp";
+  flag.sources.offline = true;
+  flag.publish = {"ipns:blog"};
+  flag.api_auth = "tok";
+  ApplyTwins(parsed, flag);
+  auto mf = ResolveMountOptions(flag, parsed);
+  REQUIRE(mf);
+  REQUIRE(mf->publish.size() == 1);
+  CHECK(mf->publish[0].ToString() == "ipns:blog");
+  CHECK(mf->api_authorization == "Bearer tok");
+
+  const std::string config = home.dir + "/config.json";
+  { std::ofstream(config) << R"({"publish": ["remote:pinata", "kubo"], "api_auth": "bearer:xyz"})"; }
+  MountFlags c;
+  c.mountpoint = "/tmp";
+  c.sources.offline = true;
+  c.sources.config = config;
+  auto mc = ResolveMountOptions(c, ParsedO{});
+  REQUIRE(mc);
+  REQUIRE(mc->publish.size() == 2);
+  CHECK(mc->publish[0].ToString() == "remote:pinata");
+  CHECK(mc->api_authorization == "Bearer xyz");
+
+  MountFlags bad;
+  bad.mountpoint = "/tmp";
+  bad.sources.offline = true;
+  bad.publish = {"s3:bucket"};
+  auto b = ResolveMountOptions(bad, ParsedO{});
+  REQUIRE_FALSE(b);
+  CHECK(b.error().message.rfind("--publish: ", 0) == 0);
+  bad.publish = {"kubo"};
+  bad.read_only = true;
+  auto ro = ResolveMountOptions(bad, ParsedO{});
+  REQUIRE_FALSE(ro);
+  CHECK(ro.error().message == "--publish needs staging/ (not with --read-only)");
 }
 
 }  // namespace

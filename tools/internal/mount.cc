@@ -22,6 +22,7 @@
 #include "tools/internal/cache_ops.h"
 #include "tools/internal/control.h"
 #include "tools/internal/name_options.h"
+#include "tools/internal/publish_service.h"
 #include "tools/internal/sync_service.h"
 
 namespace ipfsfs::tools {
@@ -52,6 +53,19 @@ class MemoryTrimmer {
   bool stop_ = false;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
+
+// The publish targets of staging/'s syncs: the kubo node is the cache's RPC
+// source; which roots ipfsfs pinned there is kept beside the sync index.
+Result<std::unique_ptr<PublishService>> OpenPublishService(const MountOptions& o, blockcache::BlockCache& cache) {
+  PublishServiceOptions po;
+  po.targets = o.publish;
+  for (const auto& s : o.cache.sources) {
+    if (s.kind == blockcache::SourceSpec::Kind::kKuboRpc && po.api_url.empty()) po.api_url = s.url;
+  }
+  po.api_authorization = o.api_authorization;
+  po.kubo_pins_file = (o.sync_state_dir.empty() ? o.staging_dir + ".sync" : o.sync_state_dir) + ".kubo-pins.json";
+  return PublishService::Open(std::move(po), cache);
+}
 
 }  // namespace
 
@@ -102,6 +116,7 @@ struct Mount::Parts {
   std::unique_ptr<fs::Filesystem> filesystem;
   fs::StagingTree* staging = nullptr;  // owned by filesystem
   std::unique_ptr<fs::FuseMount> fuse;
+  std::unique_ptr<PublishService> publish;  // stopped first, destroyed after the sync that calls it
   std::unique_ptr<SyncService> sync;
   std::shared_ptr<SyncGate> sync_gate;
   std::unique_ptr<ControlServer> control;
@@ -109,6 +124,7 @@ struct Mount::Parts {
 
   ~Parts() {
     pointer.reset();
+    if (publish) publish->Stop();  // no more retries; a sync's publishing fails at once
     if (sync) sync->Cancel();  // a sync request ends early: control.reset waits for it
     control.reset();           // waits for cache commands still running
     if (sync_gate) sync_gate->Close();  // the staging tree's calls into the sync end
@@ -172,6 +188,10 @@ Status Mount::Build() {
   if (!options_.staging_dir.empty()) {
     IPFSFS_RETURN_IF_ERROR(MakeStagingDir(options_.staging_dir));
     SyncServiceOptions so{options_.staging_dir, options_.sync_state_dir, options_.import, options_.auto_sync};
+    IPFSFS_ASSIGN_OR_RETURN(p.publish, OpenPublishService(options_, *p.cache));
+    so.publish = [publish = p.publish.get()](const ipld::Cid& root, const std::vector<std::string>& once) {
+      return publish->Publish(root, once);
+    };
     auto sync = SyncService::Open(std::move(so), *p.cache);
     if (!sync && options_.staging_is_default && sync.error().code == ErrorCode::kUnavailable) {
       spdlog::warn("no staging/ on this mount: the default staging dir {} is in use by another mount ({}); "
@@ -301,6 +321,7 @@ nlohmann::json Mount::StatusJson() const {
   if (p.sync) sync = p.sync->ProgressJson();
   return nlohmann::json{
       {"mountpoint", options_.mountpoint},
+      {"publish", p.publish ? p.publish->StatusJson() : nlohmann::json::array()},
       {"names", names},
       {"sync", sync},
       {"pid", getpid()},

@@ -34,6 +34,7 @@
 #include "fs/fuse_adapter.h"
 #include "fs/ipfs_tree.h"
 #include "fs/staging_tree.h"
+#include "publish/target_spec.h"
 #include "writeback/import_options.h"
 
 namespace ipfsfs::tools {
@@ -60,6 +61,9 @@ struct MountOptions {
   std::string sync_state_dir;
   writeback::ImportOptions import;
   std::chrono::milliseconds auto_sync{0};
+  // Where each synced root goes (--publish) and the kubo RPC's Authorization header (--api-auth).
+  std::vector<publish::TargetSpec> publish;
+  std::string api_authorization;
 };
 
 class Mount {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "publish/kubo_target.h"
 #include "tools/internal/control.h"
 
 namespace ipfsfs::tools {
@@ -29,7 +30,7 @@ const std::vector<std::string> kTwinKeys = {
     "gid",       "file_mode",    "dir_mode",    "attr_timeout",   "read_ahead", "log_file",  "log_level",
     "read_only", "foreground",   "car_range",   "hash_on_read",   "routing",   "dns",        "ipns_ttl_max",
     "staging_dir", "sync_state_dir", "auto_sync", "cid_version", "raw_leaves", "chunker",  "trickle",
-    "profile"};
+    "profile", "publish", "api_auth"};
 
 Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
   char* end = nullptr;
@@ -89,6 +90,36 @@ Status ResolveSyncOptions(const MountFlags& a, MountOptions& m) {
   return OkStatus();
 }
 
+// --publish and --api-auth, else the config file's "publish" (a string or a
+// list) and "api_auth".
+Status ResolvePublishOptions(const MountFlags& a, MountOptions& m) {
+  IPFSFS_ASSIGN_OR_RETURN(auto config, LoadSourceConfig(a.sources));
+  std::vector<std::string> targets = a.publish;
+  if (targets.empty() && config.contains("publish")) {
+    const auto& p = config["publish"];
+    if (p.is_string()) targets.push_back(p.get<std::string>());
+    for (const auto& t : p.is_array() ? p : nlohmann::json::array()) {
+      if (t.is_string()) targets.push_back(t.get<std::string>());
+    }
+  }
+  for (const auto& t : targets) {
+    IPFSFS_ASSIGN_OR_RETURN(auto spec, Named("--publish", publish::TargetSpec::Parse(t)));
+    if (spec.kind == publish::TargetSpec::Kind::kCar) spec.arg = Absolute(spec.arg);  // the daemon runs in /
+    m.publish.push_back(std::move(spec));
+  }
+  if (!m.publish.empty() && m.staging_dir.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "--publish needs staging/ (not with --read-only)");
+  }
+  std::string secret = a.api_auth;
+  if (secret.empty() && config.contains("api_auth") && config["api_auth"].is_string()) {
+    secret = config["api_auth"].get<std::string>();
+  }
+  if (!secret.empty()) {
+    IPFSFS_ASSIGN_OR_RETURN(m.api_authorization, Named("--api-auth", publish::KuboAuthorization(secret)));
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 void AddMountFlags(CLI::App& cmd, MountFlags& a) {
@@ -123,6 +154,11 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
   cmd.add_option("--chunker", a.chunker, "Sync: chunking, size-N, rabin-MIN-AVG-MAX or buzhash (as ipfs add)");
   cmd.add_flag("--trickle", a.trickle, "Sync: trickle DAG layout");
   cmd.add_option("--profile", a.profile, "Sync: IPIP-499 preset, unixfs-v0-2015 or unixfs-v1-2025");
+  cmd.add_option("--publish", a.publish,
+                 "After each sync, publish the root to TARGET (repeatable): kubo (the --api node: blocks imported, "
+                 "root pinned, the old root unpinned), car:PATH (a CARv1 file), remote:SERVICE, ipns:KEY");
+  cmd.add_option("--api-auth", a.api_auth,
+                 "The kubo RPC secret (API.Authorizations): basic:USER:PASS, bearer:TOKEN or TOKEN");
   AddSourceOptions(cmd, a.sources);
   AddNameOptions(cmd, a.names);
 }
@@ -139,7 +175,7 @@ ParsedO ParseO(const std::vector<std::string>& groups) {
       std::string twin = key;
       std::replace(twin.begin(), twin.end(), '-', '_');
       if (std::find(kTwinKeys.begin(), kTwinKeys.end(), twin) != kTwinKeys.end()) {
-        if ((twin == "gateway" || twin == "routing") && out.twins.count(twin)) value = out.twins[twin] + "\n" + value;
+        if ((twin == "gateway" || twin == "routing" || twin == "publish") && out.twins.count(twin)) value = out.twins[twin] + "\n" + value;
         out.twins[twin] = value;
       } else if (key == "ro") {
         out.twins["read_only"] = "";
@@ -189,6 +225,11 @@ void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
     std::stringstream ss(parsed.twins.at("routing"));
     for (std::string r; std::getline(ss, r);) a.names.routing.push_back(r);
   }
+  if (a.publish.empty() && parsed.twins.count("publish")) {
+    std::stringstream ss(parsed.twins.at("publish"));
+    for (std::string t; std::getline(ss, t);) a.publish.push_back(t);
+  }
+  twin("api_auth", a.api_auth);
   twin("dns", a.names.dns);
   twin("ipns_ttl_max", a.names.ipns_ttl_max);
   on("offline", a.sources.offline);
@@ -241,6 +282,7 @@ Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& par
   m.cache.memory_cache_bytes = std::min<uint64_t>(m.cache.memory_cache_bytes, 4u << 20);
 
   IPFSFS_RETURN_IF_ERROR(ResolveSyncOptions(a, m));
+  IPFSFS_RETURN_IF_ERROR(ResolvePublishOptions(a, m));
 
   m.fuse.mountpoint = m.mountpoint;
   m.fuse.options = parsed.fuse;

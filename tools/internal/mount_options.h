@@ -46,6 +46,9 @@ struct MountFlags {
   std::string chunker;
   bool trickle = false;
   std::string profile;
+  // Publishing (issue 16): where each synced root goes; the kubo RPC secret.
+  std::vector<std::string> publish;
+  std::string api_auth;
   SourceOptions sources;
   NameOptions names;  // --routing, --dns, --ipns-ttl-max (the ipns/ tree)
 };

@@ -51,6 +51,7 @@ SyncService::SyncService(SyncServiceOptions options, blockcache::BlockCache& cac
       auto r = Sync("");
       if (r) {
         spdlog::info("auto-sync: {}{}", r->root.ToString(), r->changed ? "" : " (unchanged)");
+        if (options_.publish) options_.publish(r->root, {});  // each outcome is logged by the publisher
       } else {
         spdlog::error("auto-sync failed: {}", r.error().message);
       }
@@ -101,7 +102,20 @@ nlohmann::json SyncService::SyncJson(const nlohmann::json& request) {
     return {{"error", r.error().message}};
   }
   spdlog::info("sync: {} ({} files read, {} reused)", r->root.ToString(), r->stats.files_read, r->stats.files_reused);
+  std::vector<std::string> once;
+  if (request.contains("publish") && request["publish"].is_array()) {
+    for (const auto& t : request["publish"]) {
+      if (t.is_string()) once.push_back(t.get<std::string>());
+    }
+  }
+  nlohmann::json published = nlohmann::json::array();
+  if (options_.publish) {
+    published = options_.publish(r->root, once);
+  } else {
+    for (const auto& t : once) published.push_back({{"target", t}, {"ok", false}, {"line", "this mount cannot publish"}});
+  }
   return {{"root", r->root.ToString()},
+          {"publish", published},
           {"changed", r->changed},
           {"files_read", r->stats.files_read},
           {"files_reused", r->stats.files_reused},

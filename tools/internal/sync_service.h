@@ -9,11 +9,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "blockcache/block_cache.h"
@@ -28,6 +30,10 @@ struct SyncServiceOptions {
   std::string state_dir;    // empty: <staging_dir>.sync
   writeback::ImportOptions import;
   std::chrono::milliseconds auto_sync{0};  // 0: off
+  // Called after each sync that succeeded (the mount's PublishService): the
+  // root and the one-off targets of that `ipfsfs sync --publish`; answers the
+  // outcomes, [{"target", "ok", "line"}]. Null: nothing is published.
+  std::function<nlohmann::json(const ipld::Cid& root, const std::vector<std::string>& once)> publish;
 };
 
 class SyncService {
@@ -45,7 +51,9 @@ class SyncService {
 
   // The whole tree, or only `path` (relative to the staging dir; "" = all).
   [[nodiscard]] Result<writeback::SyncResult> Sync(const std::string& path);
-  // The `sync` control command's reply: {"root", "changed", counters, "deferred"} or {"error"}.
+  // The `sync` control command's reply: {"root", "changed", counters, "deferred",
+  // "publish" (outcomes, when there are targets)} or {"error"}. The request's
+  // "publish" lists targets for this sync only.
   nlohmann::json SyncJson(const nlohmann::json& request);
   // {"root", "running", "files", "bytes", "elapsed_ms"}: the current root
   // (null before the first sync) and the sync in progress.

@@ -151,10 +151,12 @@ class Loop {
     if (!r.on_data) {
       curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
     }
-    if (r.method == "POST") {
+    if (r.method == "POST" || r.method == "PUT") {
       curl_easy_setopt(e, CURLOPT_POST, 1L);
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.post_body.size()));
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.post_body.c_str());
+      // A PUT of a buffered body: POST's body handling under the PUT verb.
+      if (r.method == "PUT") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
     } else if (r.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (r.method != "GET") {

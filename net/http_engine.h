@@ -44,10 +44,10 @@ struct HttpResponse {
 };
 
 struct HttpRequest {
-  std::string method = "GET";  // GET, POST or HEAD
+  std::string method = "GET";  // GET, POST, PUT or HEAD
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
-  std::string post_body;
+  std::string post_body;  // the body of a POST or PUT
   // Buffered mode: a body longer than this ends the request with kTooLarge.
   size_t max_body_bytes = (2u << 20) + 1;
   // Called once, before the first body byte, with the status and Content-Type.

@@ -1,9 +1,13 @@
 // `ipfsfs name inspect FILE [--verify NAME] [--json]`: every field of an IPNS
 // record and the verdict of each check, like kubo's `ipfs name inspect`.
+// `ipfsfs name publish --key NAME /ipfs/CID[/path]`: a record signed with a
+// keystore key, put to the kubo node (--api) and delegated routing endpoints
+// (--routing), like kubo's `ipfs name publish` (publish/name_publisher.h).
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -16,7 +20,15 @@
 #include "ipld/ipns_record.h"
 #include "ipld/ipns_validation.h"
 #include "ipld/multibase.h"
+#include "net/http_engine.h"
+#include "publish/name_publisher.h"
+#include "publish/published_store.h"
+#include "resolver/ipns_record_resolver.h"
+#include "resolver/name_store.h"
 #include "tools/command.h"
+#include "tools/internal/keystore.h"
+#include "tools/internal/name_options.h"
+#include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
 namespace {
@@ -197,6 +209,107 @@ int Inspect(const std::string& file, const std::string& verify, bool json) {
   return 0;
 }
 
+struct PublishFlags {
+  std::string key;
+  std::string lifetime = "48h";
+  std::string ttl = "5m";
+  bool allow_offline = false;
+  std::optional<uint64_t> sequence;
+  bool json = false;
+  SourceOptions sources;
+  NameOptions names;
+};
+
+int Publish(const std::string& path, const PublishFlags& f) {
+  const std::string what = "name publish";
+  if (f.key.empty() || f.key == "self") {
+    return ReportUsage(what + ": --key NAME is needed (ipfsfs has no node key 'self'; make one with ipfsfs key gen NAME)");
+  }
+  publish::PublishOptions options;
+  options.key_name = f.key;
+  options.allow_offline = f.allow_offline;
+  options.sequence = f.sequence;
+  auto lifetime = ParseDuration(f.lifetime);
+  if (!lifetime) return ReportUsage(what + ": --lifetime: " + lifetime.error().message);
+  auto ttl = ParseDuration(f.ttl);
+  if (!ttl) return ReportUsage(what + ": --ttl: " + ttl.error().message);
+  options.lifetime = *lifetime;
+  options.ttl = *ttl;
+  auto value = publish::NormalizeIpnsValue(path);
+  if (!value) return ReportUsage(what + ": " + value.error().message);
+
+  auto keystore = Keystore::Open(Keystore::DefaultDir());
+  if (!keystore) return ReportError(what, keystore.error());
+  auto key = keystore->Get(f.key);
+  if (!key) return ReportError(what, key.error());
+
+  // Targets: the kubo nodes of --api (or $IPFS_PATH/api, the config) and the
+  // --routing endpoints; gateways take no records.
+  auto cache_options = ResolveSourceOptions(f.sources);
+  if (!cache_options) return ReportUsage(what + ": " + cache_options.error().message);
+  auto routing = RoutingUrls(f.sources, f.names);
+  if (!routing) return ReportUsage(what + ": " + routing.error().message);
+  auto engine = net::HttpEngine::Create({});
+  if (!engine) return ReportError(what, engine.error());
+  std::vector<std::unique_ptr<publish::RecordPutter>> putters;
+  std::vector<std::unique_ptr<blockcache::Source>> lookups;  // the targets' current records
+  if (!cache_options->offline) {
+    for (const auto& spec : cache_options->sources) {
+      if (spec.kind != blockcache::SourceSpec::Kind::kKuboRpc) continue;
+      putters.push_back(publish::NewKuboPutter(**engine, spec.url));
+      lookups.push_back(blockcache::NewKuboSource(**engine, spec.url));
+    }
+    for (const auto& url : *routing) {
+      putters.push_back(publish::NewRoutingPutter(**engine, url));
+      lookups.push_back(blockcache::NewRoutingSource(**engine, url));
+    }
+  }
+  auto seen_store = resolver::OpenFileNameStore(DefaultStateDir() + "/names");
+  if (!seen_store) return ReportError(what, seen_store.error());
+  auto published = publish::OpenFilePublishedStore(DefaultStateDir() + "/published");
+  if (!published) return ReportError(what, published.error());
+  std::vector<blockcache::Source*> raw_lookups;
+  for (auto& l : lookups) raw_lookups.push_back(l.get());
+  resolver::IpnsRecordResolver current(raw_lookups, **seen_store);
+  auto seen = [&current](const ipld::Multihash& name) -> std::optional<uint64_t> {
+    std::promise<Result<resolver::IpnsValue>> done;
+    auto fut = done.get_future();
+    current.Resolve(name, [&done](Result<resolver::IpnsValue> v) { done.set_value(std::move(v)); });
+    auto v = fut.get();
+    if (!v) return std::nullopt;  // none found, or the targets are down: the puts will say
+    return v->sequence;
+  };
+  std::vector<publish::RecordPutter*> targets;
+  for (auto& p : putters) targets.push_back(p.get());
+  publish::NamePublisher publisher(targets, **published, seen_store->get(), seen);
+  auto result = publisher.Publish(*key, *value, options);
+  if (!result) {
+    return result.error().code == ErrorCode::kInvalidArgument ? ReportUsage(what + ": " + result.error().message)
+                                                              : ReportError(what, result.error());
+  }
+  int rc = 0;
+  for (const auto& o : result->outcomes) {
+    if (!o.status) rc = ReportError(what + ": " + o.target, o.status.error());
+  }
+  if (f.json) {
+    ordered_json targets_json = ordered_json::array();
+    for (const auto& o : result->outcomes) {
+      targets_json.push_back({{"Target", o.target}, {"Ok", o.status.has_value()},
+                              {"Error", o.status ? "" : o.status.error().message}});
+    }
+    std::cout << ordered_json{{"Name", result->name},
+                              {"Value", result->value},
+                              {"Sequence", result->sequence},
+                              {"Validity", ipld::FormatRfc3339Nano(result->eol)},
+                              {"Targets", targets_json}}
+                     .dump()
+              << "\n";
+  } else if (rc == 0) {
+    std::cout << "Published to " << result->name << ": " << result->value << "\n";
+  }
+  return rc;
+}
+
 void Setup(CLI::App& app, int& exit_code) {
   auto* name = app.add_subcommand("name", "IPNS names and records");
   name->require_subcommand(1);
@@ -208,6 +321,20 @@ void Setup(CLI::App& app, int& exit_code) {
   inspect->add_option("--verify", *verify, "Check the record against this name (k51…, 12D3KooW…, Qm…)");
   inspect->add_flag("--json", *json, "Print JSON");
   inspect->callback([&exit_code, file, verify, json] { exit_code = Inspect(*file, *verify, *json); });
+
+  auto* pub = name->add_subcommand("publish", "Sign a record for a key's name and put it to the kubo node and routing endpoints");
+  auto path = std::make_shared<std::string>();
+  auto flags = std::make_shared<PublishFlags>();
+  pub->add_option("path", *path, "/ipfs/CID[/path], /ipns/NAME or a CID")->required();
+  pub->add_option("-k,--key", flags->key, "Keystore key to sign with (ipfsfs key list)");
+  pub->add_option("-t,--lifetime", flags->lifetime, "How long the record is valid (default 48h)");
+  pub->add_option("--ttl", flags->ttl, "How long resolvers may cache it (default 5m)");
+  pub->add_flag("--allow-offline", flags->allow_offline, "With no --api or --routing target, only store the record locally");
+  pub->add_option("--sequence", flags->sequence, "Sequence number (above the current one)");
+  pub->add_flag("--json", flags->json, "Print JSON");
+  AddSourceOptions(*pub, flags->sources);
+  AddNameOptions(*pub, flags->names);
+  pub->callback([&exit_code, path, flags] { exit_code = Publish(*path, *flags); });
 }
 
 IPFSFS_REGISTER_COMMAND(85, Setup);

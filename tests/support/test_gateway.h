@@ -74,6 +74,9 @@ class TestGateway {
   virtual void SetIpnsRecordFile(const std::string& name, const std::string& path) = 0;
   virtual void RemoveIpnsRecord(const std::string& name) = 0;
   virtual uint64_t IpnsRecordRequests() const = 0;
+  // Records accepted by PUT /routing/v1/ipns/{name} (delegated routing, checked
+  // as boxo's server does) and kubo's POST /api/v0/routing/put; served back after.
+  virtual uint64_t IpnsRecordPuts() const = 0;
 
   virtual void SetFault(Fault fault) = 0;  // for every CID without its own fault
   virtual void SetFault(const ipld::Cid& cid, Fault fault) = 0;

@@ -124,7 +124,10 @@ std::chrono::nanoseconds Republisher::NextWait() {
 
 void Republisher::Loop() {
   for (;;) {
-    RunOnce();
+    auto done = RunOnce();
+    if (options_.on_result) {
+      for (const auto& r : done) options_.on_result(r);
+    }
     auto wait = NextWait();
     std::unique_lock<std::mutex> lock(mu_);
     // Wakes early only to stop; a spurious wake-up costs one pass that finds nothing due.

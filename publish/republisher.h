@@ -44,6 +44,8 @@ struct RepublisherOptions {
   std::function<ipld::Timestamp()> now = [] {
     return ipld::Timestamp::FromTimePoint(std::chrono::system_clock::now());
   };
+  // Told of each republish the thread makes (for the log); may be empty.
+  std::function<void(const struct Republished&)> on_result;
 };
 
 struct Republished {

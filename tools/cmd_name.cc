@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -20,14 +19,10 @@
 #include "ipld/ipns_record.h"
 #include "ipld/ipns_validation.h"
 #include "ipld/multibase.h"
-#include "net/http_engine.h"
 #include "publish/name_publisher.h"
-#include "publish/published_store.h"
-#include "resolver/ipns_record_resolver.h"
-#include "resolver/name_store.h"
 #include "tools/command.h"
-#include "tools/internal/keystore.h"
 #include "tools/internal/name_options.h"
+#include "tools/internal/name_publishing.h"
 #include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
@@ -238,51 +233,15 @@ int Publish(const std::string& path, const PublishFlags& f) {
   auto value = publish::NormalizeIpnsValue(path);
   if (!value) return ReportUsage(what + ": " + value.error().message);
 
-  auto keystore = Keystore::Open(Keystore::DefaultDir());
-  if (!keystore) return ReportError(what, keystore.error());
-  auto key = keystore->Get(f.key);
-  if (!key) return ReportError(what, key.error());
-
-  // Targets: the kubo nodes of --api (or $IPFS_PATH/api, the config) and the
-  // --routing endpoints; gateways take no records.
-  auto cache_options = ResolveSourceOptions(f.sources);
-  if (!cache_options) return ReportUsage(what + ": " + cache_options.error().message);
-  auto routing = RoutingUrls(f.sources, f.names);
-  if (!routing) return ReportUsage(what + ": " + routing.error().message);
-  auto engine = net::HttpEngine::Create({});
-  if (!engine) return ReportError(what, engine.error());
-  std::vector<std::unique_ptr<publish::RecordPutter>> putters;
-  std::vector<std::unique_ptr<blockcache::Source>> lookups;  // the targets' current records
-  if (!cache_options->offline) {
-    for (const auto& spec : cache_options->sources) {
-      if (spec.kind != blockcache::SourceSpec::Kind::kKuboRpc) continue;
-      putters.push_back(publish::NewKuboPutter(**engine, spec.url));
-      lookups.push_back(blockcache::NewKuboSource(**engine, spec.url));
-    }
-    for (const auto& url : *routing) {
-      putters.push_back(publish::NewRoutingPutter(**engine, url));
-      lookups.push_back(blockcache::NewRoutingSource(**engine, url));
-    }
+  auto publishing = NamePublishing::Open(f.sources, f.names);
+  if (!publishing) {
+    return publishing.error().code == ErrorCode::kInvalidArgument
+               ? ReportUsage(what + ": " + publishing.error().message)
+               : ReportError(what, publishing.error());
   }
-  auto seen_store = resolver::OpenFileNameStore(DefaultStateDir() + "/names");
-  if (!seen_store) return ReportError(what, seen_store.error());
-  auto published = publish::OpenFilePublishedStore(DefaultStateDir() + "/published");
-  if (!published) return ReportError(what, published.error());
-  std::vector<blockcache::Source*> raw_lookups;
-  for (auto& l : lookups) raw_lookups.push_back(l.get());
-  resolver::IpnsRecordResolver current(raw_lookups, **seen_store);
-  auto seen = [&current](const ipld::Multihash& name) -> std::optional<uint64_t> {
-    std::promise<Result<resolver::IpnsValue>> done;
-    auto fut = done.get_future();
-    current.Resolve(name, [&done](Result<resolver::IpnsValue> v) { done.set_value(std::move(v)); });
-    auto v = fut.get();
-    if (!v) return std::nullopt;  // none found, or the targets are down: the puts will say
-    return v->sequence;
-  };
-  std::vector<publish::RecordPutter*> targets;
-  for (auto& p : putters) targets.push_back(p.get());
-  publish::NamePublisher publisher(targets, **published, seen_store->get(), seen);
-  auto result = publisher.Publish(*key, *value, options);
+  auto key = (*publishing)->keystore().Get(f.key);
+  if (!key) return ReportError(what, key.error());  // absent, or refused (readable by others)
+  auto result = (*publishing)->publisher().Publish(*key, *value, options);
   if (!result) {
     return result.error().code == ErrorCode::kInvalidArgument ? ReportUsage(what + ": " + result.error().message)
                                                               : ReportError(what, result.error());

@@ -22,6 +22,7 @@
 #include "tools/internal/cache_ops.h"
 #include "tools/internal/control.h"
 #include "tools/internal/name_options.h"
+#include "tools/internal/name_publishing.h"
 #include "tools/internal/sync_service.h"
 
 namespace ipfsfs::tools {
@@ -99,6 +100,7 @@ struct Mount::Parts {
   std::unique_ptr<blockcache::WorkerPool> prefetch;
   std::unique_ptr<resolver::Resolver> resolver;
   std::unique_ptr<NameServices> names;
+  std::unique_ptr<NamePublishing> publishing;
   std::unique_ptr<fs::Filesystem> filesystem;
   fs::StagingTree* staging = nullptr;  // owned by filesystem
   std::unique_ptr<fs::FuseMount> fuse;
@@ -108,6 +110,7 @@ struct Mount::Parts {
   std::unique_ptr<MountPointer> pointer;
 
   ~Parts() {
+    publishing.reset();  // joins the republisher; it uses nothing else of the mount
     pointer.reset();
     if (sync) sync->Cancel();  // a sync request ends early: control.reset waits for it
     control.reset();           // waits for cache commands still running
@@ -165,6 +168,21 @@ Status Mount::Build() {
   if (options_.open_names) {
     IPFSFS_ASSIGN_OR_RETURN(p.names, options_.open_names());
     trees.push_back(std::make_unique<fs::IpnsTree>(p.names->names(), std::make_unique<fs::IpfsTree>(*p.resolver, to)));
+  }
+  if (options_.open_publishing) {
+    // Republishing is a service beside the mount: without it the mount still serves.
+    auto publishing = options_.open_publishing();
+    if (!publishing) {
+      spdlog::warn("IPNS names will not be republished: {}", publishing.error().message);
+    } else if (*publishing) {
+      p.publishing = std::move(*publishing);
+      publish::RepublisherOptions ro;
+      ro.on_result = [](const publish::Republished& r) {
+        if (r.ok) spdlog::info("republished {} (sequence {})", r.name, r.sequence);
+        else spdlog::warn("republishing {} (sequence {}): {}", r.name, r.sequence, r.error);
+      };
+      p.publishing->StartRepublishing(std::move(ro));
+    }
   }
   // staging/ and its sync. The sync index has one holder: a second mount with
   // the default staging dir runs without staging/ (said in the log), one

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "tools/internal/control.h"
+#include "tools/internal/keystore.h"
+#include "tools/internal/name_publishing.h"
 
 namespace ipfsfs::tools {
 namespace {
@@ -29,7 +32,7 @@ const std::vector<std::string> kTwinKeys = {
     "gid",       "file_mode",    "dir_mode",    "attr_timeout",   "read_ahead", "log_file",  "log_level",
     "read_only", "foreground",   "car_range",   "hash_on_read",   "routing",   "dns",        "ipns_ttl_max",
     "staging_dir", "sync_state_dir", "auto_sync", "cid_version", "raw_leaves", "chunker",  "trickle",
-    "profile"};
+    "profile", "no_republish"};
 
 Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
   char* end = nullptr;
@@ -123,6 +126,9 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
   cmd.add_option("--chunker", a.chunker, "Sync: chunking, size-N, rabin-MIN-AVG-MAX or buzhash (as ipfs add)");
   cmd.add_flag("--trickle", a.trickle, "Sync: trickle DAG layout");
   cmd.add_option("--profile", a.profile, "Sync: IPIP-499 preset, unixfs-v0-2015 or unixfs-v1-2025");
+  cmd.add_flag("--no-republish", a.no_republish,
+               "Do not republish the IPNS names published with this user's keys (default: re-signed and put "
+               "again every 4h, or at half their lifetime)");
   AddSourceOptions(cmd, a.sources);
   AddNameOptions(cmd, a.names);
 }
@@ -195,6 +201,7 @@ void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
   on("hash_on_read", a.sources.hash_on_read);
   on("read_only", a.read_only);
   on("foreground", a.foreground);
+  on("no_republish", a.no_republish);
   for (std::string* path : {&a.sources.cache_dir, &a.sources.config, &a.log_file, &a.staging_dir, &a.sync_state_dir}) {
     if (!path->empty()) *path = Absolute(*path);
   }
@@ -233,6 +240,13 @@ Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& par
 
   IPFSFS_ASSIGN_OR_RETURN(m.cache, ResolveSourceOptions(a.sources));
   m.open_names = [sources = a.sources, names = a.names] { return NameServices::Open(sources, names); };
+  if (!a.no_republish) {
+    // No keystore, no names of ours: nothing to keep alive (and none is created).
+    m.open_publishing = [sources = a.sources, names = a.names]() -> Result<std::unique_ptr<NamePublishing>> {
+      if (!std::filesystem::exists(Keystore::DefaultDir())) return std::unique_ptr<NamePublishing>();
+      return NamePublishing::Open(sources, names);
+    };
+  }
   // The mount streams files through its own bounded read-ahead window and the
   // kernel's page cache; a large in-memory block tier would only hold blocks
   // already read (the bench's peak RSS goal is 100 MiB while streaming).

@@ -46,6 +46,7 @@ struct MountFlags {
   std::string chunker;
   bool trickle = false;
   std::string profile;
+  bool no_republish = false;  // --no-republish: names published here are not kept alive
   SourceOptions sources;
   NameOptions names;  // --routing, --dns, --ipns-ttl-max (the ipns/ tree)
 };

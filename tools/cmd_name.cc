@@ -207,7 +207,7 @@ int Inspect(const std::string& file, const std::string& verify, bool json) {
 struct PublishFlags {
   std::string key;
   std::string lifetime = "48h";
-  std::string ttl = "5m";
+  std::string ttl;  // empty: 5m, capped to the lifetime (kubo 0.43)
   bool allow_offline = false;
   std::optional<uint64_t> sequence;
   bool json = false;
@@ -226,10 +226,14 @@ int Publish(const std::string& path, const PublishFlags& f) {
   options.sequence = f.sequence;
   auto lifetime = ParseDuration(f.lifetime);
   if (!lifetime) return ReportUsage(what + ": --lifetime: " + lifetime.error().message);
-  auto ttl = ParseDuration(f.ttl);
-  if (!ttl) return ReportUsage(what + ": --ttl: " + ttl.error().message);
   options.lifetime = *lifetime;
-  options.ttl = *ttl;
+  if (!f.ttl.empty()) {
+    auto ttl = ParseDuration(f.ttl);
+    if (!ttl) return ReportUsage(what + ": --ttl: " + ttl.error().message);
+    options.ttl = *ttl;
+  } else {
+    options.ttl = std::min<std::chrono::nanoseconds>(options.ttl, options.lifetime);
+  }
   auto value = publish::NormalizeIpnsValue(path);
   if (!value) return ReportUsage(what + ": " + value.error().message);
 

@@ -10,6 +10,7 @@
 
 #include "blockcache/source.h"
 #include "ipld/ipns_name.h"
+#include "ipld/ipns_record_maker.h"
 #include "ipld/ipns_validation.h"
 #include "resolver/ipns_record_resolver.h"
 #include "tests/support/test_gateway.h"
@@ -221,6 +222,43 @@ TEST_CASE("Name publisher: delegated routing PUT and kubo routing/put over HTTP"
     CHECK(r->outcomes[0].status.error().message.find("HTTP 400") != std::string::npos);
     CHECK((*gateway)->IpnsRecordPuts() == 0);
   }
+}
+
+}  // namespace ipfsfs::publish
+
+namespace ipfsfs::publish {
+
+TEST_CASE("Name publisher: the test router refuses PUTs as the routing spec says", "[publish][ipns]") {
+  auto gateway = testing::TestGateway::Start();
+  REQUIRE(gateway);
+  auto engine = net::HttpEngine::Create({});
+  REQUIRE(engine);
+  auto key = ipld::PrivateKey::FromEd25519Seed(*FromHex(std::string(64, '1')));
+  REQUIRE(key);
+  auto record = ipld::MakeIpnsRecord(*key, "/ipfs/bafkqaaa", 0,
+                                     ipld::Timestamp::FromTimePoint(std::chrono::system_clock::now() + std::chrono::hours(1)),
+                                     std::chrono::minutes(1));
+  REQUIRE(record);
+  auto put = [&](const std::string& name, const std::string& type, const Bytes& body) {
+    net::HttpRequest req;
+    req.method = "PUT";
+    req.url = (*gateway)->url() + "/routing/v1/ipns/" + name;
+    req.headers = {"Content-Type: " + type};
+    req.post_body = std::string(AsText(body));
+    auto r = (*engine)->Fetch(std::move(req));
+    REQUIRE(r);
+    return r->status;
+  };
+  const std::string k51 = ipld::FormatIpnsName(key->Public().PeerId());
+  CHECK(put(k51, "application/octet-stream", *record) == 406);
+  CHECK(put(ipld::FormatPeerIdBase58(key->Public().PeerId()), "application/vnd.ipfs.ipns-record", *record) == 400);
+  Bytes forged = *record;
+  forged.back() ^= std::byte{1};
+  CHECK(put(k51, "application/vnd.ipfs.ipns-record", forged) == 400);
+  CHECK(put(k51, "application/vnd.ipfs.ipns-record", Bytes(10241, std::byte{0})) == 400);
+  CHECK((*gateway)->IpnsRecordPuts() == 0);
+  CHECK(put(k51, "application/vnd.ipfs.ipns-record", *record) == 200);
+  CHECK((*gateway)->IpnsRecordPuts() == 1);
 }
 
 }  // namespace ipfsfs::publish

@@ -75,6 +75,10 @@ check "the stored record verifies" $? 0
 "$IPFSFS" name publish --key site --allow-offline /nope/$cid_a >/dev/null 2>&1; check "bad path: rc" $? 2
 "$IPFSFS" name publish --key site --allow-offline --ttl 3h --lifetime 1h /ipfs/$cid_a >/dev/null 2>&1
 check "ttl above lifetime: rc" $? 2
+out=$("$IPFSFS" name publish --key site --allow-offline --lifetime 1m --json /ipfs/$cid_a)
+check "the default TTL is capped to a short lifetime" "$(
+  "$IPFSFS" name inspect --json "$XDG_STATE_HOME/ipfsfs/names/$name.ipns-record" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Entry"]["TTL"])')" 60000000000
 err=$("$IPFSFS" name publish --key nokey --allow-offline /ipfs/$cid_a 2>&1); rc=$?
 check "unknown key" "$rc $err" "1 ipfsfs: name publish: no key named 'nokey'"
 exit $fail

@@ -63,6 +63,13 @@ Result<PrivateKey> PrivateKey::FromOpenSsl(std::shared_ptr<evp_pkey_st> key) {
         return MakeError(ErrorCode::kInvalidArgument, "RSA key of " + std::to_string(bits) +
                                                           " bits: 2048 to 8192 allowed");
       }
+      // A damaged PKCS#1 key (a flipped bit in a prime) still parses and signs,
+      // but its signatures do not verify: refuse it here, before it signs records.
+      std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(EVP_PKEY_CTX_new(k, nullptr),
+                                                                         EVP_PKEY_CTX_free);
+      int consistent = check ? EVP_PKEY_check(check.get()) : 0;
+      ERR_clear_error();
+      if (consistent != 1) return MakeError(ErrorCode::kCorrupt, "the RSA key's parts are inconsistent");
       pub.type = KeyType::kRsa;
       unsigned char* der = nullptr;
       int len = i2d_PUBKEY(k, &der);

@@ -61,6 +61,17 @@ TEST_CASE("Private key: vector E's RSA key round-trips and gives its public key 
   CHECK(back->Encode() == protobuf);
 }
 
+TEST_CASE("Private key: a damaged RSA key is refused, not used to sign bad records", "[keys]") {
+  // Found by tests/fuzz/fuzz_private_key: one bit of the private exponent
+  // flipped still parses as PKCS#1, but signs what the public key rejects.
+  Bytes damaged = KeyE();
+  damaged[320] ^= std::byte{0x04};
+  auto key = PrivateKey::Decode(damaged);
+  REQUIRE(!key);
+  CHECK(key.error().code == ErrorCode::kCorrupt);
+  CHECK(key.error().message == "the RSA key's parts are inconsistent");
+}
+
 TEST_CASE("Private key: Ed25519 seed of vector A, and the old 96-byte form", "[keys]") {
   std::string seed(64, '1');
   std::string pub = "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737";

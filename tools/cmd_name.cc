@@ -221,7 +221,6 @@ int Publish(const std::string& path, const PublishFlags& f) {
     return ReportUsage(what + ": --key NAME is needed (ipfsfs has no node key 'self'; make one with ipfsfs key gen NAME)");
   }
   publish::PublishOptions options;
-  options.key_name = f.key;
   options.allow_offline = f.allow_offline;
   options.sequence = f.sequence;
   auto lifetime = ParseDuration(f.lifetime);
@@ -243,8 +242,24 @@ int Publish(const std::string& path, const PublishFlags& f) {
                ? ReportUsage(what + ": " + publishing.error().message)
                : ReportError(what, publishing.error());
   }
-  auto key = (*publishing)->keystore().Get(f.key);
+  const Keystore& keystore = (*publishing)->keystore();
+  std::string key_name = f.key;
+  auto key = keystore.Get(key_name);
+  if (!key && key.error().code == ErrorCode::kNotFound) {
+    // As kubo, --key may also be the key's name in k51… or 12D3KooW… form.
+    auto wanted = ipld::ParseIpnsName(f.key);
+    auto names = keystore.List();
+    for (size_t i = 0; wanted && names && i < names->size(); ++i) {
+      auto candidate = keystore.Get((*names)[i]);
+      if (candidate && candidate->Public().PeerId() == *wanted) {
+        key_name = (*names)[i];
+        key = std::move(candidate);
+        break;
+      }
+    }
+  }
   if (!key) return ReportError(what, key.error());  // absent, or refused (readable by others)
+  options.key_name = key_name;
   auto result = (*publishing)->publisher().Publish(*key, *value, options);
   if (!result) {
     return result.error().code == ErrorCode::kInvalidArgument ? ReportUsage(what + ": " + result.error().message)
@@ -289,7 +304,7 @@ void Setup(CLI::App& app, int& exit_code) {
   auto path = std::make_shared<std::string>();
   auto flags = std::make_shared<PublishFlags>();
   pub->add_option("path", *path, "/ipfs/CID[/path], /ipns/NAME or a CID")->required();
-  pub->add_option("-k,--key", flags->key, "Keystore key to sign with (ipfsfs key list)");
+  pub->add_option("-k,--key", flags->key, "Keystore key to sign with: its name or its k51… name (ipfsfs key list -l)");
   pub->add_option("-t,--lifetime", flags->lifetime, "How long the record is valid (default 48h)");
   pub->add_option("--ttl", flags->ttl, "How long resolvers may cache it (default 5m)");
   pub->add_flag("--allow-offline", flags->allow_offline, "With no --api or --routing target, only store the record locally");

@@ -70,6 +70,9 @@ check "resolved locally, offline" "$("$IPFSFS" resolve --offline "$rsa" 2>&1)" "
 "$IPFSFS" name inspect "$XDG_STATE_HOME/ipfsfs/names/$rsa.ipns-record" --verify "$rsa" >/dev/null
 check "the stored record verifies" $? 0
 
+check "--key given as the k51 name" "$("$IPFSFS" name publish --key "$rsa" --allow-offline /ipfs/$cid_a)" \
+  "Published to $rsa: /ipfs/$cid_a"
+
 # Usage errors.
 "$IPFSFS" name publish /ipfs/$cid_a --allow-offline >/dev/null 2>&1; check "no --key: rc" $? 2
 "$IPFSFS" name publish --key site --allow-offline /nope/$cid_a >/dev/null 2>&1; check "bad path: rc" $? 2

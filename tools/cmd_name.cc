@@ -304,7 +304,7 @@ void Setup(CLI::App& app, int& exit_code) {
   auto path = std::make_shared<std::string>();
   auto flags = std::make_shared<PublishFlags>();
   pub->add_option("path", *path, "/ipfs/CID[/path], /ipns/NAME or a CID")->required();
-  pub->add_option("-k,--key", flags->key, "Keystore key to sign with: its name or its k51… name (ipfsfs key list -l)");
+  pub->add_option("-k,--key", flags->key, "Keystore key to sign with: its name, or its k51… name");
   pub->add_option("-t,--lifetime", flags->lifetime, "How long the record is valid (default 48h)");
   pub->add_option("--ttl", flags->ttl, "How long resolvers may cache it (default 5m)");
   pub->add_flag("--allow-offline", flags->allow_offline, "With no --api or --routing target, only store the record locally");

@@ -37,6 +37,13 @@ namespace ipfsfs::publish {
 // The keystore's key of that name (kNotFound when it is gone).
 using KeyLookup = std::function<Result<ipld::PrivateKey>(const std::string& key_name)>;
 
+struct Republished {
+  std::string name;
+  uint64_t sequence = 0;
+  bool ok = false;    // every target took it
+  std::string error;  // the first failure, for the log
+};
+
 struct RepublisherOptions {
   std::chrono::nanoseconds interval = std::chrono::hours(4);  // kubo's Ipns.RepublishPeriod
   std::chrono::nanoseconds rescan = std::chrono::minutes(1);  // look for new publications
@@ -45,14 +52,7 @@ struct RepublisherOptions {
     return ipld::Timestamp::FromTimePoint(std::chrono::system_clock::now());
   };
   // Told of each republish the thread makes (for the log); may be empty.
-  std::function<void(const struct Republished&)> on_result;
-};
-
-struct Republished {
-  std::string name;
-  uint64_t sequence = 0;
-  bool ok = false;    // every target took it
-  std::string error;  // the first failure, for the log
+  std::function<void(const Republished&)> on_result;
 };
 
 class Republisher {

@@ -1,13 +1,13 @@
 // Implementation of ipld/libp2p_private_key.h.
 #include "ipld/libp2p_private_key.h"
 
-#include <optional>
-
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include <optional>
 
 #include "ipld/protobuf.h"
 
@@ -60,13 +60,13 @@ Result<PrivateKey> PrivateKey::FromOpenSsl(std::shared_ptr<evp_pkey_st> key) {
     case EVP_PKEY_RSA: {
       int bits = EVP_PKEY_get_bits(k);
       if (bits < kMinRsaBits || bits > kMaxRsaBits) {
-        return MakeError(ErrorCode::kInvalidArgument, "RSA key of " + std::to_string(bits) +
-                                                          " bits: 2048 to 8192 allowed");
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "RSA key of " + std::to_string(bits) + " bits: 2048 to 8192 allowed");
       }
       // A damaged PKCS#1 key (a flipped bit in a prime) still parses and signs,
       // but its signatures do not verify: refuse it here, before it signs records.
       std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(EVP_PKEY_CTX_new(k, nullptr),
-                                                                         EVP_PKEY_CTX_free);
+                                                                        EVP_PKEY_CTX_free);
       int consistent = check ? EVP_PKEY_check(check.get()) : 0;
       ERR_clear_error();
       if (consistent != 1) return MakeError(ErrorCode::kCorrupt, "the RSA key's parts are inconsistent");
@@ -115,11 +115,10 @@ Result<PrivateKey> PrivateKey::Decode(ByteSpan protobuf) {
   if (*type == static_cast<uint64_t>(KeyType::kEd25519)) {
     // seed ‖ public, or the old seed ‖ public ‖ public.
     if (data->size() != 2 * kEd25519Length && data->size() != 3 * kEd25519Length) {
-      return MakeError(ErrorCode::kCorrupt, "private key: Ed25519 Data of " + std::to_string(data->size()) +
-                                                " bytes, not 64");
+      return MakeError(ErrorCode::kCorrupt,
+                       "private key: Ed25519 Data of " + std::to_string(data->size()) + " bytes, not 64");
     }
-    if (data->size() == 3 * kEd25519Length &&
-        !std::equal(data->begin() + 32, data->begin() + 64, data->begin() + 64)) {
+    if (data->size() == 3 * kEd25519Length && !std::equal(data->begin() + 32, data->begin() + 64, data->begin() + 64)) {
       return MakeError(ErrorCode::kCorrupt, "private key: the two public key copies of a 96-byte Ed25519 key differ");
     }
     auto made = FromEd25519Seed(data->first(kEd25519Length));
@@ -197,7 +196,8 @@ Result<Bytes> PrivateKey::Sign(ByteSpan message) const {
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key_.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, msg, message.size()) != 1) {
     ERR_clear_error();
-    return MakeError(ErrorCode::kInternal, "OpenSSL cannot sign with this " + std::string(KeyTypeName(type())) + " key");
+    return MakeError(ErrorCode::kInternal,
+                     "OpenSSL cannot sign with this " + std::string(KeyTypeName(type())) + " key");
   }
   Bytes sig(len);
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, msg, message.size()) != 1) {

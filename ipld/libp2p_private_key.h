@@ -40,7 +40,7 @@ class PrivateKey {
   // PEM PKCS#8 ("-----BEGIN PRIVATE KEY-----"), unencrypted.
   [[nodiscard]] static Result<PrivateKey> FromPkcs8Pem(std::string_view pem);
 
-  Bytes Encode() const;           // the protobuf: 08 <type> 12 <len> <Data>
+  Bytes Encode() const;            // the protobuf: 08 <type> 12 <len> <Data>
   std::string ToPkcs8Pem() const;  // PEM PKCS#8
   const PublicKey& Public() const { return public_; }
   KeyType type() const { return public_.type; }

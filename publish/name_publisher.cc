@@ -2,7 +2,6 @@
 #include "publish/name_publisher.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "ipld/cid.h"
@@ -35,8 +34,8 @@ Status Outcome(const Result<net::HttpResponse>& r, const std::string& what) {
   if (!r) return tl::unexpected(r.error().Wrap(what));
   if (r->status == 200) return OkStatus();
   // 4xx: the record or request was refused (retrying will not help); else the server failed.
-  ErrorCode code = r->status >= 400 && r->status < 500 && r->status != 429 ? ErrorCode::kInvalidArgument
-                                                                            : ErrorCode::kUnavailable;
+  ErrorCode code =
+      r->status >= 400 && r->status < 500 && r->status != 429 ? ErrorCode::kInvalidArgument : ErrorCode::kUnavailable;
   std::string why = Why(*r);
   return MakeError(code, what + ": HTTP " + std::to_string(r->status) + (why.empty() ? "" : ": " + why));
 }

@@ -62,8 +62,8 @@ struct PublishOptions {
   std::chrono::nanoseconds lifetime = std::chrono::hours(48);  // kubo --lifetime
   std::chrono::nanoseconds ttl = std::chrono::minutes(5);      // kubo --ttl (boxo's default)
   std::optional<uint64_t> sequence;                            // --sequence: above the current one
-  bool allow_offline = false;  // with no target: store locally only, instead of failing
-  std::string key_name;        // kept with the publication, for the republisher
+  bool allow_offline = false;                                  // with no target: store locally only, instead of failing
+  std::string key_name;                                        // kept with the publication, for the republisher
 };
 
 struct TargetOutcome {

@@ -9,7 +9,6 @@
 #include <iterator>
 #include <map>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 namespace ipfsfs::publish {

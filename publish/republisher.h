@@ -81,10 +81,10 @@ class Republisher {
 
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;                           // GUARDED_BY(mu_)
+  bool stopping_ = false;                            // GUARDED_BY(mu_)
   std::map<std::string, ipld::Timestamp> retry_at_;  // GUARDED_BY(mu_)
-  std::map<std::string, int> failures_;             // GUARDED_BY(mu_)
-  std::mutex run_mu_;                               // one pass at a time (before mu_)
+  std::map<std::string, int> failures_;              // GUARDED_BY(mu_)
+  std::mutex run_mu_;                                // one pass at a time (before mu_)
   std::thread thread_;
 };
 

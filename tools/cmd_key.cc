@@ -4,15 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "ipld/ipns_name.h"
 #include "ipld/libp2p_private_key.h"
@@ -43,10 +42,12 @@ int Gen(const std::string& name, const std::string& type, int size, bool json) {
   if (name == "self") return ReportUsage("key gen: cannot create key with name 'self'");
   auto store = Keystore::Open(Keystore::DefaultDir());
   if (!store) return ReportError("key gen", store.error());
-  if (store->Has(name)) return ReportError("key gen", Error{ErrorCode::kInvalidArgument, "key with name '" + name + "' already exists"});
+  if (store->Has(name))
+    return ReportError("key gen", Error{ErrorCode::kInvalidArgument, "key with name '" + name + "' already exists"});
   auto key = ipld::PrivateKey::Generate(kt, size ? size : ipld::kDefaultRsaBits);
-  if (!key) return key.error().code == ErrorCode::kInvalidArgument ? ReportUsage("key gen: " + key.error().message)
-                                                                    : ReportError("key gen", key.error());
+  if (!key)
+    return key.error().code == ErrorCode::kInvalidArgument ? ReportUsage("key gen: " + key.error().message)
+                                                           : ReportError("key gen", key.error());
   if (auto ok = store->Put(name, *key); !ok) return ReportError("key gen", ok.error());
   if (json) {
     std::cout << ordered_json{{"Name", name}, {"Id", IdOf(*key)}}.dump() << "\n";
@@ -226,9 +227,8 @@ void Setup(CLI::App& app, int& exit_code) {
   imp->add_option("file", *file, "Key file")->required();
   imp->add_option("-f,--format", *imp_format, "libp2p-protobuf-cleartext (default) or pem-pkcs8-cleartext");
   imp->add_flag("--json", *json, "Print JSON");
-  imp->callback([&exit_code, imp_name, file, imp_format, json] {
-    exit_code = Import(*imp_name, *file, *imp_format, *json);
-  });
+  imp->callback(
+      [&exit_code, imp_name, file, imp_format, json] { exit_code = Import(*imp_name, *file, *imp_format, *json); });
 }
 
 IPFSFS_REGISTER_COMMAND(84, Setup);

@@ -3,10 +3,9 @@
 // checks the PUT as boxo's server does and serves the record back).
 #include "publish/name_publisher.h"
 
+#include <catch2/catch.hpp>
 #include <future>
 #include <map>
-
-#include <catch2/catch.hpp>
 
 #include "blockcache/source.h"
 #include "ipld/ipns_name.h"
@@ -98,8 +97,9 @@ TEST_CASE("Name publisher: the sequence is above the highest seen elsewhere", "[
   FakePutter a("a");
   auto published = NewMemoryPublishedStore();
   uint64_t elsewhere = 41;
-  NamePublisher publisher({&a}, *published, nullptr,
-                          [&](const ipld::Multihash&) { return std::optional<uint64_t>(elsewhere); }, FixedClock());
+  NamePublisher publisher(
+      {&a}, *published, nullptr, [&](const ipld::Multihash&) { return std::optional<uint64_t>(elsewhere); },
+      FixedClock());
   auto r = publisher.Publish(Key(), kValue);
   REQUIRE(r);
   CHECK(r->sequence == 42);
@@ -235,9 +235,10 @@ TEST_CASE("Name publisher: the test router refuses PUTs as the routing spec says
   REQUIRE(engine);
   auto key = ipld::PrivateKey::FromEd25519Seed(*FromHex(std::string(64, '1')));
   REQUIRE(key);
-  auto record = ipld::MakeIpnsRecord(*key, "/ipfs/bafkqaaa", 0,
-                                     ipld::Timestamp::FromTimePoint(std::chrono::system_clock::now() + std::chrono::hours(1)),
-                                     std::chrono::minutes(1));
+  auto record =
+      ipld::MakeIpnsRecord(*key, "/ipfs/bafkqaaa", 0,
+                           ipld::Timestamp::FromTimePoint(std::chrono::system_clock::now() + std::chrono::hours(1)),
+                           std::chrono::minutes(1));
   REQUIRE(record);
   auto put = [&](const std::string& name, const std::string& type, const Bytes& body) {
     net::HttpRequest req;

@@ -4,9 +4,8 @@
 #include "publish/republisher.h"
 
 #include <atomic>
-#include <condition_variable>
-
 #include <catch2/catch.hpp>
+#include <condition_variable>
 
 #include "ipld/ipns_validation.h"
 
@@ -97,7 +96,7 @@ TEST_CASE("Republisher: a short lifetime is republished at half of it, sequence 
   CHECK(AsText(*record->data.value) == kValue);
   CHECK(*record->data.ttl == 120'000'000'000);
   CHECK(AsText(*record->data.validity) == "2026-12-02T15:00:00Z");  // republished at 13:00, + 2 h
-  CHECK(r.RunOnce().empty());  // not due again until 14:00
+  CHECK(r.RunOnce().empty());                                       // not due again until 14:00
   f.clock.Advance(std::chrono::hours(1));
   CHECK(r.RunOnce().at(0).sequence == 2);
 }
@@ -127,7 +126,7 @@ TEST_CASE("Republisher: a failing target is retried with backoff", "[publish][re
   f.clock.Advance(std::chrono::seconds(1));  // 1 min later
   CHECK(r.RunOnce().size() == 1);
   f.clock.Advance(std::chrono::seconds(60));
-  CHECK(r.RunOnce().empty());               // now 2 min
+  CHECK(r.RunOnce().empty());  // now 2 min
   f.putter.failing = false;
   f.clock.Advance(std::chrono::seconds(60));
   auto ok = r.RunOnce();

@@ -101,8 +101,8 @@ Result<ipld::PrivateKey> Keystore::Get(std::string_view name) const {
     ::close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-    return MakeError(ErrorCode::kInvalidArgument, "key file " + path + " is accessible by others (mode " + mode +
-                                                      "): run chmod 600 " + path);
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "key file " + path + " is accessible by others (mode " + mode + "): run chmod 600 " + path);
   }
   if (static_cast<size_t>(st.st_size) > kMaxKeyFile) {
     ::close(fd);
@@ -137,9 +137,9 @@ Status Keystore::Put(std::string_view name, const ipld::PrivateKey& key, bool ov
     // link() refuses an existing name atomically; rename() replaces it.
     int rc = overwrite ? ::rename(tmp.c_str(), path.c_str()) : ::link(tmp.c_str(), path.c_str());
     if (rc != 0) {
-      written = errno == EEXIST ? MakeError(ErrorCode::kInvalidArgument,
-                                            "key with name '" + std::string(name) + "' already exists")
-                                : SysError(ErrorCode::kUnavailable, "cannot store " + path);
+      written = errno == EEXIST
+                    ? MakeError(ErrorCode::kInvalidArgument, "key with name '" + std::string(name) + "' already exists")
+                    : SysError(ErrorCode::kUnavailable, "cannot store " + path);
     }
   }
   ::unlink(tmp.c_str());  // after link(), or a failure; gone already after rename()
@@ -163,12 +163,11 @@ Status Keystore::Rename(std::string_view from, std::string_view to, bool overwri
   if (to == "self") return MakeError(ErrorCode::kInvalidArgument, "cannot overwrite key with name 'self'");
   if (from == to) return MakeError(ErrorCode::kInvalidArgument, "old and new key names are the same");
   if (!Has(from)) return MakeError(ErrorCode::kNotFound, "no key named '" + std::string(from) + "'");
-  int rc = overwrite ? ::rename(PathOf(from).c_str(), PathOf(to).c_str())
-                     : ::link(PathOf(from).c_str(), PathOf(to).c_str());
+  int rc =
+      overwrite ? ::rename(PathOf(from).c_str(), PathOf(to).c_str()) : ::link(PathOf(from).c_str(), PathOf(to).c_str());
   if (rc != 0) {
     if (errno == EEXIST) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "key by that name already exists, refusing to overwrite (use -f)");
+      return MakeError(ErrorCode::kInvalidArgument, "key by that name already exists, refusing to overwrite (use -f)");
     }
     return SysError(ErrorCode::kUnavailable, "cannot rename " + PathOf(from));
   }

@@ -1,13 +1,13 @@
 // Implementation of ipld/libp2p_private_key.h.
 #include "ipld/libp2p_private_key.h"
 
+#include <optional>
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-
-#include <optional>
 
 #include "ipld/protobuf.h"
 

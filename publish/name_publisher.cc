@@ -2,6 +2,7 @@
 #include "publish/name_publisher.h"
 
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "ipld/cid.h"

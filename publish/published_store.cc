@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+
 #include <nlohmann/json.hpp>
 
 namespace ipfsfs::publish {

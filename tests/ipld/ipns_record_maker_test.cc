@@ -1,14 +1,14 @@
 // ipld/ipns_record_maker.h: the §9 vectors re-signed give the same bytes
 // (Ed25519 and RSA PKCS#1 v1.5 are deterministic), and made records validate.
-#include "ipld/ipns_record_maker.h"
-
-#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include <catch2/catch.hpp>
+
 #include "ipld/ipns_name.h"
 #include "ipld/ipns_record.h"
+#include "ipld/ipns_record_maker.h"
 #include "ipld/ipns_validation.h"
 
 using namespace ipfsfs;

@@ -1,13 +1,13 @@
 // ipld/libp2p_private_key.h: generation, signing, and kubo's two export
 // formats, with the libp2p peer-ID spec key vector and the §9 keys.
-#include "ipld/libp2p_private_key.h"
-
-#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include <catch2/catch.hpp>
+
 #include "ipld/ipns_name.h"
+#include "ipld/libp2p_private_key.h"
 
 using namespace ipfsfs;
 using namespace ipfsfs::ipld;

@@ -3,9 +3,10 @@
 // checks the PUT as boxo's server does and serves the record back).
 #include "publish/name_publisher.h"
 
-#include <catch2/catch.hpp>
 #include <future>
 #include <map>
+
+#include <catch2/catch.hpp>
 
 #include "blockcache/source.h"
 #include "ipld/ipns_name.h"

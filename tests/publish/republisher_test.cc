@@ -4,8 +4,9 @@
 #include "publish/republisher.h"
 
 #include <atomic>
-#include <catch2/catch.hpp>
 #include <condition_variable>
+
+#include <catch2/catch.hpp>
 
 #include "ipld/ipns_validation.h"
 

@@ -1,16 +1,16 @@
 // tools/internal/keystore.h: kubo's layout, modes whatever the umask, refusals.
-#include "tools/internal/keystore.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include <catch2/catch.hpp>
+
 #include "ipld/ipns_name.h"
+#include "tools/internal/keystore.h"
 
 using namespace ipfsfs;
 using namespace ipfsfs::tools;

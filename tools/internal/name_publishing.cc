@@ -1,9 +1,9 @@
 // Implementation of tools/internal/name_publishing.h.
 #include "tools/internal/name_publishing.h"
 
-#include <spdlog/spdlog.h>
-
 #include <future>
+
+#include <spdlog/spdlog.h>
 
 namespace ipfsfs::tools {
 

@@ -162,10 +162,12 @@ class Loop {
       // Chunked, and no "Expect: 100-continue" wait before the first byte.
       t.headers_ = curl_slist_append(t.headers_, "Transfer-Encoding: chunked");
       t.headers_ = curl_slist_append(t.headers_, "Expect:");
-    } else if (r.method == "POST") {
+    } else if (r.method == "POST" || r.method == "PUT") {
       curl_easy_setopt(e, CURLOPT_POST, 1L);
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.post_body.size()));
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.post_body.c_str());
+      // A PUT of a buffered body: POST's body handling under the PUT verb.
+      if (r.method == "PUT") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
     } else if (r.method == "DELETE") {
       curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else if (r.method == "HEAD") {

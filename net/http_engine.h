@@ -47,10 +47,10 @@ struct HttpResponse {
 };
 
 struct HttpRequest {
-  std::string method = "GET";  // GET, POST, HEAD or DELETE
+  std::string method = "GET";  // GET, POST, PUT, HEAD or DELETE
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
-  std::string post_body;
+  std::string post_body;  // the body of a POST or PUT
   // Streamed request body (POST, instead of post_body), sent chunked: fills
   // `buffer`, returns the bytes written, 0 at the end, kBodyWait when none are
   // ready yet (call HttpCall::Resume() once there are), kBodyAbort to fail the

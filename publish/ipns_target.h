@@ -1,6 +1,7 @@
 // IpnsTarget (`ipns:KEY`): moves the name of a local key to each new root.
-// The signing and putting belong to the name publisher (issue 16, keys);
-// this adapter only calls it. Without one it fails with "not built yet".
+// The signing and putting belong to the name publisher (tools' NamePublishing
+// over publish/name_publisher.h); this adapter only calls it. Without one (no
+// keystore on this machine) it fails saying how to make a key.
 #ifndef IPFSFS_PUBLISH_IPNS_TARGET_H_
 #define IPFSFS_PUBLISH_IPNS_TARGET_H_
 
@@ -20,7 +21,8 @@ class IpnsTarget : public Target {
   std::string Name() const override { return "ipns:" + key_; }
   [[nodiscard]] Result<std::string> Publish(const PublishRequest& request) override {
     if (!publish_) {
-      return MakeError(ErrorCode::kInvalidArgument, "publishing to IPNS names is not built yet");
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "no keystore here: make the key first (ipfsfs key gen " + key_ + ")");
     }
     return publish_(key_, request.root);
   }

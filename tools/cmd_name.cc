@@ -1,5 +1,8 @@
 // `ipfsfs name inspect FILE [--verify NAME] [--json]`: every field of an IPNS
 // record and the verdict of each check, like kubo's `ipfs name inspect`.
+// `ipfsfs name publish --key NAME /ipfs/CID[/path]`: a record signed with a
+// keystore key, put to the kubo node (--api) and delegated routing endpoints
+// (--routing), like kubo's `ipfs name publish` (publish/name_publisher.h).
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -16,7 +19,11 @@
 #include "ipld/ipns_record.h"
 #include "ipld/ipns_validation.h"
 #include "ipld/multibase.h"
+#include "publish/name_publisher.h"
 #include "tools/command.h"
+#include "tools/internal/name_options.h"
+#include "tools/internal/name_publishing.h"
+#include "tools/internal/source_options.h"
 
 namespace ipfsfs::tools {
 namespace {
@@ -197,6 +204,90 @@ int Inspect(const std::string& file, const std::string& verify, bool json) {
   return 0;
 }
 
+struct PublishFlags {
+  std::string key;
+  std::string lifetime = "48h";
+  std::string ttl;  // empty: 5m, capped to the lifetime (kubo 0.43)
+  bool allow_offline = false;
+  std::optional<uint64_t> sequence;
+  bool json = false;
+  SourceOptions sources;
+  NameOptions names;
+};
+
+int Publish(const std::string& path, const PublishFlags& f) {
+  const std::string what = "name publish";
+  if (f.key.empty() || f.key == "self") {
+    return ReportUsage(what + ": --key NAME is needed (ipfsfs has no node key 'self'; make one with ipfsfs key gen NAME)");
+  }
+  publish::PublishOptions options;
+  options.allow_offline = f.allow_offline;
+  options.sequence = f.sequence;
+  auto lifetime = ParseDuration(f.lifetime);
+  if (!lifetime) return ReportUsage(what + ": --lifetime: " + lifetime.error().message);
+  options.lifetime = *lifetime;
+  if (!f.ttl.empty()) {
+    auto ttl = ParseDuration(f.ttl);
+    if (!ttl) return ReportUsage(what + ": --ttl: " + ttl.error().message);
+    options.ttl = *ttl;
+  } else {
+    options.ttl = std::min<std::chrono::nanoseconds>(options.ttl, options.lifetime);
+  }
+  auto value = publish::NormalizeIpnsValue(path);
+  if (!value) return ReportUsage(what + ": " + value.error().message);
+
+  auto publishing = NamePublishing::Open(f.sources, f.names);
+  if (!publishing) {
+    return publishing.error().code == ErrorCode::kInvalidArgument
+               ? ReportUsage(what + ": " + publishing.error().message)
+               : ReportError(what, publishing.error());
+  }
+  const Keystore& keystore = (*publishing)->keystore();
+  std::string key_name = f.key;
+  auto key = keystore.Get(key_name);
+  if (!key && key.error().code == ErrorCode::kNotFound) {
+    // As kubo, --key may also be the key's name in k51… or 12D3KooW… form.
+    auto wanted = ipld::ParseIpnsName(f.key);
+    auto names = keystore.List();
+    for (size_t i = 0; wanted && names && i < names->size(); ++i) {
+      auto candidate = keystore.Get((*names)[i]);
+      if (candidate && candidate->Public().PeerId() == *wanted) {
+        key_name = (*names)[i];
+        key = std::move(candidate);
+        break;
+      }
+    }
+  }
+  if (!key) return ReportError(what, key.error());  // absent, or refused (readable by others)
+  options.key_name = key_name;
+  auto result = (*publishing)->publisher().Publish(*key, *value, options);
+  if (!result) {
+    return result.error().code == ErrorCode::kInvalidArgument ? ReportUsage(what + ": " + result.error().message)
+                                                              : ReportError(what, result.error());
+  }
+  int rc = 0;
+  for (const auto& o : result->outcomes) {
+    if (!o.status) rc = ReportError(what + ": " + o.target, o.status.error());
+  }
+  if (f.json) {
+    ordered_json targets_json = ordered_json::array();
+    for (const auto& o : result->outcomes) {
+      targets_json.push_back({{"Target", o.target}, {"Ok", o.status.has_value()},
+                              {"Error", o.status ? "" : o.status.error().message}});
+    }
+    std::cout << ordered_json{{"Name", result->name},
+                              {"Value", result->value},
+                              {"Sequence", result->sequence},
+                              {"Validity", ipld::FormatRfc3339Nano(result->eol)},
+                              {"Targets", targets_json}}
+                     .dump()
+              << "\n";
+  } else if (rc == 0) {
+    std::cout << "Published to " << result->name << ": " << result->value << "\n";
+  }
+  return rc;
+}
+
 void Setup(CLI::App& app, int& exit_code) {
   auto* name = app.add_subcommand("name", "IPNS names and records");
   name->require_subcommand(1);
@@ -208,6 +299,20 @@ void Setup(CLI::App& app, int& exit_code) {
   inspect->add_option("--verify", *verify, "Check the record against this name (k51…, 12D3KooW…, Qm…)");
   inspect->add_flag("--json", *json, "Print JSON");
   inspect->callback([&exit_code, file, verify, json] { exit_code = Inspect(*file, *verify, *json); });
+
+  auto* pub = name->add_subcommand("publish", "Sign a record for a key's name and put it to the kubo node and routing endpoints");
+  auto path = std::make_shared<std::string>();
+  auto flags = std::make_shared<PublishFlags>();
+  pub->add_option("path", *path, "/ipfs/CID[/path], /ipns/NAME or a CID")->required();
+  pub->add_option("-k,--key", flags->key, "Keystore key to sign with: its name, or its k51… name");
+  pub->add_option("-t,--lifetime", flags->lifetime, "How long the record is valid (default 48h)");
+  pub->add_option("--ttl", flags->ttl, "How long resolvers may cache it (default 5m)");
+  pub->add_flag("--allow-offline", flags->allow_offline, "With no --api or --routing target, only store the record locally");
+  pub->add_option("--sequence", flags->sequence, "Sequence number (above the current one)");
+  pub->add_flag("--json", flags->json, "Print JSON");
+  AddSourceOptions(*pub, flags->sources);
+  AddNameOptions(*pub, flags->names);
+  pub->callback([&exit_code, path, flags] { exit_code = Publish(*path, *flags); });
 }
 
 IPFSFS_REGISTER_COMMAND(85, Setup);

@@ -12,7 +12,7 @@ fi
 build=$(cd "$1" && pwd) || exit 2
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets="fuzz_cid fuzz_dag_pb fuzz_unixfs fuzz_car fuzz_multibase fuzz_ipns fuzz_dns fuzz_dnslink"
+targets="fuzz_cid fuzz_dag_pb fuzz_unixfs fuzz_car fuzz_multibase fuzz_ipns fuzz_private_key fuzz_dns fuzz_dnslink"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 crashes=$build/fuzz-crashes

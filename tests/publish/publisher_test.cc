@@ -94,12 +94,12 @@ TEST_CASE("publisher: targets for one sync run once and are not kept", "[publish
   CHECK_FALSE(publisher.Status()[0].pending.has_value());
 }
 
-TEST_CASE("ipns target: without a name publisher it says it is not built yet", "[publish]") {
+TEST_CASE("ipns target: without a keystore it says how to make the key, with one it calls the name publisher", "[publish]") {
   IpnsTarget target("blog", nullptr);
   CHECK(target.Name() == "ipns:blog");
   auto r = target.Publish({CidOf("x"), std::nullopt});
   REQUIRE_FALSE(r);
-  CHECK(r.error().message == "publishing to IPNS names is not built yet");
+  CHECK(r.error().message == "no keystore here: make the key first (ipfsfs key gen blog)");
   IpnsTarget wired("blog", [](const std::string& key, const ipld::Cid& root) -> Result<std::string> {
     return "published /ipfs/" + root.ToString() + " to " + key;
   });

@@ -23,6 +23,7 @@
 #include "ipld/car.h"
 #include "ipld/dag_pb.h"
 #include "ipld/ipns_name.h"
+#include "ipld/ipns_validation.h"
 #include "ipld/multibase.h"
 #include "ipld/unixfs.h"
 
@@ -37,6 +38,7 @@ struct Request {
   std::string path;
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
 };
 
 std::string Lower(std::string s) {
@@ -124,6 +126,7 @@ class Gateway : public TestGateway {
     providers_ = std::move(gateway_urls);
   }
   uint64_t ProviderRequests() const override { return provider_requests_; }
+  uint64_t IpnsRecordPuts() const override { return record_puts_; }
 
   void RemoveBlock(const Cid& cid) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -246,9 +249,13 @@ class Gateway : public TestGateway {
     }
     if (auto it = req.headers.find("content-length"); it != req.headers.end()) {
       size_t len = std::stoul(it->second);
+      if (req.headers.count("expect") && Lower(req.headers.at("expect")) == "100-continue") {
+        if (!Send(fd, "HTTP/1.1 100 Continue\r\n\r\n")) return false;
+      }
       while (pending.size() < len) {
         if (!ReadMore(fd, pending)) return false;
       }
+      req.body = pending.substr(0, len);
       pending.erase(0, len);
     }
     return true;
@@ -413,6 +420,10 @@ class Gateway : public TestGateway {
       return SendRecord(fd, req.path.substr(17), head_only, false);
     } else if (req.path.rfind("/routing/v1/providers/", 0) == 0 && req.method == "GET") {
       return SendProviders(fd);
+    } else if (req.path.rfind("/routing/v1/ipns/", 0) == 0 && req.method == "PUT") {
+      return PutRecord(fd, req.path.substr(17), req);
+    } else if (req.path == "/api/v0/routing/put" && req.method == "POST") {
+      return KuboPutRecord(fd, req);
     } else if (req.path == "/api/v0/routing/get" && req.method == "POST") {
       std::string arg = req.query.count("arg") ? req.query.at("arg") : "";
       if (arg.rfind("/ipns/", 0) != 0) return Respond(fd, 400, "Bad Request", "text/plain", "not /ipns/\n");
@@ -462,6 +473,67 @@ class Gateway : public TestGateway {
     }
     if (format == "raw") return SendRaw(fd, *cid, *data, fault, head_only, kubo);
     return SendCar(fd, *cid, scope, bytes, fault, head_only);
+  }
+
+  // Delegated routing PUT as boxo's server checks it (publish.md §3.1): the
+  // content type (406), the name a CIDv1 libp2p-key (400), the record at most
+  // 10 KiB and valid for that name (400); then it is served back.
+  bool PutRecord(int fd, const std::string& name_text, const Request& req) {
+    std::string type = req.headers.count("content-type") ? req.headers.at("content-type") : "";
+    if (type != "application/vnd.ipfs.ipns-record") {
+      return Respond(fd, 406, "Not Acceptable", "text/plain", "content type must be application/vnd.ipfs.ipns-record\n");
+    }
+    auto cid = Cid::Parse(name_text);
+    if (!cid || cid->version() != 1 || cid->codec() != 0x72) {
+      return Respond(fd, 400, "Bad Request", "text/plain", "name must be a CIDv1 with the libp2p-key codec\n");
+    }
+    return StoreRecord(fd, cid->hash(), req.body, false);
+  }
+
+  // kubo's routing/put: arg=/ipns/<name>, the record as a multipart file.
+  bool KuboPutRecord(int fd, const Request& req) {
+    std::string arg = req.query.count("arg") ? req.query.at("arg") : "";
+    auto fail = [&](const std::string& why) {
+      return Respond(fd, 500, "Internal Server Error", "application/json",
+                     R"({"Message":")" + why + R"(","Code":0,"Type":"error"})" "\n");
+    };
+    if (arg.rfind("/ipns/", 0) != 0) return fail("invalid key");
+    auto name = ipld::ParseIpnsName(arg.substr(6));
+    if (!name) return fail("invalid key");
+    if (!req.query.count("allow-offline") || req.query.at("allow-offline") != "true") {
+      return fail("can't put while offline: pass --allow-offline to override");
+    }
+    std::string type = req.headers.count("content-type") ? req.headers.at("content-type") : "";
+    auto b = type.find("boundary=");
+    if (type.rfind("multipart/form-data", 0) != 0 || b == std::string::npos) return fail("no multipart body");
+    std::string boundary = "--" + type.substr(b + 9);
+    size_t start = req.body.find(boundary);
+    size_t head_end = start == std::string::npos ? start : req.body.find("\r\n\r\n", start);
+    size_t end = head_end == std::string::npos ? head_end : req.body.find("\r\n" + boundary, head_end + 4);
+    if (end == std::string::npos) return fail("malformed multipart body");
+    return StoreRecord(fd, *name, req.body.substr(head_end + 4, end - head_end - 4), true);
+  }
+
+  bool StoreRecord(int fd, const Multihash& name, const std::string& body, bool kubo) {
+    auto now = ipld::Timestamp::FromTimePoint(std::chrono::system_clock::now());
+    auto record = ipld::VerifyIpnsRecord(AsBytes(body), name, now);
+    if (!record) {
+      if (kubo) {
+        return Respond(fd, 500, "Internal Server Error", "application/json",
+                       R"({"Message":"invalid record","Code":0,"Type":"error"})" "\n");
+      }
+      return Respond(fd, 400, "Bad Request", "text/plain", record.error().message + "\n");
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      records_[ipld::FormatIpnsName(name)] = std::make_shared<const Bytes>(ToBytes(body));
+    }
+    ++record_puts_;
+    if (kubo) {
+      return Respond(fd, 200, "OK", "application/json",
+                     R"({"ID":")" + ipld::FormatPeerIdBase58(name) + R"(","Type":5,"Responses":null,"Extra":""})" "\n");
+    }
+    return Respond(fd, 200, "OK", "text/plain", "");
   }
 
   bool SendRecord(int fd, const std::string& name_text, bool head_only, bool kubo) {
@@ -669,6 +741,7 @@ class Gateway : public TestGateway {
   std::map<std::string, std::shared_ptr<const Bytes>> records_;      // GUARDED_BY(mu_): canonical name → record
   std::map<std::string, std::string> record_files_;                  // GUARDED_BY(mu_): canonical name → file
   std::atomic<uint64_t> record_requests_{0};
+  std::atomic<uint64_t> record_puts_{0};
   Fault global_fault_ = Fault::kNone;                                // GUARDED_BY(mu_)
   unsigned flaky_percent_ = 0;                                       // GUARDED_BY(mu_)
   std::minstd_rand flaky_rng_{12345};                                // GUARDED_BY(mu_)

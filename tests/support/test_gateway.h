@@ -86,6 +86,9 @@ class TestGateway {
   // after a bitswap-only provider that clients must skip.
   virtual void SetProviders(std::vector<std::string> gateway_urls) = 0;
   virtual uint64_t ProviderRequests() const = 0;
+  // Records accepted by PUT /routing/v1/ipns/{name} (delegated routing, checked
+  // as boxo's server does) and kubo's POST /api/v0/routing/put; served back after.
+  virtual uint64_t IpnsRecordPuts() const = 0;
 
   virtual void SetFault(Fault fault) = 0;  // for every CID without its own fault
   virtual void SetFault(const ipld::Cid& cid, Fault fault) = 0;

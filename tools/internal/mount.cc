@@ -23,6 +23,7 @@
 #include "tools/internal/control.h"
 #include "tools/internal/name_options.h"
 #include "tools/internal/publish_service.h"
+#include "tools/internal/name_publishing.h"
 #include "tools/internal/sync_service.h"
 
 namespace ipfsfs::tools {
@@ -56,8 +57,25 @@ class MemoryTrimmer {
 
 // The publish targets of staging/'s syncs: the kubo node is the cache's RPC
 // source; which roots ipfsfs pinned there is kept beside the sync index.
-Result<std::unique_ptr<PublishService>> OpenPublishService(const MountOptions& o, blockcache::BlockCache& cache) {
+Result<std::unique_ptr<PublishService>> OpenPublishService(const MountOptions& o, blockcache::BlockCache& cache,
+                                                          NamePublishing* names) {
   PublishServiceOptions po;
+  if (names) {
+    // ipns:KEY: the key's name moved to the new root, put to the name targets
+    // (--api, --routing); with none, kept locally (the mount's ipns/ sees it).
+    po.publish_name = [names](const std::string& key, const ipld::Cid& root) -> Result<std::string> {
+      publish::PublishOptions opts;
+      opts.allow_offline = true;
+      IPFSFS_ASSIGN_OR_RETURN(auto r, names->Publish(key, "/ipfs/" + root.ToString(), opts));
+      std::string failed;
+      for (const auto& t : r.outcomes) {
+        if (!t.status) failed += (failed.empty() ? "" : "; ") + t.target + ": " + t.status.error().message;
+      }
+      if (!failed.empty()) return MakeError(ErrorCode::kUnavailable, r.name + " (sequence " + std::to_string(r.sequence) + "): " + failed);
+      return r.name + " -> " + r.value + " (sequence " + std::to_string(r.sequence) + ", " +
+             (r.outcomes.empty() ? std::string("kept locally: no name target") : std::to_string(r.outcomes.size()) + " target(s)") + ")";
+    };
+  }
   po.targets = o.publish;
   for (const auto& s : o.cache.sources) {
     if (s.kind == blockcache::SourceSpec::Kind::kKuboRpc && po.api_url.empty()) po.api_url = s.url;
@@ -113,6 +131,7 @@ struct Mount::Parts {
   std::unique_ptr<blockcache::WorkerPool> prefetch;
   std::unique_ptr<resolver::Resolver> resolver;
   std::unique_ptr<NameServices> names;
+  std::unique_ptr<NamePublishing> publishing;
   std::unique_ptr<fs::Filesystem> filesystem;
   fs::StagingTree* staging = nullptr;  // owned by filesystem
   std::unique_ptr<fs::FuseMount> fuse;
@@ -129,6 +148,7 @@ struct Mount::Parts {
     control.reset();           // waits for cache commands still running
     if (sync_gate) sync_gate->Close();  // the staging tree's calls into the sync end
     sync.reset();              // waits for an auto-sync; it writes into the cache
+    publishing.reset();        // after the sync (ipns: targets use it); joins the republisher
     if (prefetch) prefetch->Shutdown();
     names.reset();  // its cancelled lookups walk into the ipns/ tree's IpfsTree and the cache
     cache.reset();  // its cancelled callbacks reply into the session and the filesystem
@@ -182,13 +202,30 @@ Status Mount::Build() {
     IPFSFS_ASSIGN_OR_RETURN(p.names, options_.open_names());
     trees.push_back(std::make_unique<fs::IpnsTree>(p.names->names(), std::make_unique<fs::IpfsTree>(*p.resolver, to)));
   }
+  if (options_.open_publishing) {
+    // Republishing is a service beside the mount: without it the mount still serves.
+    auto publishing = options_.open_publishing();
+    if (!publishing) {
+      spdlog::warn("IPNS names will not be republished: {}", publishing.error().message);
+    } else if (*publishing) {
+      p.publishing = std::move(*publishing);
+    }
+    if (p.publishing && options_.republish) {
+      publish::RepublisherOptions ro;
+      ro.on_result = [](const publish::Republished& r) {
+        if (r.ok) spdlog::info("republished {} (sequence {})", r.name, r.sequence);
+        else spdlog::warn("republishing {} (sequence {}): {}", r.name, r.sequence, r.error);
+      };
+      p.publishing->StartRepublishing(std::move(ro));
+    }
+  }
   // staging/ and its sync. The sync index has one holder: a second mount with
   // the default staging dir runs without staging/ (said in the log), one
   // given --staging-dir that another mount holds fails with the reason.
   if (!options_.staging_dir.empty()) {
     IPFSFS_RETURN_IF_ERROR(MakeStagingDir(options_.staging_dir));
     SyncServiceOptions so{options_.staging_dir, options_.sync_state_dir, options_.import, options_.auto_sync};
-    IPFSFS_ASSIGN_OR_RETURN(p.publish, OpenPublishService(options_, *p.cache));
+    IPFSFS_ASSIGN_OR_RETURN(p.publish, OpenPublishService(options_, *p.cache, p.publishing.get()));
     so.publish = [publish = p.publish.get()](const ipld::Cid& root, const std::vector<std::string>& once) {
       return publish->Publish(root, once);
     };

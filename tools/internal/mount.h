@@ -3,13 +3,13 @@
 // MountPoint).
 //
 // Start builds, lowest first: the block cache with its sources, the resolver,
-// the names stack (ipns/) and the trees (ipfs/, ipns/, and staging/ unless read-only), the Filesystem, the FUSE session (mounted), then the control
+// the names stack (ipns/), the IPNS republisher, and the trees (ipfs/, ipns/, and staging/ unless read-only), the Filesystem, the FUSE session (mounted), then the control
 // server and the cache's mount pointer (<cache_dir>/mount.json) through which
 // `ipfsfs status`, `ipfsfs cache …` and plain `ipfsfs add` reach the mount. A
 // part that cannot be built fails Start with the reason, and what was built
 // is torn down again. Run serves until the mount is unmounted or SIGTERM,
-// SIGINT or SIGHUP arrives. The destructor then stops, in order: the mount
-// pointer and the control server (waiting for cache commands in progress),
+// SIGINT or SIGHUP arrives. The destructor then stops, in order: the
+// republisher, the mount pointer and the control server (waiting for cache commands in progress),
 // the prefetch pool (queued prefetches need the cache), the names stack
 // (cancelled lookups reply through the trees into the cache), the block cache
 // (cancelling fetches, whose callbacks reply into the session and the
@@ -39,6 +39,7 @@
 
 namespace ipfsfs::tools {
 
+class NamePublishing;
 class NameServices;
 class SyncService;
 
@@ -50,6 +51,10 @@ struct MountOptions {
   fs::FuseOptions fuse;
   // Builds the names stack for the ipns/ tree; unset: no ipns/ tree.
   std::function<Result<std::unique_ptr<NameServices>>()> open_names;
+  // Builds what republishes the names published with this user's keys; unset
+  // or null: no republishing.
+  std::function<Result<std::unique_ptr<NamePublishing>>()> open_publishing;
+  bool republish = true;  // --no-republish: the keys serve ipns: sync targets only
   // Threads running the file readers' prefetches off the FUSE workers.
   int prefetch_threads = 4;
   // The local directory served as staging/ (made 0700 if absent; empty: no

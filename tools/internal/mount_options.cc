@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "publish/kubo_target.h"
 #include "tools/internal/control.h"
+#include "tools/internal/keystore.h"
+#include "tools/internal/name_publishing.h"
 
 namespace ipfsfs::tools {
 namespace {
@@ -30,7 +33,7 @@ const std::vector<std::string> kTwinKeys = {
     "gid",       "file_mode",    "dir_mode",    "attr_timeout",   "read_ahead", "log_file",  "log_level",
     "read_only", "foreground",   "car_range",   "hash_on_read",   "routing",   "dns",        "ipns_ttl_max",
     "staging_dir", "sync_state_dir", "auto_sync", "cid_version", "raw_leaves", "chunker",  "trickle",
-    "profile", "publish", "api_auth"};
+    "profile", "publish", "api_auth", "no_republish"};
 
 Result<uint32_t> ParseNumber(const std::string& text, int base, const char* what) {
   char* end = nullptr;
@@ -159,6 +162,9 @@ void AddMountFlags(CLI::App& cmd, MountFlags& a) {
                  "root pinned, the old root unpinned), car:PATH (a CARv1 file), remote:SERVICE, ipns:KEY");
   cmd.add_option("--api-auth", a.api_auth,
                  "The kubo RPC secret (API.Authorizations): basic:USER:PASS, bearer:TOKEN or TOKEN");
+  cmd.add_flag("--no-republish", a.no_republish,
+               "Do not republish the IPNS names published with this user's keys (default: re-signed and put "
+               "again every 4h, or at half their lifetime)");
   AddSourceOptions(cmd, a.sources);
   AddNameOptions(cmd, a.names);
 }
@@ -236,6 +242,7 @@ void ApplyTwins(const ParsedO& parsed, MountFlags& a) {
   on("hash_on_read", a.sources.hash_on_read);
   on("read_only", a.read_only);
   on("foreground", a.foreground);
+  on("no_republish", a.no_republish);
   for (std::string* path : {&a.sources.cache_dir, &a.sources.config, &a.log_file, &a.staging_dir, &a.sync_state_dir}) {
     if (!path->empty()) *path = Absolute(*path);
   }
@@ -276,6 +283,12 @@ Result<MountOptions> ResolveMountOptions(const MountFlags& a, const ParsedO& par
   sources.routing = a.names.routing;  // providers of blocks too
   IPFSFS_ASSIGN_OR_RETURN(m.cache, ResolveSourceOptions(sources));
   m.open_names = [sources = a.sources, names = a.names] { return NameServices::Open(sources, names); };
+  // No keystore, no names of ours: nothing to keep alive or move (and none is created).
+  m.open_publishing = [sources = a.sources, names = a.names]() -> Result<std::unique_ptr<NamePublishing>> {
+    if (!std::filesystem::exists(Keystore::DefaultDir())) return std::unique_ptr<NamePublishing>();
+    return NamePublishing::Open(sources, names);
+  };
+  m.republish = !a.no_republish;
   // The mount streams files through its own bounded read-ahead window and the
   // kernel's page cache; a large in-memory block tier would only hold blocks
   // already read (the bench's peak RSS goal is 100 MiB while streaming).

@@ -49,6 +49,7 @@ struct MountFlags {
   // Publishing (issue 16): where each synced root goes; the kubo RPC secret.
   std::vector<std::string> publish;
   std::string api_auth;
+  bool no_republish = false;  // --no-republish: names published here are not kept alive
   SourceOptions sources;
   NameOptions names;  // --routing, --dns, --ipns-ttl-max (the ipns/ tree)
 };

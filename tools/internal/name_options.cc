@@ -18,9 +18,8 @@ NameServices::~NameServices() {
   engine_.reset();  // record fetches answer kCancelled now
 }
 
-Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& source_options, const NameOptions& o) {
+Result<std::vector<std::string>> RoutingUrls(const SourceOptions& source_options, const NameOptions& o) {
   IPFSFS_ASSIGN_OR_RETURN(auto config, LoadSourceConfig(source_options));
-  IPFSFS_ASSIGN_OR_RETURN(auto cache_options, ResolveSourceOptions(source_options));
   std::vector<std::string> routing = o.routing;
   if (routing.empty() && config.contains("routing")) {
     if (!config["routing"].is_array()) return MakeError(ErrorCode::kInvalidArgument, "config: routing must be a list");
@@ -29,17 +28,24 @@ Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& so
       routing.push_back(r.get<std::string>());
     }
   }
+  for (const auto& url : routing) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return MakeError(ErrorCode::kInvalidArgument, "--routing: '" + url + "' is not an http:// or https:// URL");
+    }
+  }
+  return routing;
+}
+
+Result<std::unique_ptr<NameServices>> NameServices::Open(const SourceOptions& source_options, const NameOptions& o) {
+  IPFSFS_ASSIGN_OR_RETURN(auto config, LoadSourceConfig(source_options));
+  IPFSFS_ASSIGN_OR_RETURN(auto cache_options, ResolveSourceOptions(source_options));
+  IPFSFS_ASSIGN_OR_RETURN(std::vector<std::string> routing, RoutingUrls(source_options, o));
   std::string dns = o.dns, ttl_max = o.ipns_ttl_max;
   for (auto [key, field] : {std::pair{"dns", &dns}, std::pair{"ipns_ttl_max", &ttl_max}}) {
     if (field->empty() && config.contains(key)) {
       if (!config[key].is_string())
         return MakeError(ErrorCode::kInvalidArgument, std::string("config: ") + key + " must be a string");
       *field = config[key].get<std::string>();
-    }
-  }
-  for (const auto& url : routing) {
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-      return MakeError(ErrorCode::kInvalidArgument, "--routing: '" + url + "' is not an http:// or https:// URL");
     }
   }
   resolver::NamesOptions names_options;

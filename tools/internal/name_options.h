@@ -39,6 +39,9 @@ struct NameOptions {
 };
 
 void AddNameOptions(CLI::App& app, NameOptions& options);
+// The delegated routing endpoints: --routing, else the config's "routing".
+// kInvalidArgument for a URL that is not http(s).
+[[nodiscard]] Result<std::vector<std::string>> RoutingUrls(const SourceOptions& sources, const NameOptions& options);
 
 // The names stack: its own HTTP engine, record sources, DNS client, name
 // store, resolvers and the Names cache, destroyed in the reverse order.

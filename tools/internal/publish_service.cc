@@ -84,8 +84,7 @@ Result<std::unique_ptr<publish::Target>> PublishService::MakeTarget(const publis
       return std::unique_ptr<publish::Target>(std::make_unique<publish::RemoteTarget>(ro, *engine_, origins));
     }
     case Kind::kIpns:
-      // The lead wires the keys helper's name publisher in here.
-      return std::unique_ptr<publish::Target>(std::make_unique<publish::IpnsTarget>(spec.arg, nullptr));
+      return std::unique_ptr<publish::Target>(std::make_unique<publish::IpnsTarget>(spec.arg, options_.publish_name));
   }
   return MakeError(ErrorCode::kInternal, "unknown publish target kind");
 }

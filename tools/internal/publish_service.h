@@ -17,6 +17,7 @@
 #include "base/result.h"
 #include "blockcache/block_cache.h"
 #include "net/http_engine.h"
+#include "publish/ipns_target.h"
 #include "publish/publisher.h"
 #include "publish/target_spec.h"
 
@@ -27,6 +28,7 @@ struct PublishServiceOptions {
   std::string api_url;                       // the kubo node ("" if none)
   std::string api_authorization;             // its Authorization header ("" if none)
   std::string kubo_pins_file;                // which roots ipfsfs pinned on which node
+  publish::NamePublishFn publish_name;       // ipns:KEY (null: no keystore here)
 };
 
 class PublishService {

@@ -91,6 +91,9 @@ expect "stage under a missing parent" 1 "$IPFSFS" stage "$ORIG" "$MNT/staging/no
 
 expect "stage" 0 "$IPFSFS" stage "/ipfs/$ORIG" "$MNT/staging/site"
 echo "$OUT" | grep -q "^staged $ORIG at .*: 7 files, 7 directories, 1 symlinks; " || fail "stage printed '$OUT'"
+# Only directory blocks and files' root blocks came: not big.bin's 700,000 bytes.
+FETCHED=$("$IPFSFS" status --json "$MNT" | json_field fetched_bytes)
+[ -n "$FETCHED" ] && [ "$FETCHED" -lt 100000 ] || fail "stage fetched $FETCHED bytes"
 expect "stage over an existing name" 1 "$IPFSFS" stage "$ORIG" "$MNT/staging/site"
 echo "$ERR" | grep -q "File exists" || fail "stage over an existing name: '$ERR'"
 (cd "$MNT/staging" && expect "stage a sub path, relative" 0 "$IPFSFS" stage "/ipfs/$ORIG/css" css-copy)

@@ -76,8 +76,15 @@ CSS=$(added css)
 IMG=$(added img)
 BIG=$(added img/big.bin)
 BLOG2026=$(added blog/2026)
+# A DAG one of whose directory blocks the gateway never sends: a stage of it hangs mid-way.
+mkdir -p "$WORK/stalled/sub"
+echo a > "$WORK/stalled/a.txt"
+echo b > "$WORK/stalled/sub/b.txt"
+"$IPFSFS" add -r --car "$WORK/stalled.car" "$WORK/stalled" >"$WORK/added-stalled" || exit 1
+STALLED=$(tail -1 "$WORK/added-stalled" | cut -d' ' -f2)
+STALLED_SUB=$(grep " stalled/sub\$" "$WORK/added-stalled" | cut -d' ' -f2)
 
-"$GATEWAY" --car "$WORK/site.car" >"$WORK/gw.url" 2>"$WORK/gw.log" &
+"$GATEWAY" --car "$WORK/site.car" --car "$WORK/stalled.car" --fault "stall:$STALLED_SUB" >"$WORK/gw.url" 2>"$WORK/gw.log" &
 GW_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/gw.url" ] && break; sleep 0.05; done
 GW=$(head -1 "$WORK/gw.url")
@@ -183,6 +190,22 @@ mv "$MNT/staging/site/img/big.bin" "$MNT/staging/site/big-moved.bin"
 cmp -s "$MNT/staging/site/big-moved.bin" "$SITE/img/big.bin" || fail "the renamed placeholder reads wrong"
 : > "$MNT/staging/site/.well-known/security.txt"
 [ "$(stat -c %s "$MNT/staging/site/.well-known/security.txt")" = 0 ] || fail "truncate to 0"
+
+# kill -9 of the mount while a stage is half built: nothing under PATH, the
+# leftovers removed at the next mount.
+"$IPFSFS" stage "$STALLED" "$MNT/staging/half" >"$WORK/half.out" 2>&1 &
+STAGE_PID=$!
+for _ in $(seq 200); do [ -n "$(ls -A "$STAGING.stage" 2>/dev/null)" ] && break; sleep 0.05; done
+[ -n "$(ls -A "$STAGING.stage" 2>/dev/null)" ] || fail "the stalled stage never started: $(cat "$WORK/half.out")"
+PID=$("$IPFSFS" status --json "$MNT" | sed 's/.*"pid":\([0-9]*\).*/\1/')
+kill -9 "$PID"
+wait "$STAGE_PID" && fail "stage succeeded though its mount was killed"
+umount -l "$MNT" 2>/dev/null
+[ -e "$STAGING/half" ] && fail "a killed stage left staging/half"
+mount_it || exit 1
+[ -z "$(ls -A "$STAGING.stage" 2>/dev/null)" ] || fail "the killed stage's leftovers stay: $(ls -A "$STAGING.stage")"
+[ -e "$MNT/staging/half" ] && fail "staging/half exists after the remount"
+cmp -s "$MNT/staging/site/big-moved.bin" "$SITE/img/big.bin" || fail "the placeholder reads wrong after the second kill"
 
 [ "$FAILS" = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ "$FAILS" = 0 ]

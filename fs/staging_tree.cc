@@ -529,7 +529,7 @@ void StagingTree::StatFs(Callback<FsStats> done) {
 }
 
 void StagingTree::SetAttr(const TreeNodePtr& node, const SetAttrRequest& c, Callback<TreeEntry> done) {
-  if (c.size && AsNode(node).type == S_IFREG) {
+  if (c.size && node && AsNode(node).type == S_IFREG) {
     PathFd node_fd = NodeFd(node);
     if (PlaceholderMark(node_fd)) {
       if (*c.size == 0) {
@@ -550,10 +550,10 @@ void StagingTree::SetAttr(const TreeNodePtr& node, const SetAttrRequest& c, Call
 
 void StagingTree::SetAttrNow(const TreeNodePtr& node, const SetAttrRequest& c, Callback<TreeEntry> done) {
   Changed();
-  const Node& n = AsNode(node);
+  const mode_t type = node ? AsNode(node).type : S_IFDIR;  // null: staging/ itself
   PathFd node_fd = NodeFd(node);
   std::string path = ProcPath(node_fd);
-  if (c.mode && n.type != S_IFLNK && ::chmod(path.c_str(), *c.mode & 07777) != 0) return done(Sys("chmod"));
+  if (c.mode && type != S_IFLNK && ::chmod(path.c_str(), *c.mode & 07777) != 0) return done(Sys("chmod"));
   if (c.uid || c.gid) {
     uid_t uid = c.uid ? *c.uid : static_cast<uid_t>(-1);
     gid_t gid = c.gid ? *c.gid : static_cast<gid_t>(-1);
@@ -565,7 +565,7 @@ void StagingTree::SetAttrNow(const TreeNodePtr& node, const SetAttrRequest& c, C
     ts[0] = c.atime_sec ? timespec{*c.atime_sec, c.atime_nsec} : timespec{0, UTIME_OMIT};
     ts[1] = c.mtime_sec ? timespec{*c.mtime_sec, c.mtime_nsec} : timespec{0, UTIME_OMIT};
     int rc;
-    if (n.type == S_IFLNK) {
+    if (type == S_IFLNK) {
       // A symlink's own times: through its path (the magic link would follow it).
       char buf[PATH_MAX];
       ssize_t len = ::readlink(path.c_str(), buf, sizeof(buf) - 1);

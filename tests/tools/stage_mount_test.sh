@@ -191,6 +191,17 @@ cmp -s "$MNT/staging/site/big-moved.bin" "$SITE/img/big.bin" || fail "the rename
 : > "$MNT/staging/site/.well-known/security.txt"
 [ "$(stat -c %s "$MNT/staging/site/.well-known/security.txt")" = 0 ] || fail "truncate to 0"
 
+# staging/ itself acts on the backing directory (ipfs/ stays read-only).
+chmod 750 "$MNT/staging" && [ "$(stat -c %a "$STAGING")" = 750 ] || fail "chmod 750 staging/: $(stat -c %a "$STAGING")"
+chmod 700 "$MNT/staging" && [ "$(stat -c %a "$MNT/staging")" = 700 ] || fail "chmod 700 staging/"
+touch -d @1000000000 "$MNT/staging" && [ "$(stat -c %Y "$STAGING")" = 1000000000 ] || fail "touch staging/"
+touch "$MNT/staging" || fail "touch staging/ (now)"
+setfattr -n user.note -v hi "$MNT/staging" && [ "$(getfattr --only-values -n user.note "$STAGING" 2>/dev/null)" = hi ] ||
+  fail "setxattr on staging/"
+setfattr -x user.note "$MNT/staging" || fail "removexattr on staging/"
+chmod 700 "$MNT/ipfs" 2>"$WORK/err" && fail "chmod ipfs/ succeeded"
+grep -q "Read-only file system" "$WORK/err" || fail "chmod ipfs/: $(cat "$WORK/err")"
+
 # kill -9 of the mount while a stage is half built: nothing under PATH, the
 # leftovers removed at the next mount.
 "$IPFSFS" stage "$STALLED" "$MNT/staging/half" >"$WORK/half.out" 2>&1 &

@@ -99,8 +99,8 @@ int RunStage() {
 void Setup(CLI::App& app, int& exit_code) {
   auto* stage = app.add_subcommand(
       "stage",
-      "Place an existing DAG at PATH inside a mount's staging/ without copying its bytes: files are read from the "
-      "cache until their first write, and what stays untouched keeps its CID at the next sync");
+      "Place a DAG at PATH in a mount's staging/ without copying its bytes: files come from the cache until "
+      "their first write; what stays untouched keeps its CID at the next sync");
   stage->add_option("cid", g_stage.source, "CID or /ipfs/CID[/sub/path] (a directory is staged whole)")->required();
   stage->add_option("path", g_stage.path, "The new name, inside MOUNTPOINT/staging/ (must not exist; its parent must)")
       ->required();

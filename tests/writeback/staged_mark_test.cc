@@ -186,5 +186,41 @@ TEST_CASE("sync: a staged tree keeps its CIDs unread, an edit rebuilds only its 
   fs::remove_all(fs::path(staged).parent_path());
 }
 
+TEST_CASE("sync: a staged HAMT directory keeps its CID though the sync's options would make it plain", "[staged][sync]") {
+  const std::string src = TempDir();
+  const std::string staged = TempDir() + "/big";
+  for (int i = 0; i < 40; ++i) Write(src + "/dir/f" + std::to_string(i), std::to_string(i));
+  Write(src + "/dir/sub/x", "x");
+  // Sharded at a few hundred bytes of links (kubo's switch, made small).
+  ImportOptions hamt;
+  hamt.cid_version = 1;
+  hamt.hamt_threshold = 256;
+  MemorySyncState original;
+  testing::MemorySink sink1;
+  auto published = Syncer(original, kNoRacy).Sync(src, hamt, sink1);
+  REQUIRE(published);
+  Stage(src, staged, "", original.Entries());
+
+  MemorySyncState state;
+  Syncer syncer(state, kNoRacy);
+  testing::MemorySink sink;
+  auto r = syncer.Sync(staged, ImportOptions{}, sink);
+  REQUIRE(r);
+  CHECK(r->root == published->root);
+  CHECK(r->stats.files_read == 0);
+  CHECK(r->stats.dirs_built == 0);
+
+  // A new entry: the directory is built anew, plain and CIDv0, its staged subdirectory kept.
+  Write(staged + "/dir/new", "new");
+  auto n = syncer.Sync(staged, ImportOptions{}, sink);
+  REQUIRE(n);
+  CHECK(n->stats.files_read == 1);
+  CHECK(state.Entries().at("dir").cid.version() == 0);
+  CHECK(state.Entries().at("dir").cid != original.Entries().at("dir").cid);
+  CHECK(state.Entries().at("dir/sub").cid == original.Entries().at("dir/sub").cid);
+  fs::remove_all(src);
+  fs::remove_all(fs::path(staged).parent_path());
+}
+
 }  // namespace
 }  // namespace ipfsfs::writeback

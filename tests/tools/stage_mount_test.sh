@@ -8,13 +8,17 @@
 # original CIDs, the edited files get `ipfsfs add`'s CIDs with the mount's
 # options, and the new root reads back under ipfs/.
 #
-#   stage_mount_test.sh IPFSFS GATEWAY
+#   stage_mount_test.sh IPFSFS GATEWAY [PEERS_DIR]
+#
+# With PEERS_DIR (tests/peers, node_modules installed), the staged site is
+# first checked to be the js reference importer's (v1-raw) DAG.
 #
 # Real FUSE: needs root and /dev/fuse, else exits 77 (skipped).
 set -u
 
 IPFSFS=$(realpath "$1")
 GATEWAY=$(realpath "$2")
+PEERS=${3:-}
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
   echo "skipped: needs root and /dev/fuse"
   exit 77
@@ -72,6 +76,10 @@ ln -s index.html "$SITE/home.html"
 "$IPFSFS" add -r --hidden --cid-version 1 --car "$WORK/site.car" "$SITE" >"$WORK/added" || exit 1
 ORIG=$(tail -1 "$WORK/added" | cut -d' ' -f2)
 added() { grep " site/$1\$" "$WORK/added" | cut -d' ' -f2; }
+if [ -n "$PEERS" ] && [ -d "$PEERS/node_modules/ipfs-unixfs-importer" ] && command -v node >/dev/null; then
+  JS=$(node "$PEERS/js_add.mjs" v1-raw "$SITE" --hidden | tail -1 | cut -f1)
+  [ "$JS" = "$ORIG" ] && echo "ok: the site is the js reference's DAG" || fail "js reference root $JS, added $ORIG"
+fi
 CSS=$(added css)
 IMG=$(added img)
 BIG=$(added img/big.bin)

@@ -122,6 +122,19 @@ class Builder {
     g->left = entries.size();
     g->nodes.resize(entries.size());
     for (size_t i = 0; i < entries.size(); ++i) {
+      // A raw block is a whole file whose size is its link's Tsize: its bytes
+      // are the content, not needed to stage it.
+      if (entries[i].cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw)) {
+        auto raw = std::make_shared<resolver::Node>();
+        raw->info.cid = entries[i].cid;
+        raw->info.kind = NodeKind::kFile;
+        raw->info.size = entries[i].tsize;
+        raw->info.dag_size = entries[i].tsize;
+        std::lock_guard lock(g->mu);
+        g->nodes[i] = NodePtr(std::move(raw));
+        --g->left;
+        continue;
+      }
       resolver_.GetNode(entries[i].cid, [g, i](Result<NodePtr> r) {
         std::lock_guard lock(g->mu);
         g->nodes[i] = std::move(r);

@@ -5,8 +5,9 @@
 // StagingTree then reads placeholders from the block cache and materializes
 // them on the first write; the Syncer keeps their CIDs unread.
 //
-// Only directory blocks and each file's root block are fetched (through the
-// resolver: offline when cached), never file leaves. The tree is built under
+// Only directory blocks and each file's root block (none for a raw block:
+// its link's Tsize is its size) are fetched (through the resolver: offline
+// when cached), never file leaves. The tree is built under
 // a temporary name on the same filesystem (<staging_dir>.stage/, else a
 // dotted name beside the destination), synced to disk, then renamed into
 // place with RENAME_NOREPLACE: a kill -9 mid-stage leaves nothing under PATH.

@@ -76,6 +76,10 @@ class Copy : public std::enable_shared_from_this<Copy> {
   }
 
   Status Done() {
+    // The DAG's own size, should the link that staged it have said otherwise.
+    if (::ftruncate(fd_, static_cast<off_t>(reader_->size())) != 0) {
+      return tl::unexpected(SystemError(errno, "materialize"));
+    }
     if (::fsync(fd_) != 0) return tl::unexpected(SystemError(errno, "materialize"));
     timespec ts[2] = {before_.st_atim, before_.st_mtim};
     ::futimens(fd_, ts);

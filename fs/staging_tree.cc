@@ -314,7 +314,18 @@ void StagingTree::Open(const TreeNodePtr& node, int flags, Callback<TreeOpened> 
   if (AsNode(node).type == S_IFREG) {
     PathFd node_fd = NodeFd(node);
     if (auto mark = PlaceholderMark(node_fd)) {
-      if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) {
+      if ((flags & O_ACCMODE) != O_RDONLY && (flags & O_TRUNC)) {
+        // Nothing of the old bytes stays: no fetch. The open's truncate
+        // comes before the mark goes (a crash in between leaves an empty
+        // file, its mark's size no longer its own).
+        return AfterCopy(node, [this, node, flags, done = std::move(done)](Status) mutable {
+          OpenLocal(node, flags, [done = std::move(done)](Result<TreeOpened> opened) {
+            if (opened) ::fremovexattr(HandleFd(opened->handle), std::string(writeback::kStagedXattr).c_str());
+            done(std::move(opened));
+          });
+        });
+      }
+      if ((flags & O_ACCMODE) != O_RDONLY) {
         // Copy-on-write: the bytes are local before any write can land.
         return Materialize(node, [this, node, flags, done = std::move(done)](Status s) mutable {
           if (!s) return done(tl::unexpected(s.error()));
@@ -344,6 +355,18 @@ void StagingTree::OpenReader(const ipld::Cid& cid,
     if (!node) return done(tl::unexpected(node.error().Wrap("staged " + cid.ToString())));
     done(resolver::FileReader::Open(*resolver, std::move(*node), options));
   });
+}
+
+void StagingTree::AfterCopy(const TreeNodePtr& node, std::function<void(Status)> then) {
+  {
+    std::lock_guard lock(materializing_mu_);
+    auto it = materializing_.find(node->IdentityKey());
+    if (it != materializing_.end()) {
+      it->second.push_back(std::move(then));
+      return;
+    }
+  }
+  then(OkStatus());
 }
 
 void StagingTree::Materialize(const TreeNodePtr& node, std::function<void(Status)> then) {

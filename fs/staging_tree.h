@@ -17,7 +17,7 @@
 // writeback::StagedMark) read from the block cache through the resolver
 // given to SetPlaceholderSource, and are materialized (fs/internal/
 // placeholder_copy.h) before their first write: an open for writing, a
-// truncate to another size than 0. Their user.ipfs.cid is the mark's.
+// truncate to another size than 0 (O_TRUNC and a truncate to 0 fetch nothing). Their user.ipfs.cid is the mark's.
 //
 // Synchronous system calls on the calling thread (local disk, no network).
 // Thread-safe: nodes and handles are immutable after creation or used by one
@@ -153,6 +153,8 @@ class StagingTree : public Tree {
   // (at once when it is not, or no longer, a placeholder). One copy per file
   // at a time: later callers wait for it.
   void Materialize(const TreeNodePtr& node, std::function<void(Status)> then);
+  // Runs `then` once no copy of the file is running (at once when none is).
+  void AfterCopy(const TreeNodePtr& node, std::function<void(Status)> then);
   void Changed() const {
     if (hooks_.changed) hooks_.changed();
   }

@@ -204,6 +204,18 @@ TEST_CASE("staging tree: placeholders read from blocks, materialize on write, tr
   CHECK(truncated->size == 0);
   CHECK(s.getter.TotalGets() == 0);
   CHECK_FALSE(Mark(s.dir + "/site/sub/small.txt"));
+
+  // O_TRUNC (atomic_o_trunc passes it with the open): no fetch either.
+  REQUIRE(StageDag(s.resolver, s.dir, s.file.cid.ToString(), "again.bin"));
+  auto again_bin = testing::Lookup(fs, Filesystem::kFirstTreeIno, "again.bin");
+  REQUIRE(again_bin);
+  s.getter.ResetCounts();
+  auto trunc = Await<OpenedFile>([&](auto cb) { fs.Open(again_bin->ino, O_WRONLY | O_TRUNC, cb); });
+  REQUIRE(trunc);
+  CHECK(s.getter.TotalGets() == 0);
+  CHECK(std::filesystem::file_size(s.dir + "/again.bin") == 0);
+  CHECK_FALSE(Mark(s.dir + "/again.bin"));
+  fs.Release(trunc->fh);
 }
 
 TEST_CASE("staging tree: a placeholder whose blocks are missing fails its open for writing, stays one", "[stage]") {

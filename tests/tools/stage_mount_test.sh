@@ -72,6 +72,7 @@ head -c 700000 /dev/urandom > "$SITE/img/big.bin"  # three chunks
 printf 'first post\n' > "$SITE/blog/2026/first.html"
 printf 'mapped\n' > "$SITE/blog/mapped.txt"
 printf 'x\n' > "$SITE/.well-known/security.txt"
+mkdir -p "$SITE/downloads" && head -c 400000 /dev/urandom > "$SITE/downloads/old.bin"  # truncated to 0 below
 ln -s index.html "$SITE/home.html"
 "$IPFSFS" add -r --hidden --cid-version 1 --car "$WORK/site.car" "$SITE" >"$WORK/added" || exit 1
 ORIG=$(tail -1 "$WORK/added" | cut -d' ' -f2)
@@ -105,7 +106,7 @@ expect "stage outside staging/" 1 "$IPFSFS" stage "$ORIG" "$WORK/x"
 expect "stage under a missing parent" 1 "$IPFSFS" stage "$ORIG" "$MNT/staging/no/x"
 
 expect "stage" 0 "$IPFSFS" stage "/ipfs/$ORIG" "$MNT/staging/site"
-echo "$OUT" | grep -q "^staged $ORIG at .*: 7 files, 7 directories, 1 symlinks; " || fail "stage printed '$OUT'"
+echo "$OUT" | grep -q "^staged $ORIG at .*: 8 files, 8 directories, 1 symlinks; " || fail "stage printed '$OUT'"
 # Only directory blocks and files' root blocks came: not big.bin's 700,000 bytes.
 FETCHED=$("$IPFSFS" status --json "$MNT" | json_field fetched_bytes)
 [ -n "$FETCHED" ] && [ "$FETCHED" -lt 100000 ] || fail "stage fetched $FETCHED bytes"
@@ -126,7 +127,7 @@ ls -lR "$MNT/staging/site" >"$WORK/ls" 2>&1 || fail "ls -lR: $(cat "$WORK/ls")"
 [ "$(readlink "$MNT/staging/site/home.html")" = index.html ] || fail "the symlink reads '$(readlink "$MNT/staging/site/home.html")'"
 
 reads_right() {
-  diff -r "$SITE" "$MNT/staging/site" >"$WORK/diff" 2>&1 && echo "ok: $1: diff -r" || fail "$1: $(head -5 "$WORK/diff")"
+  diff -r -x old.bin "$SITE" "$MNT/staging/site" >"$WORK/diff" 2>&1 && echo "ok: $1: diff -r" || fail "$1: $(head -5 "$WORK/diff")"
   [ "$(sha256sum <"$MNT/staging/site/img/big.bin")" = "$(sha256sum <"$SITE/img/big.bin")" ] || fail "$1: sha256sum"
   cp "$MNT/staging/site/img/big.bin" "$WORK/copy.bin" && cmp -s "$WORK/copy.bin" "$SITE/img/big.bin" || fail "$1: cp"
   python3 - "$MNT/staging/site/img/big.bin" "$SITE/img/big.bin" <<'PY' || fail "$1: mmap"
@@ -154,6 +155,15 @@ reads_right "after a kill -9"
 # Copy-on-write edits, mirrored on the local copy for the expected bytes.
 EDITED=$WORK/edited/site
 mkdir -p "$WORK/edited" && cp -a "$SITE" "$WORK/edited/"
+# A truncate to 0 (the shell's O_TRUNC) fetches nothing.
+BEFORE=$("$IPFSFS" status --json "$MNT" | json_field fetched_bytes)
+: > "$MNT/staging/site/downloads/old.bin"
+: > "$EDITED/downloads/old.bin"
+AFTER=$("$IPFSFS" status --json "$MNT" | json_field fetched_bytes)
+[ "$AFTER" = "$BEFORE" ] || fail "truncating a placeholder to 0 fetched $((AFTER - BEFORE)) bytes"
+[ "$(stat -c %s "$MNT/staging/site/downloads/old.bin")" = 0 ] || fail "truncate to 0"
+# big.bin's 700,000 bytes and a few small blocks were fetched by the reads; old.bin's 400,000 never.
+[ "$AFTER" -lt 1000000 ] || fail "old.bin was fetched before it was truncated ($AFTER bytes fetched)"
 sed -i 's/Hello/Bye/' "$MNT/staging/site/index.html" "$EDITED/index.html"
 echo "more" >> "$MNT/staging/site/about.html"
 echo "more" >> "$EDITED/about.html"
@@ -170,8 +180,8 @@ diff -r "$EDITED" "$MNT/staging/site" >"$WORK/diff" 2>&1 && echo "ok: edits read
 
 sleep 1.2  # past the racy-clean window: the re-sync below reads nothing
 expect "sync" 0 "$IPFSFS" sync --json "$MNT"
-# Read: the 3 edited files and the symlink (never a placeholder); the 4 others are placeholders.
-[ "$(echo "$OUT" | json_field files_read)" = 4 ] || fail "the sync read other files than the edited ones: $OUT"
+# Read: the 4 edited files and the symlink (never a placeholder); the 4 others are placeholders.
+[ "$(echo "$OUT" | json_field files_read)" = 5 ] || fail "the sync read other files than the edited ones: $OUT"
 [ "$(echo "$OUT" | json_field placeholders)" = 4 ] || fail "the sync did not keep the 4 placeholders: $OUT"
 ROOT=$(echo "$OUT" | json_field root | tr -d '"')
 SITE_NEW=$(cid_of "$MNT/ipfs/$ROOT/site")

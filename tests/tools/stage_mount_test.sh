@@ -204,7 +204,10 @@ expect "sync again" 0 "$IPFSFS" sync --json "$MNT"
 
 # A placeholder truncated to 0 needs no fetch; renamed, it stays one.
 mv "$MNT/staging/site/img/big.bin" "$MNT/staging/site/big-moved.bin"
-[ "$(stat -c %b "$STAGING/site/big-moved.bin")" = "$B0" ] || fail "a rename materialized the placeholder"
+chmod 600 "$MNT/staging/site/big-moved.bin" || fail "chmod of a placeholder"
+ln "$MNT/staging/site/big-moved.bin" "$MNT/staging/site/big-link.bin" || fail "ln of a placeholder"
+[ "$(stat -c %b "$STAGING/site/big-moved.bin")" = "$B0" ] || fail "rename, chmod or ln materialized the placeholder"
+[ "$(cid_of "$MNT/staging/site/big-link.bin")" = "$BIG" ] || fail "the hard link shows '$(cid_of "$MNT/staging/site/big-link.bin")'"
 cmp -s "$MNT/staging/site/big-moved.bin" "$SITE/img/big.bin" || fail "the renamed placeholder reads wrong"
 : > "$MNT/staging/site/.well-known/security.txt"
 [ "$(stat -c %s "$MNT/staging/site/.well-known/security.txt")" = 0 ] || fail "truncate to 0"

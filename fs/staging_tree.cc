@@ -350,11 +350,11 @@ void StagingTree::OpenReader(const ipld::Cid& cid,
                              std::function<void(Result<std::shared_ptr<resolver::FileReader>>)> done) {
   if (!resolver_) return done(MakeError(ErrorCode::kUnavailable, "staged " + cid.ToString() + ": no block source"));
   resolver::Resolver* resolver = resolver_;
-  resolver_->GetNode(cid, [resolver, options = reader_options_, cid, done = std::move(done)](
-                              Result<resolver::NodePtr> node) {
-    if (!node) return done(tl::unexpected(node.error().Wrap("staged " + cid.ToString())));
-    done(resolver::FileReader::Open(*resolver, std::move(*node), options));
-  });
+  resolver_->GetNode(
+      cid, [resolver, options = reader_options_, cid, done = std::move(done)](Result<resolver::NodePtr> node) {
+        if (!node) return done(tl::unexpected(node.error().Wrap("staged " + cid.ToString())));
+        done(resolver::FileReader::Open(*resolver, std::move(*node), options));
+      });
 }
 
 void StagingTree::AfterCopy(const TreeNodePtr& node, std::function<void(Status)> then) {
@@ -414,7 +414,8 @@ void StagingTree::OpenLocal(const TreeNodePtr& node, int flags, Callback<TreeOpe
 }
 
 void StagingTree::Read(const TreeHandlePtr& file, uint64_t offset, size_t size, Callback<ReadReply> done) {
-  if (auto* placeholder = dynamic_cast<PlaceholderFile*>(file.get()); placeholder && StillPlaceholder(placeholder->fd)) {
+  if (auto* placeholder = dynamic_cast<PlaceholderFile*>(file.get());
+      placeholder && StillPlaceholder(placeholder->fd)) {
     std::shared_ptr<resolver::FileReader> reader = placeholder->reader;
     return reader->Read(offset, size, [reader, offset, done = std::move(done)](Result<std::vector<resolver::Slice>> r) {
       if (!r) {
@@ -484,7 +485,7 @@ void StagingTree::GetXattr(const TreeNodePtr& node, std::string name, Callback<s
     std::optional<writeback::StagedMark> mark;
     if (node) {
       PathFd node_fd = NodeFd(node);
-      mark = AsNode(node).type == S_IFREG ? PlaceholderMark(node_fd)
+      mark = AsNode(node).type == S_IFREG   ? PlaceholderMark(node_fd)
              : AsNode(node).type == S_IFDIR ? MarkAt(ProcPath(node_fd))
                                             : std::nullopt;
     }

@@ -37,8 +37,8 @@ inline constexpr std::string_view kPrivateXattrPrefix = "user.ipfsfs.";
 
 struct StagedMark {
   ipld::Cid cid;
-  uint64_t tsize = 0;   // the DAG's size, as a parent link names it
-  uint64_t size = 0;    // files: content bytes
+  uint64_t tsize = 0;  // the DAG's size, as a parent link names it
+  uint64_t size = 0;   // files: content bytes
   bool directory = false;
   std::string fingerprint;  // directories: StagedFingerprint of the entries (raw bytes)
 };

@@ -299,7 +299,8 @@ struct Walk {
     }
     if (S_ISREG(st.st_mode)) {
       // A placeholder of `ipfsfs stage`: its bytes are not here; its CID is.
-      if (auto mark = ReadStagedMark(path); mark && !mark->directory && mark->size == static_cast<uint64_t>(st.st_size)) {
+      if (auto mark = ReadStagedMark(path);
+          mark && !mark->directory && mark->size == static_cast<uint64_t>(st.st_size)) {
         ++stats.files_reused;
         ++stats.placeholders;
         SyncEntry e = Identity(st);

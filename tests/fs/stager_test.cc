@@ -141,7 +141,8 @@ TEST_CASE("stage: an existing name, a missing parent, a bad path, a missing bloc
   CHECK_FALSE(s.LeftOvers());
 }
 
-TEST_CASE("staging tree: placeholders read from blocks, materialize on write, truncate to 0 fetches nothing", "[stage]") {
+TEST_CASE("staging tree: placeholders read from blocks, materialize on write, truncate to 0 fetches nothing",
+          "[stage]") {
   Site s;
   REQUIRE(StageDag(s.resolver, s.dir, s.root.cid.ToString(), "site"));
   auto t = StagingTree::Open(s.dir);

@@ -186,7 +186,8 @@ TEST_CASE("sync: a staged tree keeps its CIDs unread, an edit rebuilds only its 
   fs::remove_all(fs::path(staged).parent_path());
 }
 
-TEST_CASE("sync: a staged HAMT directory keeps its CID though the sync's options would make it plain", "[staged][sync]") {
+TEST_CASE("sync: a staged HAMT directory keeps its CID though the sync's options would make it plain",
+          "[staged][sync]") {
   const std::string src = TempDir();
   const std::string staged = TempDir() + "/big";
   for (int i = 0; i < 40; ++i) Write(src + "/dir/f" + std::to_string(i), std::to_string(i));

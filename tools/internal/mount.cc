@@ -240,6 +240,7 @@ Status Mount::Build() {
           }
           spdlog::info("staged {} at staging/{}: {} files, {} directories", r->cid.ToString(), field("path"), r->files,
                        r->directories);
+          if (parts_->sync) parts_->sync->Touch();  // a change for --auto-sync like any other
           return {{"cid", r->cid.ToString()}, {"files", r->files}, {"directories", r->directories},
                   {"symlinks", r->symlinks}, {"bytes", r->bytes}};
         }},

@@ -80,13 +80,24 @@ class Builder {
         if (::mkdirat(dir_fd, name.c_str(), 0700) != 0) return Sys(shown);
         Fd fd{::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
         if (fd.fd < 0) return Sys(shown);
-        IPFSFS_ASSIGN_OR_RETURN(auto children, Children(fd.fd, node, shown));
-        writeback::StagedMark mark{info.cid, tsize, 0, true, writeback::StagedFingerprint(std::move(children))};
+        ++depth_;
+        auto children = Children(fd.fd, node, shown);
+        --depth_;
+        if (!children) return tl::unexpected(children.error());
+        writeback::StagedMark mark{info.cid, tsize, 0, true, writeback::StagedFingerprint(std::move(*children))};
         const std::string text = writeback::EncodeStagedMark(mark);
         if (::fsetxattr(fd.fd, std::string(writeback::kStagedXattr).c_str(), text.data(), text.size(), 0) != 0) {
           return Sys(shown + ": the staging directory's filesystem must keep user xattrs");
         }
-        if (::fchmod(fd.fd, info.mode ? (*info.mode & 07777) : 0755) != 0) return Sys(shown);
+        const mode_t mode = info.mode ? (*info.mode & 07777) : 0755;
+        // The top one is moved into place yet, which needs it writable: its
+        // mode comes after the rename (and its mtime with it).
+        if (depth_ == 0) {
+          top_mode_ = mode;
+          ++result_.directories;
+          return child;
+        }
+        if (::fchmod(fd.fd, mode) != 0) return Sys(shown);
         IPFSFS_RETURN_IF_ERROR(SetMtime(fd.fd, info, shown));
         ++result_.directories;
         return child;
@@ -95,7 +106,9 @@ class Builder {
     return MakeError(ErrorCode::kInternal, shown + ": unknown node kind");
   }
 
- private:
+ // The top directory's mode, for the caller to set once it is in place.
+  std::optional<mode_t> top_mode() const { return top_mode_; }
+
   static Status SetMtime(int fd, const resolver::NodeInfo& info, const std::string& shown) {
     if (!info.mtime) return OkStatus();
     timespec ts[2] = {{0, UTIME_OMIT}, {info.mtime->seconds, static_cast<long>(info.mtime->nanos.value_or(0))}};
@@ -157,8 +170,12 @@ class Builder {
     return children;
   }
 
+
+ private:
   resolver::Resolver& resolver_;
   StageResult& result_;
+  int depth_ = 0;  // directories above the node being placed
+  std::optional<mode_t> top_mode_;
 };
 
 Status CheckDest(const std::string& dest) {
@@ -242,6 +259,11 @@ Result<StageResult> StageDag(resolver::Resolver& resolver, const std::string& st
     int err = errno;
     remove_tmp();
     return Sys("staging/" + dest, err);
+  }
+  if (auto mode = builder.top_mode()) {
+    Fd top{::openat(parent.fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    if (top.fd < 0 || ::fchmod(top.fd, *mode) != 0) return Sys("staging/" + dest);
+    if (Status s = Builder::SetMtime(top.fd, root->info, "staging/" + dest); !s) return tl::unexpected(s.error());
   }
   ::fsync(parent.fd);
   return result;

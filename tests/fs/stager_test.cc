@@ -114,6 +114,9 @@ TEST_CASE("stage: placeholders of the exact size, marked, with UnixFS metadata; 
     REQUIRE(p);
     CHECK(p->cid == s.sub.cid);
     CHECK(Mark(s.dir + "/sub2/small.txt"));
+    struct stat top {};
+    REQUIRE(::lstat((s.dir + "/sub2").c_str(), &top) == 0);
+    CHECK((top.st_mode & 07777) == 0750);  // the top directory's mode too, set once in place
   }
 }
 

@@ -33,7 +33,7 @@ cleanup() {
   "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1
   [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
   cd /
-  rm -rf "$WORK"
+  [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 export XDG_STATE_HOME=$WORK/state
@@ -59,7 +59,7 @@ json_field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
 cid_of() { getfattr --only-values -n user.ipfs.cid "$1" 2>/dev/null; }
 mount_it() {
   expect "mount" 0 "$IPFSFS" mount --gateway "$GW" --cache-dir "$WORK/cache" --staging-dir "$STAGING" \
-    --log-file "$WORK/mount.log" "$MNT"
+    --log-file "$WORK/mount.log" "$@" "$MNT"
 }
 
 # The published site, as another tool made it: CIDv1 with raw leaves.
@@ -238,6 +238,14 @@ mount_it || exit 1
 [ -z "$(ls -A "$STAGING.stage" 2>/dev/null)" ] || fail "the killed stage's leftovers stay: $(ls -A "$STAGING.stage")"
 [ -e "$MNT/staging/half" ] && fail "staging/half exists after the remount"
 cmp -s "$MNT/staging/site/big-moved.bin" "$SITE/img/big.bin" || fail "the placeholder reads wrong after the second kill"
+
+# Offline: once the directory blocks are cached (a stage through a clean
+# unmount), staging needs no source.
+expect "stage again" 0 "$IPFSFS" stage "$ORIG" "$MNT/staging/online"
+expect "umount" 0 "$IPFSFS" umount "$MNT"
+mount_it --offline || exit 1
+expect "stage offline" 0 "$IPFSFS" stage "$ORIG" "$MNT/staging/offline"
+cmp -s "$MNT/staging/offline/img/big.bin" "$SITE/img/big.bin" || fail "offline: big.bin reads wrong"
 
 [ "$FAILS" = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ "$FAILS" = 0 ]

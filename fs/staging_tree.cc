@@ -557,10 +557,17 @@ void StagingTree::SetAttr(const TreeNodePtr& node, const SetAttrRequest& c, Call
     PathFd node_fd = NodeFd(node);
     if (PlaceholderMark(node_fd)) {
       if (*c.size == 0) {
-        // Nothing of the old bytes stays: no fetch. The size decides before
-        // the mark goes (a crash in between leaves an empty file).
-        if (::truncate(ProcPath(node_fd).c_str(), 0) != 0) return done(Sys("truncate"));
-        ::removexattr(ProcPath(node_fd).c_str(), std::string(writeback::kStagedXattr).c_str());
+        // Nothing of the old bytes stays: no fetch (once a copy running
+        // for another opener is done). The size decides before the mark
+        // goes (a crash in between leaves an empty file).
+        return AfterCopy(node, [this, node, c, done = std::move(done)](Status) mutable {
+          PathFd fd = NodeFd(node);
+          if (PlaceholderMark(fd)) {
+            if (::truncate(ProcPath(fd).c_str(), 0) != 0) return done(Sys("truncate"));
+            ::removexattr(ProcPath(fd).c_str(), std::string(writeback::kStagedXattr).c_str());
+          }
+          SetAttrNow(node, c, std::move(done));
+        });
       } else {
         return Materialize(node, [this, node, c, done = std::move(done)](Status s) mutable {
           if (!s) return done(tl::unexpected(s.error()));

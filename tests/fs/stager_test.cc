@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "fs/errors.h"
 #include "fs/filesystem.h"
@@ -247,6 +248,41 @@ TEST_CASE("staging tree: a placeholder whose blocks are missing fails its open f
   s.getter.ClearFailures();
   REQUIRE(rw());
   CHECK_FALSE(Mark(s.dir + "/site/big.bin"));
+}
+
+TEST_CASE("staging tree: concurrent writers of one placeholder share one copy", "[stage]") {
+  Site s;
+  REQUIRE(StageDag(s.resolver, s.dir, s.root.cid.ToString(), "site"));
+  auto t = StagingTree::Open(s.dir);
+  REQUIRE(t);
+  (*t)->SetPlaceholderSource(&s.resolver);
+  std::vector<std::unique_ptr<Tree>> trees;
+  trees.push_back(std::move(*t));
+  Filesystem fs(std::move(trees), FilesystemOptions{});
+  auto site = testing::Lookup(fs, Filesystem::kFirstTreeIno, "site");
+  REQUIRE(site);
+  auto big = testing::Lookup(fs, site->ino, "big.bin");
+  REQUIRE(big);
+  // Blocks answer from the getter's timer thread: the second open finds the
+  // first one's copy running and waits for it.
+  s.getter.SetDelay(std::chrono::milliseconds(5));
+  auto p1 = std::make_shared<std::promise<Result<OpenedFile>>>();
+  auto p2 = std::make_shared<std::promise<Result<OpenedFile>>>();
+  fs.Open(big->ino, O_RDWR, [p1](Result<OpenedFile> r) { p1->set_value(std::move(r)); });
+  fs.Open(big->ino, O_WRONLY, [p2](Result<OpenedFile> r) { p2->set_value(std::move(r)); });
+  auto f1 = p1->get_future();
+  auto f2 = p2->get_future();
+  REQUIRE(f1.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  REQUIRE(f2.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  auto r1 = f1.get();
+  auto r2 = f2.get();
+  REQUIRE(r1);
+  REQUIRE(r2);
+  CHECK_FALSE(Mark(s.dir + "/site/big.bin"));
+  CHECK(Slurp(s.dir + "/site/big.bin") == std::string(reinterpret_cast<const char*>(s.big.data()), s.big.size()));
+  fs.Release(r1->fh);
+  fs.Release(r2->fh);
+  s.getter.SetDelay(std::chrono::milliseconds(0));
 }
 
 }  // namespace

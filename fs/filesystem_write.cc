@@ -1,5 +1,6 @@
 // Filesystem's write operations and statfs: each finds the tree owning the
-// inode and forwards; the root directory itself takes no writes.
+// inode and forwards (a tree's top directory included); the root directory
+// itself takes no writes.
 #include <functional>
 #include <utility>
 
@@ -32,7 +33,8 @@ void Filesystem::StatFs(Ino ino, Callback<FsStats> done) {
 void Filesystem::SetAttr(Ino ino, SetAttrRequest changes, Callback<Attr> done) {
   auto target = Resolve(ino);
   if (!target) return done(tl::unexpected(std::move(target).error()));
-  if (target->tree < 0 || !target->node) return done(RootReadOnly("setattr"));
+  // A tree's top directory is the tree's to answer (staging/: chmod, touch).
+  if (target->tree < 0) return done(RootReadOnly("setattr"));
   trees_[target->tree]->SetAttr(target->node, changes, [this, ino, done = std::move(done)](Result<TreeEntry> e) {
     if (!e) {
       ++errors_;
@@ -137,14 +139,14 @@ void Filesystem::Write(uint64_t fh, uint64_t offset, Bytes data, Callback<size_t
 void Filesystem::SetXattr(Ino ino, std::string name, Bytes value, int flags, Callback<void> done) {
   auto target = Resolve(ino);
   if (!target) return done(tl::unexpected(std::move(target).error()));
-  if (!target->node) return done(RootReadOnly("setxattr " + name));
+  if (target->tree < 0) return done(RootReadOnly("setxattr " + name));
   trees_[target->tree]->SetXattr(target->node, std::move(name), std::move(value), flags, Counted(std::move(done)));
 }
 
 void Filesystem::RemoveXattr(Ino ino, std::string name, Callback<void> done) {
   auto target = Resolve(ino);
   if (!target) return done(tl::unexpected(std::move(target).error()));
-  if (!target->node) return done(RootReadOnly("removexattr " + name));
+  if (target->tree < 0) return done(RootReadOnly("removexattr " + name));
   trees_[target->tree]->RemoveXattr(target->node, std::move(name), Counted(std::move(done)));
 }
 

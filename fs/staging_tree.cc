@@ -16,6 +16,8 @@
 #include <utility>
 
 #include "fs/errors.h"
+#include "fs/internal/placeholder_copy.h"
+#include "writeback/staged_mark.h"
 
 namespace ipfsfs::fs {
 
@@ -73,6 +75,13 @@ struct FileHandle : TreeHandle {
   int fd;
 };
 
+// A placeholder open for reading: its bytes from the block cache while it
+// stays one (a writer elsewhere may materialize it meanwhile: then `fd`).
+struct PlaceholderFile : FileHandle {
+  PlaceholderFile(int f, std::shared_ptr<resolver::FileReader> r) : FileHandle(f), reader(std::move(r)) {}
+  const std::shared_ptr<resolver::FileReader> reader;
+};
+
 struct DirHandle : TreeHandle {
   DirHandle(int f, bool r) : fd(f), root(r) {}
   ~DirHandle() override { ::close(fd); }
@@ -112,6 +121,36 @@ void RaiseFdLimit() {
 }
 
 bool UserXattr(const std::string& name) { return name.rfind("user.", 0) == 0; }
+bool PrivateXattr(const std::string& name) { return name.rfind(writeback::kPrivateXattrPrefix, 0) == 0; }
+
+// The staged mark of the object behind an O_PATH descriptor (or any path that
+// follows to it), whatever its type.
+std::optional<writeback::StagedMark> MarkAt(const std::string& path) {
+  char buf[512];
+  ssize_t n = ::getxattr(path.c_str(), std::string(writeback::kStagedXattr).c_str(), buf, sizeof(buf));
+  if (n <= 0) return std::nullopt;
+  auto mark = writeback::DecodeStagedMark(std::string_view(buf, static_cast<size_t>(n)));
+  if (!mark) return std::nullopt;
+  return std::move(*mark);
+}
+
+// A placeholder's mark: a regular file of the size its mark names.
+std::optional<writeback::StagedMark> PlaceholderMark(int path_fd) {
+  struct stat st {};
+  if (::fstatat(path_fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+    return std::nullopt;
+  }
+  auto mark = MarkAt(ProcPath(path_fd));
+  if (!mark || mark->directory || mark->size != static_cast<uint64_t>(st.st_size)) return std::nullopt;
+  return mark;
+}
+
+// The same for an open (readable) descriptor: one fgetxattr per read.
+bool StillPlaceholder(int fd) {
+  struct stat st {};
+  auto mark = ::fstat(fd, &st) == 0 ? writeback::ReadStagedMarkFd(fd) : std::nullopt;
+  return mark && !mark->directory && mark->size == static_cast<uint64_t>(st.st_size);
+}
 
 }  // namespace
 
@@ -272,6 +311,97 @@ int OpenFlags(int flags) {
 }  // namespace
 
 void StagingTree::Open(const TreeNodePtr& node, int flags, Callback<TreeOpened> done) {
+  if (AsNode(node).type == S_IFREG) {
+    PathFd node_fd = NodeFd(node);
+    if (auto mark = PlaceholderMark(node_fd)) {
+      if ((flags & O_ACCMODE) != O_RDONLY && (flags & O_TRUNC)) {
+        // Nothing of the old bytes stays: no fetch. The open's truncate
+        // comes before the mark goes (a crash in between leaves an empty
+        // file, its mark's size no longer its own).
+        return AfterCopy(node, [this, node, flags, done = std::move(done)](Status) mutable {
+          OpenLocal(node, flags, [done = std::move(done)](Result<TreeOpened> opened) {
+            if (opened) ::fremovexattr(HandleFd(opened->handle), std::string(writeback::kStagedXattr).c_str());
+            done(std::move(opened));
+          });
+        });
+      }
+      if ((flags & O_ACCMODE) != O_RDONLY) {
+        // Copy-on-write: the bytes are local before any write can land.
+        return Materialize(node, [this, node, flags, done = std::move(done)](Status s) mutable {
+          if (!s) return done(tl::unexpected(s.error()));
+          OpenLocal(node, flags, std::move(done));
+        });
+      }
+      int fd = ::open(ProcPath(node_fd).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return done(Sys("open"));
+      return OpenReader(mark->cid, [fd, done = std::move(done)](Result<std::shared_ptr<resolver::FileReader>> r) {
+        if (!r) {
+          ::close(fd);
+          return done(tl::unexpected(r.error()));
+        }
+        done(TreeOpened{std::make_shared<PlaceholderFile>(fd, std::move(*r)), true});
+      });
+    }
+  }
+  OpenLocal(node, flags, std::move(done));
+}
+
+void StagingTree::OpenReader(const ipld::Cid& cid,
+                             std::function<void(Result<std::shared_ptr<resolver::FileReader>>)> done) {
+  if (!resolver_) return done(MakeError(ErrorCode::kUnavailable, "staged " + cid.ToString() + ": no block source"));
+  resolver::Resolver* resolver = resolver_;
+  resolver_->GetNode(
+      cid, [resolver, options = reader_options_, cid, done = std::move(done)](Result<resolver::NodePtr> node) {
+        if (!node) return done(tl::unexpected(node.error().Wrap("staged " + cid.ToString())));
+        done(resolver::FileReader::Open(*resolver, std::move(*node), options));
+      });
+}
+
+void StagingTree::AfterCopy(const TreeNodePtr& node, std::function<void(Status)> then) {
+  {
+    std::lock_guard lock(materializing_mu_);
+    auto it = materializing_.find(node->IdentityKey());
+    if (it != materializing_.end()) {
+      it->second.push_back(std::move(then));
+      return;
+    }
+  }
+  then(OkStatus());
+}
+
+void StagingTree::Materialize(const TreeNodePtr& node, std::function<void(Status)> then) {
+  const std::string key = node->IdentityKey();
+  {
+    std::lock_guard lock(materializing_mu_);
+    auto [it, first] = materializing_.try_emplace(key);
+    it->second.push_back(std::move(then));
+    if (!first) return;  // a copy is running: wait for it
+  }
+  auto finish = [this, key](Status s) {
+    std::vector<std::function<void(Status)>> waiters;
+    {
+      std::lock_guard lock(materializing_mu_);
+      auto it = materializing_.find(key);
+      waiters = std::move(it->second);
+      materializing_.erase(it);
+    }
+    for (auto& w : waiters) w(s);
+  };
+  PathFd node_fd = NodeFd(node);
+  auto mark = PlaceholderMark(node_fd);
+  if (!mark) return finish(OkStatus());  // materialized meanwhile
+  int fd = ::open(ProcPath(node_fd).c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return finish(Sys("materialize"));
+  OpenReader(mark->cid, [fd, finish](Result<std::shared_ptr<resolver::FileReader>> r) {
+    if (!r) {
+      ::close(fd);
+      return finish(tl::unexpected(r.error()));
+    }
+    internal::CopyPlaceholder(std::move(*r), fd, finish);
+  });
+}
+
+void StagingTree::OpenLocal(const TreeNodePtr& node, int flags, Callback<TreeOpened> done) {
   PathFd node_fd = NodeFd(node);
   std::string path = ProcPath(node_fd);
   int fd = ::open(path.c_str(), OpenFlags(flags));
@@ -284,6 +414,20 @@ void StagingTree::Open(const TreeNodePtr& node, int flags, Callback<TreeOpened> 
 }
 
 void StagingTree::Read(const TreeHandlePtr& file, uint64_t offset, size_t size, Callback<ReadReply> done) {
+  if (auto* placeholder = dynamic_cast<PlaceholderFile*>(file.get());
+      placeholder && StillPlaceholder(placeholder->fd)) {
+    std::shared_ptr<resolver::FileReader> reader = placeholder->reader;
+    return reader->Read(offset, size, [reader, offset, done = std::move(done)](Result<std::vector<resolver::Slice>> r) {
+      if (!r) {
+        return done(tl::unexpected(
+            r.error().Wrap("read staged " + reader->root()->info.cid.ToString() + " at " + std::to_string(offset))));
+      }
+      ReadReply reply;
+      reply.slices.reserve(r->size());
+      for (auto& s : *r) reply.slices.push_back(ReadSlice{s.owner, s.owner->data() + s.offset, s.length});
+      done(std::move(reply));
+    });
+  }
   ReadReply reply;
   reply.fd = FdRange{HandleFd(file), offset, size, file};
   done(std::move(reply));
@@ -336,11 +480,23 @@ void StagingTree::ReadDir(const TreeHandlePtr& handle, uint64_t first, size_t ma
 
 void StagingTree::GetXattr(const TreeNodePtr& node, std::string name, Callback<std::string> done) {
   if (name == kCidXattr) {
+    // A placeholder's CID is its mark's; a staged directory's until a sync
+    // names it.
+    std::optional<writeback::StagedMark> mark;
+    if (node) {
+      PathFd node_fd = NodeFd(node);
+      mark = AsNode(node).type == S_IFREG   ? PlaceholderMark(node_fd)
+             : AsNode(node).type == S_IFDIR ? MarkAt(ProcPath(node_fd))
+                                            : std::nullopt;
+    }
+    if (mark && !mark->directory) return done(mark->cid.ToString());
     auto cid = cids_.Get(RelativePath(node));
+    if (!cid && mark) cid = mark->cid.ToString();
     if (!cid) return done(Sys(name, ENODATA));
     return done(*cid);
   }
   if (!UserXattr(name)) return done(Sys(name, EOPNOTSUPP));
+  if (PrivateXattr(name)) return done(Sys(name, ENODATA));
   PathFd node_fd = NodeFd(node);
   std::string path = node ? ProcPath(node_fd) : dir_;
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -361,6 +517,7 @@ void StagingTree::ListXattr(const TreeNodePtr& node, Callback<std::vector<std::s
   PathFd node_fd = NodeFd(node);
   std::string path = node ? ProcPath(node_fd) : dir_;
   std::vector<std::string> names;
+  bool staged = false;
   ssize_t size = ::listxattr(path.c_str(), nullptr, 0);
   if (size < 0) return done(Sys("listxattr"));
   std::string list(static_cast<size_t>(size), '\0');
@@ -369,9 +526,13 @@ void StagingTree::ListXattr(const TreeNodePtr& node, Callback<std::vector<std::s
   for (size_t at = 0; at < static_cast<size_t>(n);) {
     std::string one(list.c_str() + at);
     at += one.size() + 1;
+    if (PrivateXattr(one)) {
+      if (one == writeback::kStagedXattr) staged = true;
+      continue;
+    }
     if (!one.empty()) names.push_back(std::move(one));
   }
-  if (cids_.Get(RelativePath(node))) names.emplace_back(kCidXattr);
+  if (staged || cids_.Get(RelativePath(node))) names.emplace_back(kCidXattr);
   done(std::move(names));
 }
 
@@ -392,11 +553,38 @@ void StagingTree::StatFs(Callback<FsStats> done) {
 }
 
 void StagingTree::SetAttr(const TreeNodePtr& node, const SetAttrRequest& c, Callback<TreeEntry> done) {
+  if (c.size && node && AsNode(node).type == S_IFREG) {
+    PathFd node_fd = NodeFd(node);
+    if (PlaceholderMark(node_fd)) {
+      if (*c.size == 0) {
+        // Nothing of the old bytes stays: no fetch (once a copy running
+        // for another opener is done). The size decides before the mark
+        // goes (a crash in between leaves an empty file).
+        return AfterCopy(node, [this, node, c, done = std::move(done)](Status) mutable {
+          PathFd fd = NodeFd(node);
+          if (PlaceholderMark(fd)) {
+            if (::truncate(ProcPath(fd).c_str(), 0) != 0) return done(Sys("truncate"));
+            ::removexattr(ProcPath(fd).c_str(), std::string(writeback::kStagedXattr).c_str());
+          }
+          SetAttrNow(node, c, std::move(done));
+        });
+      } else {
+        return Materialize(node, [this, node, c, done = std::move(done)](Status s) mutable {
+          if (!s) return done(tl::unexpected(s.error()));
+          SetAttrNow(node, c, std::move(done));
+        });
+      }
+    }
+  }
+  SetAttrNow(node, c, std::move(done));
+}
+
+void StagingTree::SetAttrNow(const TreeNodePtr& node, const SetAttrRequest& c, Callback<TreeEntry> done) {
   Changed();
-  const Node& n = AsNode(node);
+  const mode_t type = node ? AsNode(node).type : S_IFDIR;  // null: staging/ itself
   PathFd node_fd = NodeFd(node);
   std::string path = ProcPath(node_fd);
-  if (c.mode && n.type != S_IFLNK && ::chmod(path.c_str(), *c.mode & 07777) != 0) return done(Sys("chmod"));
+  if (c.mode && type != S_IFLNK && ::chmod(path.c_str(), *c.mode & 07777) != 0) return done(Sys("chmod"));
   if (c.uid || c.gid) {
     uid_t uid = c.uid ? *c.uid : static_cast<uid_t>(-1);
     gid_t gid = c.gid ? *c.gid : static_cast<gid_t>(-1);
@@ -408,7 +596,7 @@ void StagingTree::SetAttr(const TreeNodePtr& node, const SetAttrRequest& c, Call
     ts[0] = c.atime_sec ? timespec{*c.atime_sec, c.atime_nsec} : timespec{0, UTIME_OMIT};
     ts[1] = c.mtime_sec ? timespec{*c.mtime_sec, c.mtime_nsec} : timespec{0, UTIME_OMIT};
     int rc;
-    if (n.type == S_IFLNK) {
+    if (type == S_IFLNK) {
       // A symlink's own times: through its path (the magic link would follow it).
       char buf[PATH_MAX];
       ssize_t len = ::readlink(path.c_str(), buf, sizeof(buf) - 1);
@@ -519,6 +707,7 @@ void StagingTree::SetXattr(const TreeNodePtr& node, std::string name, Bytes valu
   Changed();
   if (name == kCidXattr) return done(Sys(name, EPERM));  // set by sync alone
   if (!UserXattr(name)) return done(Sys(name, EOPNOTSUPP));
+  if (PrivateXattr(name)) return done(Sys(name, EPERM));
   PathFd node_fd = NodeFd(node);
   std::string path = node ? ProcPath(node_fd) : dir_;
   if (::setxattr(path.c_str(), name.c_str(), value.data(), value.size(), flags) != 0) return done(Sys(name));
@@ -529,6 +718,7 @@ void StagingTree::RemoveXattr(const TreeNodePtr& node, std::string name, Callbac
   Changed();
   if (name == kCidXattr) return done(Sys(name, EPERM));
   if (!UserXattr(name)) return done(Sys(name, EOPNOTSUPP));
+  if (PrivateXattr(name)) return done(Sys(name, EPERM));
   PathFd node_fd = NodeFd(node);
   std::string path = node ? ProcPath(node_fd) : dir_;
   if (::removexattr(path.c_str(), name.c_str()) != 0) return done(Sys(name));
@@ -560,6 +750,14 @@ void StagingTree::Fallocate(const TreeHandlePtr& file, int mode, uint64_t offset
 }
 
 void StagingTree::Lseek(const TreeHandlePtr& file, uint64_t offset, int whence, Callback<uint64_t> done) {
+  // A placeholder is sparse on disk, not in content: all data, no hole
+  // (cp looks for holes with SEEK_DATA and SEEK_HOLE).
+  if (auto* p = dynamic_cast<PlaceholderFile*>(file.get());
+      p && (whence == SEEK_DATA || whence == SEEK_HOLE) && StillPlaceholder(p->fd)) {
+    const uint64_t size = p->reader->size();
+    if (offset >= size) return done(Sys("lseek", ENXIO));
+    return done(whence == SEEK_DATA ? offset : size);
+  }
   off_t at = ::lseek(HandleFd(file), static_cast<off_t>(offset), whence);
   if (at < 0) return done(Sys("lseek"));
   done(static_cast<uint64_t>(at));

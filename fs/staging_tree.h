@@ -11,7 +11,13 @@
 //
 // A CidOverlay (path below the staging root -> CID text, set by the Syncer)
 // is served as the read-only xattr user.ipfs.cid. Only user.* xattrs are
-// kept; others answer EOPNOTSUPP.
+// kept; others answer EOPNOTSUPP; ipfsfs's own (user.ipfsfs.*) are hidden.
+//
+// Placeholders (`ipfsfs stage`, fs/stager.h: sparse files with a
+// writeback::StagedMark) read from the block cache through the resolver
+// given to SetPlaceholderSource, and are materialized (fs/internal/
+// placeholder_copy.h) before their first write: an open for writing, a
+// truncate to another size than 0 (O_TRUNC and a truncate to 0 fetch nothing). Their user.ipfs.cid is the mark's.
 //
 // Synchronous system calls on the calling thread (local disk, no network).
 // Thread-safe: nodes and handles are immutable after creation or used by one
@@ -34,6 +40,8 @@
 #include <vector>
 
 #include "fs/tree.h"
+#include "resolver/file_reader.h"
+#include "resolver/resolver.h"
 
 namespace ipfsfs::fs {
 
@@ -84,6 +92,13 @@ class StagingTree : public Tree {
   CidOverlay& cids() { return cids_; }
   // Set before the tree serves (the Mount, once its sync exists).
   void SetHooks(StagingHooks hooks) { hooks_ = std::move(hooks); }
+  // Where placeholders' bytes come from (the mount's resolver, which must
+  // outlive the tree); set before the tree serves. Unset: a placeholder
+  // answers EIO where its bytes are needed.
+  void SetPlaceholderSource(resolver::Resolver* resolver, resolver::FileReaderOptions options = {}) {
+    resolver_ = resolver;
+    reader_options_ = std::move(options);
+  }
 
   void Lookup(const TreeNodePtr& dir, std::string name, Callback<TreeEntry> done) override;
   void GetAttr(const TreeNodePtr& node, const TreeEntry& known, Callback<TreeEntry> done) override;
@@ -129,6 +144,17 @@ class StagingTree : public Tree {
   void ChownToCaller(int dir_fd, const std::string& name) const;
   // The path below the staging root of a node ("" for the root).
   std::string RelativePath(const TreeNodePtr& node) const;
+  // The open that follows the placeholder checks (flags as given).
+  void OpenLocal(const TreeNodePtr& node, int flags, Callback<TreeOpened> done);
+  void SetAttrNow(const TreeNodePtr& node, const SetAttrRequest& changes, Callback<TreeEntry> done);
+  // A FileReader over a placeholder's CID.
+  void OpenReader(const ipld::Cid& cid, std::function<void(Result<std::shared_ptr<resolver::FileReader>>)> done);
+  // Writes a placeholder's bytes into its backing file, then runs `then`
+  // (at once when it is not, or no longer, a placeholder). One copy per file
+  // at a time: later callers wait for it.
+  void Materialize(const TreeNodePtr& node, std::function<void(Status)> then);
+  // Runs `then` once no copy of the file is running (at once when none is).
+  void AfterCopy(const TreeNodePtr& node, std::function<void(Status)> then);
   void Changed() const {
     if (hooks_.changed) hooks_.changed();
   }
@@ -139,6 +165,11 @@ class StagingTree : public Tree {
   bool use_handles_ = false;  // nodes keep file handles, not descriptors
   CidOverlay cids_;
   StagingHooks hooks_;
+  resolver::Resolver* resolver_ = nullptr;
+  resolver::FileReaderOptions reader_options_;
+  std::mutex materializing_mu_;
+  // IdentityKey -> callers waiting for its copy to end.
+  std::map<std::string, std::vector<std::function<void(Status)>>> materializing_;  // GUARDED_BY(materializing_mu_)
 };
 
 }  // namespace ipfsfs::fs

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "writeback/file_builder.h"
 #include "writeback/file_source.h"
 #include "writeback/importer.h"
+#include "writeback/staged_mark.h"
 
 namespace ipfsfs::writeback {
 namespace {
@@ -296,6 +298,18 @@ struct Walk {
       return std::optional<DagRef>(*ref);
     }
     if (S_ISREG(st.st_mode)) {
+      // A placeholder of `ipfsfs stage`: its bytes are not here; its CID is.
+      if (auto mark = ReadStagedMark(path);
+          mark && !mark->directory && mark->size == static_cast<uint64_t>(st.st_size)) {
+        ++stats.files_reused;
+        ++stats.placeholders;
+        SyncEntry e = Identity(st);
+        e.cid = mark->cid;
+        e.tsize = mark->tsize;
+        e.racy = Racy(e, Now());
+        index[rel] = e;
+        return std::optional<DagRef>(DagRef{mark->cid, mark->tsize, mark->size});
+      }
       SyncEntry e;
       IPFSFS_ASSIGN_OR_RETURN(std::optional<DagRef> ref, ReadFile(path, rel, meta, e));
       if (!ref) {
@@ -347,6 +361,11 @@ struct Walk {
       digest_input +=
           "t" + std::to_string(meta.mtime->seconds) + "." + std::to_string(meta.mtime->nanos.value_or(0)) + ";";
     }
+    // A directory `ipfsfs stage` placed keeps its original CID while its
+    // entries are what they were (StagedFingerprint).
+    std::optional<StagedMark> staged = ReadStagedMark(path);
+    if (staged && !staged->directory) staged.reset();
+    std::vector<StagedChild> staged_children;
     for (std::string& name : names) {
       std::string child = Join(path, name);
       if (!IsUtf8(name)) {
@@ -354,6 +373,20 @@ struct Walk {
       }
       IPFSFS_ASSIGN_OR_RETURN(std::optional<DagRef> ref, Node(child, Join(rel, name)));
       if (!ref) continue;
+      if (staged) {
+        StagedChild c{name, ref->cid, ref->tsize, {}};
+        struct stat cst;
+        if (::lstat(child.c_str(), &cst) == 0 && S_ISLNK(cst.st_mode)) {
+          std::string target(PATH_MAX + 1, '\0');
+          ssize_t n = ::readlink(child.c_str(), target.data(), target.size());
+          if (n >= 0) {
+            target.resize(static_cast<size_t>(n));
+            c.cid.reset();
+            c.symlink_target = std::move(target);
+          }
+        }
+        staged_children.push_back(std::move(c));
+      }
       Bytes cid = ref->cid.ToBytes();
       digest_input += std::to_string(name.size()) + ":" + name;
       digest_input.append(reinterpret_cast<const char*>(cid.data()), cid.size());
@@ -369,6 +402,13 @@ struct Walk {
       ++stats.dirs_reused;
       e.cid = old->cid;
       e.tsize = old->tsize;
+      index[rel] = e;
+      return std::optional<DagRef>(DagRef{e.cid, e.tsize, 0});
+    }
+    if (staged && StagedFingerprint(std::move(staged_children)) == staged->fingerprint) {
+      ++stats.dirs_reused;
+      e.cid = staged->cid;
+      e.tsize = staged->tsize;
       index[rel] = e;
       return std::optional<DagRef>(DagRef{e.cid, e.tsize, 0});
     }

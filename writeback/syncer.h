@@ -5,7 +5,9 @@
 // stored, empty directories kept). A file whose size, mtime, ctime, inode and
 // mode match the index is not read: its CID is reused; a directory whose
 // entries (names, CIDs) and metadata did not change keeps its CID without
-// being built. Other files are read through a snapshot: a FICLONE copy when
+// being built; a placeholder `ipfsfs stage` left (writeback/staged_mark.h)
+// keeps its mark's CID unread, and a staged directory whose entries are as
+// staged its original CID. Other files are read through a snapshot: a FICLONE copy when
 // the filesystem offers one, else read and re-checked (size, mtime, ctime;
 // and a file whose times fall in the clock tick the read began is read
 // again, since a write in that tick would not show); a file that keeps
@@ -40,6 +42,7 @@ struct SyncStats {
   uint64_t dirs_built = 0;
   uint64_t dirs_reused = 0;
   uint64_t deferred = 0;  // changed while read every time: left for the next sync
+  uint64_t placeholders = 0;  // staged files not local yet (writeback/staged_mark.h): reused, never read
 };
 
 struct SyncResult {

@@ -18,6 +18,7 @@
 
 #include "blockcache/executor.h"
 #include "fs/ipns_tree.h"
+#include "fs/stager.h"
 #include "resolver/resolver.h"
 #include "tools/internal/cache_ops.h"
 #include "tools/internal/control.h"
@@ -239,6 +240,8 @@ Status Mount::Build() {
       p.sync = std::move(*sync);
       IPFSFS_ASSIGN_OR_RETURN(auto staging, fs::StagingTree::Open(options_.staging_dir));
       p.staging = staging.get();
+      staging->SetPlaceholderSource(p.resolver.get(), to.reader);
+      fs::CleanStageLeftovers(staging->dir());
       p.sync_gate = std::make_shared<SyncGate>(p.sync.get());
       auto gate = p.sync_gate;
       staging->cids().SetSource([gate](const std::string& path) -> std::optional<std::string> {
@@ -282,12 +285,28 @@ Status Mount::Build() {
           if (!parts_->sync) return {{"error", "this mount has no staging/ (it is read-only)"}};
           return parts_->sync->SyncJson(req);
         }},
+       {"stage",
+        [this](const nlohmann::json& req) -> nlohmann::json {
+          // `ipfsfs stage CID PATH`: placeholders, no bytes copied (fs/stager.h).
+          if (!parts_->staging) return {{"error", "this mount has no staging/ (it is read-only)"}};
+          auto field = [&](const char* k) { return req.contains(k) && req[k].is_string() ? req[k].get<std::string>() : ""; };
+          auto r = fs::StageDag(*parts_->resolver, parts_->staging->dir(), field("source"), field("path"));
+          if (!r) {
+            spdlog::error("stage {} at staging/{}: {}", field("source"), field("path"), r.error().message);
+            return {{"error", r.error().message}};
+          }
+          spdlog::info("staged {} at staging/{}: {} files, {} directories", r->cid.ToString(), field("path"), r->files,
+                       r->directories);
+          if (parts_->sync) parts_->sync->Touch();  // a change for --auto-sync like any other
+          return {{"cid", r->cid.ToString()}, {"files", r->files}, {"directories", r->directories},
+                  {"symlinks", r->symlinks}, {"bytes", r->bytes}};
+        }},
        {"sync-progress",
         [this](const nlohmann::json&) -> nlohmann::json {
           if (!parts_->sync) return {{"running", false}};
           return parts_->sync->ProgressJson();
         }}},
-      {"cache", "sync"});
+      {"cache", "sync", "stage"});
   // Without its socket the mount still serves files; only commands cannot reach it.
   if (!control) {
     spdlog::warn("no control socket: {}", control.error().message);

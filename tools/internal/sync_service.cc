@@ -122,6 +122,7 @@ nlohmann::json SyncService::SyncJson(const nlohmann::json& request) {
           {"bytes_read", r->stats.bytes_read},
           {"dirs_built", r->stats.dirs_built},
           {"dirs_reused", r->stats.dirs_reused},
+          {"placeholders", r->stats.placeholders},
           {"deferred", r->deferred},
           {"warning", r->warning}};
 }

@@ -89,6 +89,9 @@ BLOG2026=$(added blog/2026)
 mkdir -p "$WORK/stalled/sub"
 echo a > "$WORK/stalled/a.txt"
 echo b > "$WORK/stalled/sub/b.txt"
+# Children this large on average: the listing asks for no whole-DAG CAR (which
+# would bring sub/ inside it), so sub/ is asked for alone, and stalls.
+head -c 3000000 /dev/urandom > "$WORK/stalled/large.bin"
 "$IPFSFS" add -r --car "$WORK/stalled.car" "$WORK/stalled" >"$WORK/added-stalled" || exit 1
 STALLED=$(tail -1 "$WORK/added-stalled" | cut -d' ' -f2)
 STALLED_SUB=$(grep " stalled/sub\$" "$WORK/added-stalled" | cut -d' ' -f2)

@@ -220,7 +220,7 @@ void GroupHelp(CLI::App& mount) {
       {"--trickle", "Staging and sync"},   {"--profile", "Staging and sync"},
       {"--routing", "Names (ipns/)"},      {"--dns", "Names (ipns/)"},
       {"--ipns-ttl-max", "Names (ipns/)"},
-      {"--publish", "Publishing"},         {"--api-auth", "Publishing"},
+      {"--publish", "Publishing"},         {"--api-auth", "Publishing"},         {"--no-republish", "Publishing"},
   };
   for (CLI::Option* opt : mount.get_options()) {
     for (const auto& [name, group] : kGroups) {

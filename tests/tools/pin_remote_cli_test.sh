@@ -13,30 +13,11 @@ if ! command -v node >/dev/null || [ ! -f "$PEERS/publish/node_modules/mock-ipfs
   echo "skipped: needs node and npm ci --prefix tests/peers/publish"
   exit 77
 fi
-WORK=$(mktemp -d /tmp/ipfsfs-pin-remote-XXXXXX)
+source "$(dirname "$0")/lib.sh"
+make_work pin-remote
 SERVICE=
-cleanup() {
-  [ -n "$SERVICE" ] && kill "$SERVICE" 2>/dev/null && wait "$SERVICE" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export XDG_CONFIG_HOME=$WORK/config
+on_exit '[ -n "$SERVICE" ] && kill "$SERVICE" && wait "$SERVICE"'
 unset CONFIGURATION_DIRECTORY
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-expect() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  OUT=$(cat "$WORK/out")
-  ERR=$(cat "$WORK/err")
-  if [ "$rc" != "$want" ]; then
-    fail "$name: exit $rc, want $want; stdout: $OUT; stderr: $ERR"
-    return 1
-  fi
-  echo "ok: $name"
-}
 
 node "$PEERS/publish/pinning_service.cjs" secret "$WORK/requests.jsonl" >"$WORK/service.out" 2>&1 &
 SERVICE=$!
@@ -84,4 +65,4 @@ expect "service rm" 0 "$IPFSFS" pin remote service rm bad
 expect "service ls after rm" 0 "$IPFSFS" pin remote service ls
 [ "$OUT" = "mock $URL" ] || fail "after rm: '$OUT'"
 
-[ "$FAILS" = 0 ] && echo "all ok" || exit 1
+finish

@@ -16,51 +16,21 @@ set -u
 
 IPFSFS=$(realpath "$1")
 PEERS=$(realpath "$2")
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
-  echo "skipped: needs root and /dev/fuse"
-  exit 77
-fi
+source "$(dirname "$0")/lib.sh"
+need_fuse
 if ! command -v node >/dev/null || ! command -v curl >/dev/null || [ ! -f "$PEERS/publish/node_modules/ipfs/src/cli.js" ] ||
    [ ! -d "$PEERS/node_modules/@ipld/car" ]; then
   echo "skipped: needs node, curl and the peers (npm ci --prefix tests/peers; npm ci --prefix tests/peers/publish)"
   exit 77
 fi
 
-WORK=$(mktemp -d /tmp/ipfsfs-publish-mount-XXXXXX)
-MNT=$WORK/mnt
+make_work publish-mount
 STAGING=$WORK/staging
-FAILS=0
 DAEMON=
 SERVICE=
-cleanup() {
-  [ -n "$SERVICE" ] && kill "$SERVICE" 2>/dev/null && wait "$SERVICE" 2>/dev/null
-  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1
-  [ -n "$DAEMON" ] && kill -TERM -- "-$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null
-  cd /
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export XDG_STATE_HOME=$WORK/state
-export XDG_CONFIG_HOME=$WORK/config
+on_exit '[ -n "$SERVICE" ] && kill "$SERVICE" && wait "$SERVICE"'
+on_exit '[ -n "$DAEMON" ] && kill -TERM -- "-$DAEMON" && wait "$DAEMON"'
 unset CONFIGURATION_DIRECTORY
-
-fail() {
-  echo "FAIL: $*"
-  FAILS=$((FAILS + 1))
-}
-expect() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  OUT=$(cat "$WORK/out")
-  ERR=$(cat "$WORK/err")
-  if [ "$rc" != "$want" ]; then
-    fail "$name: exit $rc, want $want; stdout: $OUT; stderr: $ERR"
-    return 1
-  fi
-  echo "ok: $name"
-}
 rpc() { curl -sS -X POST "$API/api/v0/$1"; }
 pinned() { rpc "pin/ls?arg=$1&type=recursive" | grep -q "\"$1\"" && ! rpc "pin/ls?arg=$1&type=recursive" | grep -q Message; }
 
@@ -160,8 +130,4 @@ echo "$OUT" | grep -q "^published remote:mock: replaced the pin with $ROOT3" || 
 [ "$(cat "$MNT/staging/site/third.txt")" = third ] && [ "$(cat "$STAGING/site/third.txt")" = third ] &&
   echo "ok: nothing staged lost" || fail "staged file lost"
 
-if [ "$FAILS" != 0 ]; then
-  echo "--- mount log"; tail -20 "$WORK/mount.log"
-  exit 1
-fi
-echo "all ok"
+finish "$WORK/mount.log"

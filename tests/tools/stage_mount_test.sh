@@ -19,42 +19,12 @@ set -u
 IPFSFS=$(realpath "$1")
 GATEWAY=$(realpath "$2")
 PEERS=${3:-}
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
-  echo "skipped: needs root and /dev/fuse"
-  exit 77
-fi
-
-WORK=$(mktemp -d /tmp/ipfsfs-stage-XXXXXX)
-MNT=$WORK/mnt
+source "$(dirname "$0")/lib.sh"
+need_fuse
+make_work stage
 STAGING=$WORK/staging
-FAILS=0
 GW_PID=
-cleanup() {
-  "$IPFSFS" umount "$MNT" >/dev/null 2>&1 || umount -l "$MNT" >/dev/null 2>&1
-  [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null
-  cd /
-  [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-export XDG_STATE_HOME=$WORK/state
-
-fail() {
-  echo "FAIL: $*"
-  FAILS=$((FAILS + 1))
-}
-expect() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"
-  local rc=$?
-  OUT=$(cat "$WORK/out")
-  ERR=$(cat "$WORK/err")
-  if [ "$rc" != "$want" ]; then
-    fail "$name: exit $rc, want $want; stdout: $OUT; stderr: $ERR"
-    return 1
-  fi
-  echo "ok: $name"
-}
+on_exit '[ -n "$GW_PID" ] && kill "$GW_PID"'
 json_field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"; }
 cid_of() { getfattr --only-values -n user.ipfs.cid "$1" 2>/dev/null; }
 mount_it() {
@@ -250,5 +220,4 @@ mount_it --offline || exit 1
 expect "stage offline" 0 "$IPFSFS" stage "$ORIG" "$MNT/staging/offline"
 cmp -s "$MNT/staging/offline/img/big.bin" "$SITE/img/big.bin" || fail "offline: big.bin reads wrong"
 
-[ "$FAILS" = 0 ] && echo "all passed" || echo "$FAILS failed"
-[ "$FAILS" = 0 ]
+finish "$WORK/mount.log"

@@ -1,6 +1,8 @@
 // BlockCache: the composition, and the getter side (get, put, stats).
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <algorithm>
+
 #include "blockcache/internal/block_cache_impl.h"
 #include "blockcache/memory_tier.h"
 #include "blockcache/provider_source.h"
@@ -337,7 +339,11 @@ Result<std::unique_ptr<BlockCache>> BlockCache::Open(BlockCacheOptions options) 
   if (options.cache_dir.empty()) {
     store = NewMemoryStore();
   } else {
-    IPFSFS_ASSIGN_OR_RETURN(store, OpenRocksStore(options.cache_dir));
+    RocksStoreOptions ro;
+    // A pack goes once nothing in it is live: small against the quota, so
+    // eviction gives space back as it goes.
+    ro.pack_bytes = std::clamp<uint64_t>(options.max_bytes / 16, 1u << 20, 64u << 20);
+    IPFSFS_ASSIGN_OR_RETURN(store, OpenRocksStore(options.cache_dir, ro));
   }
   std::unique_ptr<net::HttpEngine> engine;
   std::vector<std::unique_ptr<Source>> sources;

@@ -43,7 +43,14 @@ Result<VerifyResult> BlockCacheImpl::Verify() {
   for (const auto& mh : all) {
     auto data = disk_->GetData(mh);  // the disk's bytes, not the memory tier's copy
     if (!data) return tl::unexpected(data.error());
-    if (!*data) continue;  // evicted meanwhile
+    if (!*data) {
+      if (!quota_->Contains(mh)) continue;  // evicted meanwhile
+      ++result.checked;
+      Log()->error("cached block {} is indexed but its bytes are gone; removing it",
+                   ipld::Cid::V1(ipld::Codec::kRaw, mh).ToString());
+      bad.push_back(mh);
+      continue;
+    }
     ++result.checked;
     if (!mh.Matches(***data)) {
       Log()->error("cached block {} is damaged; removing it", ipld::Cid::V1(ipld::Codec::kRaw, mh).ToString());

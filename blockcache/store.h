@@ -1,8 +1,8 @@
 // Store: where verified blocks and their metadata live (RocksDB or memory).
 //
 // Keys are multihashes, so the same bytes under v0/v1/raw/dag-pb are stored
-// once. A block and its metadata are written together (one RocksDB
-// WriteBatch): after a crash a block is whole or absent. Pinned roots are kept
+// once. A block and its metadata are stored together: after a crash (a kill
+// -9 at any moment) a block is whole or absent. Pinned roots are kept
 // beside. The Store trusts its caller: BlockCache verifies before Put. All
 // methods are thread-safe.
 #ifndef IPFSFS_BLOCKCACHE_STORE_H_
@@ -72,17 +72,21 @@ class Store {
 std::unique_ptr<Store> NewMemoryStore();
 
 struct RocksStoreOptions {
-  // Values at least this big go to blob files, out of the LSM tree.
-  uint64_t min_blob_size = 4096;
-  // Block-cache size for reads (RocksDB's own LRU cache).
-  // Holds only index and filter blocks here (block bytes live in blob files).
+  // Block bytes go to pack files of about this size (a pack is deleted once
+  // nothing in it is live; smaller packs give space back sooner).
+  uint64_t pack_bytes = 64ull << 20;
+  // Block-cache size for reads (RocksDB's own LRU cache): index and filter
+  // blocks of the block index (block bytes live in pack files).
   uint64_t read_cache_bytes = 8ull << 20;
-  // Memtable size of the blocks column family (at most two exist at once).
+  // Memtable size of the index and metadata (at most two each exist at once).
   uint64_t write_buffer_bytes = 8ull << 20;
 };
 
-// Opens or creates a RocksDB store at `dir` (created with parents).
-// kUnavailable if another process holds its lock.
+// Opens or creates the store at `dir` (created with parents): block bytes in
+// pack files in arrival order under dir/packs, RocksDB holding the index,
+// metadata and pins. A cache from before pack files is read in place (its
+// blocks move into packs as they are read). kUnavailable if another process
+// holds its lock; kUnsupported for a cache written by a newer ipfsfs.
 [[nodiscard]] Result<std::unique_ptr<Store>> OpenRocksStore(const std::string& dir, RocksStoreOptions options = {});
 
 }  // namespace ipfsfs::blockcache

@@ -43,6 +43,7 @@ class MemoryTier : public Store {
     }
     return inner_->Delete(mhs);
   }
+  uint64_t EstimatedBlocks() override { return inner_->EstimatedBlocks(); }
   Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) override {
     return inner_->ForEachMeta(fn);
   }

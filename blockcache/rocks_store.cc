@@ -48,9 +48,6 @@ constexpr char kRootPrefix = 'p';
 constexpr size_t kMetaSize = 20;
 constexpr char kFormatKey[] = "ipfsfs-format";
 constexpr int kFormat = 2;
-// Blocks whose reads follow one another in a pack get the next this-many
-// bytes read ahead (the kernel's own read-ahead stops at 128 KiB).
-constexpr uint64_t kReadAhead = 4u << 20;
 // New blocks' index entries reach disk (a memtable flush) at least this often.
 constexpr uint64_t kFlushBytes = 16u << 20;
 
@@ -211,7 +208,6 @@ class RocksStore : public Store {
     if (s.ok()) {
       auto loc = internal::DecodeLocation(value);
       if (!loc) return std::optional<std::shared_ptr<const Bytes>>();  // unreadable: dropped as damaged
-      ReadAheadAfter(*loc);
       IPFSFS_ASSIGN_OR_RETURN(auto bytes, packs_->Read(*loc));
       if (!bytes) return std::optional<std::shared_ptr<const Bytes>>();
       return std::optional<std::shared_ptr<const Bytes>>(std::make_shared<const Bytes>(std::move(*bytes)));
@@ -298,6 +294,11 @@ class RocksStore : public Store {
     return OkStatus();
   }
 
+  uint64_t EstimatedBlocks() override {
+    uint64_t n = 0;
+    return db_->GetIntProperty(metas(), "rocksdb.estimate-num-keys", &n) ? n : 0;
+  }
+
   Status AddRoot(const ipld::Cid& root) override {
     // Blocks indexed without the WAL must be on disk before the pin is (the
     // flush syncs their packs first).
@@ -373,29 +374,6 @@ class RocksStore : public Store {
       }
     }
     return out;
-  }
-
-  // A reader walking a pack in order (a file streamed, in any number of
-  // threads) gets what follows read ahead, one window at a time.
-  void ReadAheadAfter(const PackLocation& loc) {
-    uint64_t end = loc.offset + loc.size;
-    uint64_t pos = (uint64_t(loc.pack) << 40) | end;
-    uint64_t mark = readahead_mark_.load(std::memory_order_relaxed);
-    // Fires when this read crosses the mark left by the previous window.
-    if ((mark >> 40) == loc.pack && loc.offset < (mark & ((1ull << 40) - 1)) &&
-        end >= (mark & ((1ull << 40) - 1))) {
-      if (readahead_mark_.compare_exchange_strong(mark, pos + kReadAhead / 2)) {
-        packs_->ReadAhead(loc.pack, end, kReadAhead);
-      }
-      return;
-    }
-    if ((mark >> 40) != loc.pack || (mark & ((1ull << 40) - 1)) > end + kReadAhead ||
-        (mark & ((1ull << 40) - 1)) + kReadAhead < loc.offset) {
-      // Another stream (or none yet): start a window here.
-      if (readahead_mark_.compare_exchange_strong(mark, pos + kReadAhead / 2)) {
-        packs_->ReadAhead(loc.pack, end, kReadAhead);
-      }
-    }
   }
 
   bool HasLegacy(const Bytes& key) {
@@ -558,8 +536,6 @@ class RocksStore : public Store {
   // brings back an index entry another removed.
   std::mutex index_mu_;
   std::atomic<uint64_t> unflushed_{0};
-  // Pack id << 40 | offset past which the next read-ahead window starts.
-  std::atomic<uint64_t> readahead_mark_{0};
 };
 
 }  // namespace

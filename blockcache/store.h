@@ -51,6 +51,8 @@ class Store {
   [[nodiscard]] virtual Status Delete(const std::vector<ipld::Multihash>& mhs) = 0;
   // Every block's metadata (opening the cache loads its index with this).
   [[nodiscard]] virtual Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) = 0;
+  // About how many blocks ForEachMeta will give (to size the index); 0 when unknown.
+  virtual uint64_t EstimatedBlocks() { return 0; }
 
   // Gives back disk space still held by deleted blocks (RocksDB: blob files
   // that also hold live blocks) when the files hold at least `min_garbage`

@@ -15,6 +15,8 @@ namespace {
 
 // Descriptors kept open for reads; more packs than this are reopened on use.
 constexpr size_t kMaxOpenFds = 256;
+// Free space is checked again after this many bytes appended.
+constexpr uint64_t kSpaceCheckBytes = 4u << 20;
 
 void PutLe(std::string& out, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -135,7 +137,14 @@ Status PackFiles::CheckSpace(uint64_t bytes) const {
 }
 
 Result<PackLocation> PackFiles::Append(ByteSpan data) {
-  IPFSFS_RETURN_IF_ERROR(CheckSpace(data.size()));
+  // statvfs once per few MiB written, not per block; always when the last
+  // check found the disk full (so caching resumes once space is back).
+  if (space_checked_.fetch_add(data.size()) + data.size() >= kSpaceCheckBytes || disk_full_) {
+    space_checked_ = 0;
+    auto space = CheckSpace(data.size() + kSpaceCheckBytes);
+    disk_full_ = !space;
+    IPFSFS_RETURN_IF_ERROR(space);
+  }
   PackLocation loc;
   std::shared_ptr<Fd> fd;
   {
@@ -196,6 +205,9 @@ Result<std::optional<Bytes>> PackFiles::Read(const PackLocation& loc) {
           }
         }
       }
+      // A file's blocks sit in order in its pack: the kernel's read-ahead,
+      // doubled, follows a streamed file.
+      ::posix_fadvise(f, 0, 0, POSIX_FADV_SEQUENTIAL);
       pack.fd = std::make_shared<Fd>(f);
       ++open_fds_;
     }
@@ -211,17 +223,6 @@ Result<std::optional<Bytes>> PackFiles::Read(const PackLocation& loc) {
     done += static_cast<size_t>(n);
   }
   return std::optional<Bytes>(std::move(out));
-}
-
-void PackFiles::ReadAhead(uint32_t pack, uint64_t offset, uint64_t bytes) {
-  std::shared_ptr<Fd> fd;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = packs_.find(pack);
-    if (it == packs_.end() || !it->second->fd) return;
-    fd = it->second->fd;
-  }
-  ::posix_fadvise(fd->fd, static_cast<off_t>(offset), static_cast<off_t>(bytes), POSIX_FADV_WILLNEED);
 }
 
 Status PackFiles::Sync() {

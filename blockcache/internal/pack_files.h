@@ -15,6 +15,7 @@
 #ifndef IPFSFS_BLOCKCACHE_INTERNAL_PACK_FILES_H_
 #define IPFSFS_BLOCKCACHE_INTERNAL_PACK_FILES_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -65,8 +66,6 @@ class PackFiles {
   // The bytes at `loc`; nullopt when the pack or the range is gone (a pack
   // cut short), an error for an I/O error.
   [[nodiscard]] Result<std::optional<Bytes>> Read(const PackLocation& loc);
-  // Hints the kernel to read [offset, offset + bytes) of a pack ahead.
-  void ReadAhead(uint32_t pack, uint64_t offset, uint64_t bytes);
   // fdatasync of every pack appended to since the last Sync.
   [[nodiscard]] Status Sync();
   // Starts a new active pack (the old one can then be reclaimed).
@@ -100,6 +99,8 @@ class PackFiles {
   uint32_t active_ = 0;                              // GUARDED_BY(mu_)
   std::set<uint32_t> unsynced_;                      // GUARDED_BY(mu_)
   size_t open_fds_ = 0;                              // GUARDED_BY(mu_)
+  std::atomic<uint64_t> space_checked_{UINT64_MAX / 2};  // bytes appended since the last free-space check
+  std::atomic<bool> disk_full_{false};
 };
 
 }  // namespace ipfsfs::blockcache::internal

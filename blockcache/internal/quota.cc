@@ -10,9 +10,14 @@ Quota::Quota(Store& store, uint64_t max_bytes, std::function<void()> on_evict)
     : store_(store), max_bytes_(max_bytes), on_evict_(std::move(on_evict)) {}
 
 Status Quota::Load() {
+  // Before anything else runs, so mu_ is held across the store's scan (once,
+  // not per block), and the index is sized once: a million-block cache opens
+  // without rehashing.
+  const uint64_t estimate = store_.EstimatedBlocks();
+  std::lock_guard<std::mutex> lock(mu_);
+  index_.reserve(estimate + estimate / 8);
   return store_.ForEachMeta([this](const ipld::Multihash& mh, const BlockMeta& meta) {
-    std::lock_guard<std::mutex> lock(mu_);
-    index_[mh] = Entry{meta.size, meta.last_use, meta.pins, false};
+    index_.insert_or_assign(mh, Entry{meta.size, meta.last_use, meta.pins, false});
     stored_bytes_ += meta.size;
     if (meta.pins > 0) ++pinned_blocks_;
   });

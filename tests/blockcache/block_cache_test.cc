@@ -1033,6 +1033,43 @@ TEST_CASE("GetLocal and Has never touch the network") {
   CHECK(gw->TotalRequests() == 0);
 }
 
+TEST_CASE("a small quota while reading: evicted packs go as the reader moves on, every byte right") {
+  auto gw = NewGateway();
+  TempDir dir;
+  std::vector<testing::TestBlock> blocks;
+  for (int i = 0; i < 96; ++i) {  // 24 MiB through a 4 MiB cache
+    blocks.push_back(MakeRawBlock(256 << 10, 9600 + i));
+    gw->AddBlock(blocks.back().cid, blocks.back().data);
+  }
+  auto pack_bytes = [&] {
+    uint64_t n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path)) {
+      if (e.path().extension() == ".pack") n += e.file_size();
+    }
+    return n;
+  };
+  auto o = FastOptions();
+  o.cache_dir = dir.path;
+  o.max_bytes = 4 << 20;
+  o.memory_cache_bytes = 0;
+  auto cache = OpenCache({gw.get()}, o);
+  uint64_t most = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& b : blocks) {
+      auto r = cache->GetBlocking(b.cid);
+      REQUIRE(r);
+      CHECK(Same(r->bytes(), b.data));
+      CHECK(cache->Stats().stored_bytes <= o.max_bytes);
+      most = std::max(most, pack_bytes());
+    }
+  }
+  // Packs of 1 MiB (a sixteenth of the quota, at least 1 MiB): at most the
+  // quota plus the active pack and one partly evicted.
+  CHECK(most <= o.max_bytes + (2u << 20));
+  CHECK(cache->Stats().evicted_blocks >= 2 * blocks.size() - 16);
+  CHECK(gw->TotalRequests() >= 2 * blocks.size());  // nothing served from a block it had evicted
+}
+
 }  // namespace
 }  // namespace ipfsfs::blockcache
 

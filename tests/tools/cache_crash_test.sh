@@ -21,23 +21,28 @@ GW_PID= ADD_PID=
 on_exit '[ -n "$ADD_PID" ] && kill -9 "$ADD_PID"'
 on_exit '[ -n "$GW_PID" ] && kill "$GW_PID"'
 
-head -c 96000000 /dev/urandom > "$WORK/big.bin"
+head -c 48M /dev/urandom > "$WORK/big.bin"
 WANT=$("$IPFSFS" add -Q -n "$WORK/big.bin") || exit 1
 
-pack_bytes() { local n; n=$(du -sb "$CACHE/packs" 2>/dev/null | cut -f1); echo "${n:-0}"; }
+# Bytes PID has written (pwrite into packs, mostly): /proc/PID/io's wchar.
+written() { awk '/^wchar:/ {print $2}' "/proc/$1/io" 2>/dev/null || echo 0; }
 
-# Waits until the cache's packs grow past BYTES (the writes are under way),
-# then kills PID with SIGKILL; false when PID ended first.
-kill_when_packs_reach() {
-  local pid=$1 bytes=$2
-  for _ in $(seq 600); do
+# Waits until PID has written BYTES (the writes are under way), then kills it
+# with SIGKILL; false when PID ended first.
+kill_when_written() {
+  local pid=$1 bytes=$2 w
+  for _ in $(seq 1200); do
     kill -0 "$pid" 2>/dev/null || return 1
-    [ "$(pack_bytes)" -ge "$bytes" ] && { kill -9 "$pid"; wait "$pid" 2>/dev/null; return 0; }
-    sleep 0.05
+    w=$(written "$pid")
+    [ "${w:-0}" -ge "$bytes" ] && { kill -9 "$pid"; wait "$pid" 2>/dev/null; return 0; }
+    sleep 0.02
   done
   kill -9 "$pid"
   return 1
 }
+
+# The file at about 50 MB/s, so a kill lands within a few MB of its mark.
+feed() { for i in $(seq 0 47); do dd if="$WORK/big.bin" bs=1M skip="$i" count=1 status=none; sleep 0.02; done; }
 
 verify_clean() {  # verify_clean NAME [MIN_BLOCKS]: nothing damaged among at least MIN_BLOCKS indexed
   expect "$1: cache verify" 0 "$IPFSFS" cache verify --cache-dir "$CACHE" --offline || return
@@ -47,20 +52,20 @@ verify_clean() {  # verify_clean NAME [MIN_BLOCKS]: nothing damaged among at lea
   echo "   $OUT"
 }
 
+# Kill marks: before any index flush (every 16 MiB of blocks), after one,
+# and in a run that adds only what the earlier ones left out.
 round=0
-for at in 8000000 30000000 60000000; do
+for at in 6000000 20000000 10000000; do
   round=$((round + 1))
-  before=$(pack_bytes)
-  "$IPFSFS" add -Q --cache-dir "$CACHE" "$WORK/big.bin" >/dev/null 2>"$WORK/add.err" &
+  "$IPFSFS" add -Q --cache-dir "$CACHE" < <(feed) >/dev/null 2>"$WORK/add.err" &
   ADD_PID=$!
-  if kill_when_packs_reach "$ADD_PID" $((before + at)); then
-    echo "ok: add $round killed with $(pack_bytes) bytes in packs"
+  if kill_when_written "$ADD_PID" "$at"; then
+    echo "ok: add $round killed after writing $at bytes"
   else
     fail "add $round ended before it could be killed: $(cat "$WORK/add.err")"
   fi
   ADD_PID=
-  # Blocks stored before the last flush (every 16 MiB) stay indexed: from the
-  # second kill on, there are some.
+  # From the second kill on, some blocks were flushed to the index.
   verify_clean "after kill $round" $([ "$round" -gt 1 ] && echo 1 || echo 0)
 done
 
@@ -68,9 +73,10 @@ expect "add after the kills" 0 "$IPFSFS" add -Q --cache-dir "$CACHE" "$WORK/big.
 verify_clean "after the add"
 
 if [ "$(id -u)" = 0 ] && [ -c /dev/fuse ]; then
-  # A cold read through a mount, from a gateway, killed mid-way.
+  # A cold read through a mount, from a gateway, killed mid-way (its writes:
+  # the FUSE replies and the packs, about half each).
   "$IPFSFS" add -Q --car "$WORK/big.car" "$WORK/big.bin" >/dev/null || exit 1
-  "$GATEWAY" --car "$WORK/big.car" >"$WORK/gw.url" 2>"$WORK/gw.log" &
+  "$GATEWAY" --car "$WORK/big.car" --rate-mib 40 >"$WORK/gw.url" 2>"$WORK/gw.log" &
   GW_PID=$!
   for _ in $(seq 100); do [ -s "$WORK/gw.url" ] && break; sleep 0.05; done
   GW=$(head -1 "$WORK/gw.url")
@@ -79,7 +85,7 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/fuse ]; then
   MOUNT_PID=$("$IPFSFS" status --json "$MNT" | sed 's/.*"pid":\([0-9]*\).*/\1/')
   cat "$MNT/ipfs/$WANT" >/dev/null 2>&1 &
   CAT_PID=$!
-  if kill_when_packs_reach "$MOUNT_PID" 40000000; then echo "ok: mount killed mid-read"; else fail "mount was not killed mid-read"; fi
+  if kill_when_written "$MOUNT_PID" 56000000; then echo "ok: mount killed mid-read"; else fail "mount was not killed mid-read"; fi
   wait "$CAT_PID" 2>/dev/null
   umount -l "$MNT" 2>/dev/null
   verify_clean "after the mount's kill" 1

@@ -5,16 +5,13 @@
 #ifndef IPFSFS_TESTS_PUBLISH_JS_IPFS_NODE_H_
 #define IPFSFS_TESTS_PUBLISH_JS_IPFS_NODE_H_
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "tests/publish/fixture.h"
+#include "tests/support/peer_process.h"
 #include "tests/support/skip.h"
 
 namespace ipfsfs::publish::testing {
@@ -29,18 +26,7 @@ class JsIpfsNode {
     auto node = std::unique_ptr<JsIpfsNode>(new JsIpfsNode());
     node->repo_ = node->dir_.path + "/repo";
     const std::string log = node->dir_.path + "/daemon.log";
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      FILE* out = std::freopen(log.c_str(), "w", stdout);
-      (void)out;
-      ::dup2(1, 2);
-      const std::string script = peers_dir + "/jsipfs_daemon.sh";
-      ::execl("/bin/sh", "sh", script.c_str(), node->repo_.c_str(), static_cast<char*>(nullptr));
-      std::_Exit(127);
-    }
-    node->pid_ = pid;
+    REQUIRE(node->process_.Start({"sh", peers_dir + "/jsipfs_daemon.sh", node->repo_}, log));
     // Generous: a loaded CI machine under sanitizers; this only avoids a hang.
     for (int i = 0; i < 1800; ++i) {
       std::string api = ReadFile(node->repo_ + "/api");
@@ -50,26 +36,13 @@ class JsIpfsNode {
         node->url_ = "http://127.0.0.1:" + port;
         return node;
       }
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        node->pid_ = -1;
+      if (node->process_.Exited()) {
         std::fprintf(stderr, "%s\n", ReadFile(log).c_str());
         ipfsfs::testing::Skip("the js-ipfs daemon exited before listening (log above)");
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     ipfsfs::testing::Skip("the js-ipfs daemon did not start listening");
-  }
-
-  ~JsIpfsNode() {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
   }
 
   const std::string& url() const { return url_; }
@@ -85,7 +58,7 @@ class JsIpfsNode {
   TempDir dir_;
   std::string repo_;
   std::string url_;
-  pid_t pid_ = -1;
+  ipfsfs::testing::PeerProcess process_;  // last: stopped before dir_ goes
 };
 
 }  // namespace ipfsfs::publish::testing

@@ -34,6 +34,16 @@ inline Bytes ToBytes(std::string_view text) {
 
 inline void Append(Bytes& out, ByteSpan more) { out.insert(out.end(), more.begin(), more.end()); }
 
+// Fixed-width little-endian integers in persisted keys and values.
+inline void AppendLe(std::string& out, uint64_t v, int width) {
+  for (int i = 0; i < width; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline uint64_t ReadLe(const char* p, int width) {
+  uint64_t v = 0;
+  for (int i = 0; i < width; ++i) v |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
 inline std::string ToHex(ByteSpan bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

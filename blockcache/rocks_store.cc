@@ -63,26 +63,17 @@ std::string MetaKey(const ipld::Multihash& mh) {
   return key;
 }
 
-void PutLe(std::string& out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint64_t GetLe(const char* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
-
 std::string EncodeMeta(const BlockMeta& m) {
   std::string out;
-  PutLe(out, m.size, 8);
-  PutLe(out, m.last_use, 8);
-  PutLe(out, m.pins, 4);
+  AppendLe(out, m.size, 8);
+  AppendLe(out, m.last_use, 8);
+  AppendLe(out, m.pins, 4);
   return out;
 }
 
 std::optional<BlockMeta> DecodeMeta(std::string_view v) {
   if (v.size() != kMetaSize) return std::nullopt;
-  return BlockMeta{GetLe(v.data(), 8), GetLe(v.data() + 8, 8), static_cast<uint32_t>(GetLe(v.data() + 16, 4))};
+  return BlockMeta{ReadLe(v.data(), 8), ReadLe(v.data() + 8, 8), static_cast<uint32_t>(ReadLe(v.data() + 16, 4))};
 }
 
 Error FromRocks(const rocksdb::Status& s, std::string_view what) {

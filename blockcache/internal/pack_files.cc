@@ -18,15 +18,6 @@ constexpr size_t kMaxOpenFds = 256;
 // Free space is checked again after this many bytes appended.
 constexpr uint64_t kSpaceCheckBytes = 4u << 20;
 
-void PutLe(std::string& out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint64_t GetLe(const char* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
-
 Error Errno(std::string what) {
   int e = errno;
   return Error{e == ENOSPC || e == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kUnavailable,
@@ -47,16 +38,16 @@ struct Fd {
 std::string EncodeLocation(const PackLocation& loc) {
   std::string out;
   out.reserve(kPackLocationSize);
-  PutLe(out, loc.pack, 4);
-  PutLe(out, loc.offset, 8);
-  PutLe(out, loc.size, 4);
+  AppendLe(out, loc.pack, 4);
+  AppendLe(out, loc.offset, 8);
+  AppendLe(out, loc.size, 4);
   return out;
 }
 
 std::optional<PackLocation> DecodeLocation(std::string_view v) {
   if (v.size() != kPackLocationSize) return std::nullopt;
-  return PackLocation{static_cast<uint32_t>(GetLe(v.data(), 4)), GetLe(v.data() + 4, 8),
-                      static_cast<uint32_t>(GetLe(v.data() + 12, 4))};
+  return PackLocation{static_cast<uint32_t>(ReadLe(v.data(), 4)), ReadLe(v.data() + 4, 8),
+                      static_cast<uint32_t>(ReadLe(v.data() + 12, 4))};
 }
 
 struct PackFiles::Pack {

@@ -40,7 +40,7 @@ class MemoryStore : public Store {
     for (const auto& mh : mhs) entries_.erase(mh);
     return OkStatus();
   }
-  Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) override {
+  Status ForEachMeta(const std::function<void(ipld::Multihash, const BlockMeta&)>& fn) override {
     std::vector<std::pair<ipld::Multihash, BlockMeta>> copy;
     {
       std::lock_guard<std::mutex> lock(mu_);

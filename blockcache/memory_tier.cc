@@ -44,7 +44,7 @@ class MemoryTier : public Store {
     return inner_->Delete(mhs);
   }
   uint64_t EstimatedBlocks() override { return inner_->EstimatedBlocks(); }
-  Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) override {
+  Status ForEachMeta(const std::function<void(ipld::Multihash, const BlockMeta&)>& fn) override {
     return inner_->ForEachMeta(fn);
   }
   Status Reclaim(uint64_t live_bytes, uint64_t min_garbage) override {

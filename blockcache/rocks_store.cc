@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -102,6 +103,7 @@ class SyncPacksBeforeFlush : public rocksdb::EventListener {
 class RocksStore : public Store {
  public:
   ~RocksStore() override {
+    if (counting_.valid()) counting_.wait();
     if (db_) {
       if (packs_) (void)packs_->Sync();
       db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
@@ -170,16 +172,10 @@ class RocksStore : public Store {
     IPFSFS_RETURN_IF_ERROR(CheckFormat());
     IPFSFS_ASSIGN_OR_RETURN(packs_, PackFiles::Open(dir + "/packs", o.pack_bytes));
     packs_raw_ = packs_.get();
-    // Live bytes per pack, from the index; packs nothing points at (a crash
-    // between append and index, or an interrupted reclaim) go.
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), packs()));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (auto loc = internal::DecodeLocation(std::string_view(it->value().data(), it->value().size()))) {
-        packs_->Count(*loc);
-      }
-    }
-    if (!it->status().ok()) return tl::unexpected(FromRocks(it->status(), "scan block index"));
-    packs_->DropUnreferenced();
+    // Live bytes per pack, from the index, on a thread of its own while the
+    // quota loads the metadata (a million-block cache opens in under a
+    // second); what releases pack bytes waits for it (Counted).
+    counting_ = std::async(std::launch::async, [this] { return CountPacks(); }).share();
     uint64_t legacy_bytes = 0;
     legacy_ = db_->GetIntProperty(blocks(), rocksdb::DB::Properties::kTotalBlobFileSize, &legacy_bytes) &&
               legacy_bytes > 0;
@@ -191,6 +187,26 @@ class RocksStore : public Store {
     }
     return OkStatus();
   }
+
+  // Packs nothing points at (a crash between append and index, or an
+  // interrupted reclaim) go once all are counted. An index that cannot be
+  // read leaves every pack in place (Counted is then false).
+  bool CountPacks() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), packs()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (auto loc = internal::DecodeLocation(std::string_view(it->value().data(), it->value().size()))) {
+        packs_->Count(*loc);
+      }
+    }
+    if (!it->status().ok()) {
+      internal::Log()->error("cannot scan the block index of {}: {}; no pack file is deleted until it can be",
+                             dir_, it->status().ToString());
+      return false;
+    }
+    packs_->DropUnreferenced();
+    return true;
+  }
+  bool Counted() { return counting_.valid() && counting_.get(); }
 
   Result<std::optional<std::shared_ptr<const Bytes>>> GetData(const ipld::Multihash& mh) override {
     Bytes key = mh.Encode();
@@ -259,6 +275,7 @@ class RocksStore : public Store {
       batch.Delete(metas(), MetaKey(mhs[i]));
     }
     IPFSFS_RETURN_IF_ERROR(Write(batch, "delete blocks"));
+    if (!Counted()) return OkStatus();  // the packs keep their bytes as garbage
     for (const auto& loc : locs) {
       if (loc) packs_->Release(*loc);  // an emptied pack is deleted
     }
@@ -270,7 +287,7 @@ class RocksStore : public Store {
     return ReclaimPacks(min_garbage);
   }
 
-  Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) override {
+  Status ForEachMeta(const std::function<void(ipld::Multihash, const BlockMeta&)>& fn) override {
     rocksdb::ReadOptions ro;
     ro.readahead_size = 2u << 20;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, metas()));
@@ -279,7 +296,7 @@ class RocksStore : public Store {
       auto mh = ipld::Multihash::Decode(AsBytes(std::string_view(k.data() + 1, k.size() - 1)));
       auto meta = DecodeMeta(std::string_view(it->value().data(), it->value().size()));
       if (!mh || !meta) continue;  // unreadable entries are ignored; verify() removes them
-      fn(*mh, *meta);
+      fn(std::move(*mh), *meta);
     }
     if (!it->status().ok()) return tl::unexpected(FromRocks(it->status(), "scan metadata"));
     return OkStatus();
@@ -449,6 +466,7 @@ class RocksStore : public Store {
   // ones) have their live blocks moved to the active pack, then go. Worth it
   // only when the garbage they hold reaches `min_garbage`.
   Status ReclaimPacks(uint64_t min_garbage) {
+    if (!Counted()) return OkStatus();
     IPFSFS_RETURN_IF_ERROR(packs_->Rotate());
     std::set<uint32_t> victims;
     uint64_t garbage = 0, moving = 0;
@@ -527,6 +545,7 @@ class RocksStore : public Store {
   // brings back an index entry another removed.
   std::mutex index_mu_;
   std::atomic<uint64_t> unflushed_{0};
+  std::shared_future<bool> counting_;
 };
 
 }  // namespace

@@ -49,8 +49,9 @@ class Store {
   [[nodiscard]] virtual Status PutMeta(const std::vector<std::pair<ipld::Multihash, BlockMeta>>& metas) = 0;
   // Block and metadata, atomically, for each.
   [[nodiscard]] virtual Status Delete(const std::vector<ipld::Multihash>& mhs) = 0;
-  // Every block's metadata (opening the cache loads its index with this).
-  [[nodiscard]] virtual Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) = 0;
+  // Every block's metadata (opening the cache loads its index with this; the
+  // multihash is the callee's to keep).
+  [[nodiscard]] virtual Status ForEachMeta(const std::function<void(ipld::Multihash, const BlockMeta&)>& fn) = 0;
   // About how many blocks ForEachMeta will give (to size the index); 0 when unknown.
   virtual uint64_t EstimatedBlocks() { return 0; }
 

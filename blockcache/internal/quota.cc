@@ -16,8 +16,8 @@ Status Quota::Load() {
   const uint64_t estimate = store_.EstimatedBlocks();
   std::lock_guard<std::mutex> lock(mu_);
   index_.reserve(estimate + estimate / 8);
-  return store_.ForEachMeta([this](const ipld::Multihash& mh, const BlockMeta& meta) {
-    index_.insert_or_assign(mh, Entry{meta.size, meta.last_use, meta.pins, false});
+  return store_.ForEachMeta([this](ipld::Multihash mh, const BlockMeta& meta) {
+    index_.insert_or_assign(std::move(mh), Entry{meta.size, meta.last_use, meta.pins, false});
     stored_bytes_ += meta.size;
     if (meta.pins > 0) ++pinned_blocks_;
   });

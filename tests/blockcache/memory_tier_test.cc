@@ -22,7 +22,7 @@ class CountingStore : public Store {
   }
   Status PutMeta(const std::vector<std::pair<ipld::Multihash, BlockMeta>>& m) override { return inner_->PutMeta(m); }
   Status Delete(const std::vector<ipld::Multihash>& mhs) override { return inner_->Delete(mhs); }
-  Status ForEachMeta(const std::function<void(const ipld::Multihash&, const BlockMeta&)>& fn) override {
+  Status ForEachMeta(const std::function<void(ipld::Multihash, const BlockMeta&)>& fn) override {
     return inner_->ForEachMeta(fn);
   }
   Status AddRoot(const ipld::Cid& root) override { return inner_->AddRoot(root); }

@@ -256,6 +256,27 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
       range);
 }
 
+void BlockCacheImpl::PrefetchHead(const ipld::Cid& root, uint64_t bytes, uint64_t max_bytes,
+                                  std::function<void(Status)> done) {
+  if (options_.offline || sources_->empty() || closing_ || bytes == 0) {
+    done(MakeError(ErrorCode::kUnsupported, "offline: no head prefetch"));
+    return;
+  }
+  if (!sources_->AnySupportsByteRanges()) {
+    done(MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car"));
+    return;
+  }
+  fetcher_->BeginRange();
+  streamer_->Stream(
+      root, PrefetchScope::kEntity, ByteRange{0, bytes},
+      [this, root, done = std::move(done)](Status s, uint64_t blocks) {
+        if (!s) Log()->debug("head car of {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
+        fetcher_->EndRange();
+        done(std::move(s));
+      },
+      std::nullopt, max_bytes);
+}
+
 size_t BlockCacheImpl::RangeSources() const {
   if (options_.offline) return 0;
   size_t n = 0;

@@ -38,14 +38,15 @@ Result<std::shared_ptr<FileReader>> FileReader::Open(Resolver& resolver, NodePtr
 std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid, const SlotKey& key,
                                                             bool background) {
   std::shared_ptr<NodeSlot> slot;
-  bool expected;
+  // The lookup's head CAR (Resolver::GetNodeAhead) brings the first bytes' nodes.
+  bool expected = std::get<0>(key) < resolver_.HeadInFlight(root_->info.cid);
   {
     std::lock_guard lock(mu_);
     auto [it, inserted] = slots_.try_emplace(key);
     if (!inserted) return it->second;
     it->second = std::make_shared<NodeSlot>();
     slot = it->second;
-    expected = InCarRange(std::get<0>(key), std::get<1>(key));
+    expected = expected || InCarRange(std::get<0>(key), std::get<1>(key));
   }
   auto fetch = [resolver = resolver_, cid, slot, expected, patience = options_.car_patience] {
     auto set = [slot](Result<NodePtr> node) { slot->Set(std::move(node)); };
@@ -77,13 +78,17 @@ void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>&
   // low). Several: stripes, one in flight per source, each going where it
   // will finish first (Sources::BeginStream), so their bandwidth adds up;
   // no more than car_range ahead of the reader in all.
-  const size_t streams = std::clamp<size_t>(resolver_.getter().RangeSources(), 1, options_.car_max_streams);
-  const uint64_t piece = streams > 1 ? std::min(options_.car_stripe, options_.car_range) : options_.car_range;
+  const size_t sources = std::clamp<size_t>(resolver_.getter().RangeSources(), 1, options_.car_max_streams);
+  const bool pipeline = sources == 1 && options_.car_pipeline;
+  const size_t streams = pipeline ? 2 : sources;
+  const uint64_t piece = sources > 1 ? std::min(options_.car_stripe, options_.car_range)
+                         : pipeline  ? std::max<uint64_t>(1, options_.car_range / 2)
+                                     : options_.car_range;
   while (car_inflight_.size() < streams && car_until_ < size && car_until_ < end + options_.car_range) {
     blockcache::ByteRange r{std::max(car_until_, end), 0};
     // Near the end, the rest split evenly: no source left alone with a long last stripe.
     uint64_t rest = size - r.from;
-    uint64_t cut = streams > 1 && rest < piece * streams ? std::max<uint64_t>(1u << 20, (rest + streams - 1) / streams) : piece;
+    uint64_t cut = sources > 1 && rest < piece * streams ? std::max<uint64_t>(1u << 20, (rest + streams - 1) / streams) : piece;
     r.to = std::min(size, r.from + cut);
     car_inflight_.push_back(CarRange{r, std::nullopt});
     car_until_ = r.to;
@@ -233,8 +238,10 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
 
   std::shared_ptr<Walk> prefetch;
   std::vector<blockcache::ByteRange> car_ranges;
+  const uint64_t head = offset == 0 ? resolver_.HeadInFlight(root_->info.cid) : 0;
   {
     std::lock_guard lock(mu_);
+    const bool first = offset == 0 && next_expected_ == 0 && window_ == 0;
     bool sequential = offset + slack >= next_expected_ && offset <= next_expected_ + slack;
     if (sequential) {
       window_ = window_ == 0 ? options_.initial_window : window_ * 2;
@@ -263,6 +270,11 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
     if (sequential && !car_off_ && options_.car_range > 0 && window_ >= options_.max_window &&
         size - end >= options_.car_min_remaining) {
       car_mode_ = true;
+    }
+    if (first && options_.car_from_start && !car_off_ && options_.car_range > 0 &&
+        size - end >= options_.car_min_remaining) {
+      car_mode_ = true;
+      car_until_ = std::max(car_until_, std::min(head, size));  // the head CAR brings those
     }
     if (car_mode_) PlanCarRanges(end, car_ranges);
     uint64_t from = std::max(end, prefetched_until_);

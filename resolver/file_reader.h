@@ -52,6 +52,13 @@ struct FileReaderOptions {
   // seek ends it; a source that cannot serve ranges turns it off for the
   // reader. car_range 0: never.
   uint64_t car_range = 64u << 20;
+  // A read at offset 0 of a file with at least car_min_remaining after it
+  // starts the ranged CARs at once (a whole-file read, most likely: cat, cp),
+  // not after the window ramp (block by block, one round trip per step).
+  bool car_from_start = true;
+  // One source: two ranges of car_range / 2 in flight, the next asked while
+  // the previous still streams (no round trip between them).
+  bool car_pipeline = true;
   // With several sources serving ranges (BlockGetter::RangeSources): ranges
   // of `car_stripe` bytes, up to `car_max_streams` in flight (striping).
   uint64_t car_stripe = 16u << 20;

@@ -44,6 +44,8 @@ class BlockCacheImpl : public BlockCache {
   void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) override;
   void PrefetchDag(const ipld::Cid& root, PrefetchScope scope, uint64_t max_bytes,
                    std::function<void(Status)> done) override;
+  void PrefetchHead(const ipld::Cid& root, uint64_t bytes, uint64_t max_bytes,
+                    std::function<void(Status)> done) override;
   void CancelRange(const ipld::Cid& root, ByteRange range) override;
   size_t RangeSources() const override;
   void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) override;

@@ -184,6 +184,7 @@ TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead a
   ro.sequential_slack = 4096;
   ro.car_range = 512 << 10;
   ro.car_min_remaining = 1 << 20;
+  ro.car_pipeline = false;  // one range at a time (the pipeline has its own test)
   auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
   REQUIRE(reader);
   uint64_t off = 0;
@@ -251,6 +252,65 @@ TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead a
     REQUIRE(after.size() > before + 10);  // asked again and again: each time nothing was missing
     CHECK(after.back().from + (16u << 10) >= p);  // not run ahead of the reader
     CHECK(after.back().from <= p);
+  }
+  store.CompleteRanges();
+}
+
+TEST_CASE("FileReader: a read from offset 0 starts ranged CARs at once, and one source keeps the next in flight") {
+  MemoryBlockGetter store;
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 4096;
+  o.max_links = 16;
+  Bytes content = testing::PatternBytes(4 << 20, 14);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  FileReaderOptions ro;
+  ro.initial_window = 16 << 10;
+  ro.max_window = 64 << 10;
+  ro.sequential_slack = 4096;
+  ro.car_range = 512 << 10;
+  ro.car_min_remaining = 1 << 20;
+
+  SECTION("the first read asks for two ranges of half car_range, the second before the first ends") {
+    auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(reader);
+    auto got = ReadRange(**reader, 0, 16 << 10);
+    REQUIRE(got);
+    CHECK(*got == Expect(content, 0, 16 << 10));
+    auto ranges = store.ranges();
+    REQUIRE(ranges.size() == 2);
+    CHECK(store.ranges_in_flight() == 2);
+    CHECK(ranges[0].from == (16u << 10));  // right after the first read, no ramp
+    CHECK(ranges[0].to - ranges[0].from == (256u << 10));
+    CHECK(ranges[1].from == ranges[0].to);
+    CHECK(ranges[1].to - ranges[1].from == (256u << 10));
+    // Never more than car_range ahead of the reader: no third until it moves on.
+    REQUIRE(ReadRange(**reader, 16 << 10, 16 << 10));
+    CHECK(store.ranges().size() == 2);
+    store.CompleteRanges();
+    uint64_t off = 32 << 10;
+    for (; off < (1u << 20); off += 16 << 10) {
+      got = ReadRange(**reader, off, 16 << 10);
+      REQUIRE(got);
+      CHECK(*got == Expect(content, off, 16 << 10));
+      CHECK(store.ranges_in_flight() <= 2);
+      store.CompleteRanges();
+    }
+    ranges = store.ranges();
+    REQUIRE(ranges.size() >= 4);
+    for (size_t i = 1; i < ranges.size(); ++i) CHECK(ranges[i].from == ranges[i - 1].to);  // contiguous
+  }
+  SECTION("a first read elsewhere, or car_from_start off, keeps the ramp") {
+    auto middle = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(middle);
+    REQUIRE(ReadRange(**middle, 1 << 20, 16 << 10));
+    CHECK(store.ranges().empty());
+    ro.car_from_start = false;
+    auto ramp = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(ramp);
+    REQUIRE(ReadRange(**ramp, 0, 16 << 10));
+    CHECK(store.ranges().empty());
   }
   store.CompleteRanges();
 }

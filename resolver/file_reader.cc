@@ -73,18 +73,22 @@ bool FileReader::InCarRange(uint64_t start, uint64_t length) const {
 
 void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>& start) {
   const uint64_t size = root_->info.size;
-  // One source: one range in flight at a time (it streams as fast as the
-  // source sends, ahead of the reader, and keeps the memory of CARs in flight
-  // low). Several: stripes, one in flight per source, each going where it
+  // One source: two ranges of car_range / 2 in flight (car_pipeline; else
+  // one of car_range), so the next is asked before the previous ends and no
+  // round trip is lost between them; each streams as fast as the source
+  // sends, ahead of the reader. Several: stripes, one in flight per source, each going where it
   // will finish first (Sources::BeginStream), so their bandwidth adds up;
   // no more than car_range ahead of the reader in all.
   const size_t sources = std::clamp<size_t>(resolver_.getter().RangeSources(), 1, options_.car_max_streams);
   const bool pipeline = sources == 1 && options_.car_pipeline;
   const size_t streams = pipeline ? 2 : sources;
-  const uint64_t piece = sources > 1 ? std::min(options_.car_stripe, options_.car_range)
-                         : pipeline  ? std::max<uint64_t>(1, options_.car_range / 2)
-                                     : options_.car_range;
-  while (car_inflight_.size() < streams && car_until_ < size && car_until_ < end + options_.car_range) {
+  // Started by a read at offset 0 and not yet sequential for long: one range
+  // of the read-ahead window only (a reader of a file's header costs little).
+  const uint64_t ahead = car_probe_ ? options_.max_window : options_.car_range;
+  const uint64_t piece = std::min(ahead, sources > 1 ? std::min(options_.car_stripe, options_.car_range)
+                                         : pipeline  ? std::max<uint64_t>(1, options_.car_range / 2)
+                                                     : options_.car_range);
+  while (piece > 0 && car_inflight_.size() < streams && car_until_ < size && car_until_ < end + ahead) {
     blockcache::ByteRange r{std::max(car_until_, end), 0};
     // Near the end, the rest split evenly: no source left alone with a long last stripe.
     uint64_t rest = size - r.from;
@@ -253,6 +257,7 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
       prefetched_until_ = 0;
       ++generation_;
       car_mode_ = false;  // ranges in flight finish on their own (bounded)
+      car_probe_ = false;
       car_until_ = 0;
       for (auto it = slots_.begin(); it != slots_.end();) {
         auto [start, len, depth] = it->first;
@@ -270,10 +275,12 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
     if (sequential && !car_off_ && options_.car_range > 0 && window_ >= options_.max_window &&
         size - end >= options_.car_min_remaining) {
       car_mode_ = true;
+      car_probe_ = false;
     }
     if (first && options_.car_from_start && !car_off_ && options_.car_range > 0 &&
         size - end >= options_.car_min_remaining) {
       car_mode_ = true;
+      car_probe_ = window_ < options_.max_window;
       car_until_ = std::max(car_until_, std::min(head, size));  // the head CAR brings those
     }
     if (car_mode_) PlanCarRanges(end, car_ranges);

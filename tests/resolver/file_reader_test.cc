@@ -185,6 +185,7 @@ TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead a
   ro.car_range = 512 << 10;
   ro.car_min_remaining = 1 << 20;
   ro.car_pipeline = false;  // one range at a time (the pipeline has its own test)
+  ro.car_from_start = false;  // the ramp to ranges (the start at offset 0 has its own test)
   auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
   REQUIRE(reader);
   uint64_t off = 0;
@@ -272,24 +273,33 @@ TEST_CASE("FileReader: a read from offset 0 starts ranged CARs at once, and one 
   ro.car_range = 512 << 10;
   ro.car_min_remaining = 1 << 20;
 
-  SECTION("the first read asks for two ranges of half car_range, the second before the first ends") {
+  SECTION("the first read asks for the read-ahead window as one CAR, then two ranges of half car_range") {
     auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
     REQUIRE(reader);
     auto got = ReadRange(**reader, 0, 16 << 10);
     REQUIRE(got);
     CHECK(*got == Expect(content, 0, 16 << 10));
     auto ranges = store.ranges();
-    REQUIRE(ranges.size() == 2);
-    CHECK(store.ranges_in_flight() == 2);
+    REQUIRE(ranges.size() == 1);  // a reader of the header alone costs one window
     CHECK(ranges[0].from == (16u << 10));  // right after the first read, no ramp
-    CHECK(ranges[0].to - ranges[0].from == (256u << 10));
-    CHECK(ranges[1].from == ranges[0].to);
-    CHECK(ranges[1].to - ranges[1].from == (256u << 10));
-    // Never more than car_range ahead of the reader: no third until it moves on.
-    REQUIRE(ReadRange(**reader, 16 << 10, 16 << 10));
-    CHECK(store.ranges().size() == 2);
+    CHECK(ranges[0].to - ranges[0].from == (64u << 10));
+    // Sequential for a window's worth: car_range ahead, the next range asked
+    // before the previous ends, never more than car_range ahead of the reader.
+    uint64_t off = 16 << 10;
+    for (; off < (64u << 10); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
+    CHECK(store.ranges_in_flight() == 2);  // the next asked while the previous is in flight
     store.CompleteRanges();
-    uint64_t off = 32 << 10;
+    REQUIRE(ReadRange(**reader, off, 16 << 10));
+    off += 16 << 10;
+    ranges = store.ranges();
+    REQUIRE(ranges.size() >= 4);
+    for (size_t i = 1; i < ranges.size(); ++i) CHECK(ranges[i].from == ranges[i - 1].to);  // contiguous
+    // Sequential for the window's length now: two of car_range / 2, no more than car_range ahead.
+    CHECK(store.ranges_in_flight() == 2);
+    CHECK(ranges.back().to - ranges.back().from == (256u << 10));
+    CHECK(ranges[ranges.size() - 2].to - ranges[ranges.size() - 2].from == (256u << 10));
+    CHECK(ranges.back().from < off + (512u << 10));  // none begins more than car_range ahead
+    store.CompleteRanges();
     for (; off < (1u << 20); off += 16 << 10) {
       got = ReadRange(**reader, off, 16 << 10);
       REQUIRE(got);
@@ -332,6 +342,7 @@ TEST_CASE("FileReader: with several sources serving ranges, stripes go out toget
   ro.car_range = 512 << 10;
   ro.car_stripe = 128 << 10;
   ro.car_min_remaining = 1 << 20;
+  ro.car_from_start = false;  // stripes after the ramp, as many as sources
   auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
   REQUIRE(reader);
   uint64_t off = 0;

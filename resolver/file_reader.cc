@@ -286,10 +286,11 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
     if (car_mode_) PlanCarRanges(end, car_ranges);
     uint64_t from = std::max(end, prefetched_until_);
     uint64_t to = std::min(size, end + window_);
-    // With ranged CARs, the window stops where they do: a block past them,
-    // walked now, would be asked for alone and then come again with the next
-    // range (stripes end at their own pace; the next is planned when one does).
-    if (car_mode_) to = std::min(to, std::max(end, car_until_));
+    // With ranged CARs in flight, the window stops where they do: a block
+    // past them, walked now, would be asked for alone and then come again with
+    // the next range (stripes end at their own pace; the next is planned when
+    // one does). None in flight (a warm file): the window as usual.
+    if (car_mode_ && !car_inflight_.empty()) to = std::min(to, std::max(end, car_until_));
     if (window_ > 0 && to > from) {
       prefetched_until_ = to;
       prefetch = std::make_shared<Walk>();

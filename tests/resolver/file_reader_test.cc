@@ -364,6 +364,44 @@ TEST_CASE("FileReader: with several sources serving ranges, stripes go out toget
   store.CompleteRanges();
 }
 
+TEST_CASE("FileReader: with stripes in flight, the prefetch window asks for nothing past them") {
+  MemoryBlockGetter store;
+  store.SetRangeSources(3);
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 4096;
+  o.max_links = 16;
+  Bytes content = testing::PatternBytes(4 << 20, 15);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  FileReaderOptions ro;
+  ro.initial_window = 16 << 10;
+  ro.max_window = 64 << 10;
+  ro.sequential_slack = 4096;
+  ro.car_range = 512 << 10;
+  ro.car_stripe = 128 << 10;
+  ro.car_min_remaining = 1 << 20;
+  auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
+  REQUIRE(reader);
+  uint64_t off = 0;
+  REQUIRE(ReadRange(**reader, off, 16 << 10));
+  off += 16 << 10;
+  for (; off < (64u << 10); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
+  auto ranges = store.ranges();
+  REQUIRE(!ranges.empty());
+  const uint64_t until = ranges.back().to;  // none ends: no other is planned
+  // Read up to just before the last range's end; the window (64 KiB) would reach past it.
+  for (; off + (16u << 10) <= until; off += 16 << 10) {
+    auto got = ReadRange(**reader, off, 16 << 10);
+    REQUIRE(got);
+    CHECK(*got == Expect(content, off, 16 << 10));
+  }
+  CHECK(store.ranges().size() == ranges.size());
+  auto past = LeafAt(r, GetRoot(r, file.cid), until);
+  CHECK(store.GetCount(past) == 0);  // it comes with the next stripe, not alone and then again
+  store.CompleteRanges();
+}
+
 TEST_CASE("FileReader errors: missing leaf / lying source / wrong sizes / concurrent readers") {
   MemoryBlockGetter store;
   DagBuilder dag(store);

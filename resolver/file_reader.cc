@@ -305,8 +305,10 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
   walk->begin = offset;
   walk->end = end;
   walk->done = std::move(done);
-  for (const auto& r : car_ranges) StartCarRange(r);
+  // The read first (its blocks are never in the ranges planned now: they
+  // begin at its end), then the ranges, then the window that awaits them.
   WalkNode(walk, root_, 0, 0);
+  for (const auto& r : car_ranges) StartCarRange(r);
   if (prefetch) WalkNode(prefetch, root_, 0, 0);
 }
 

@@ -50,8 +50,8 @@ Status BlockCacheImpl::Init() {
       [this](const ipld::Multihash& mh) { return quota_->Contains(mh); });
   streamer_ = std::make_unique<CarStreamer>(
       *sources_, *pool_, requests_,
-      [this](const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
-        return Accept(cid, std::move(data), source);
+      [this](const ipld::Cid& root, const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
+        return Accept(root, cid, std::move(data), source);
       });
   ScheduleFlush();
   return OkStatus();
@@ -157,11 +157,13 @@ void BlockCacheImpl::NoteStored(const ipld::Cid& cid, const Status& stored) {
   }
 }
 
-Status BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
+Status BlockCacheImpl::Accept(const ipld::Cid& root, const ipld::Cid& cid, std::shared_ptr<const Bytes> data,
+                              size_t source) {
   auto block = Block::Verify(cid, std::move(data));
   if (!block) {
-    sources_->NoteCorrupt(source);
-    Log()->warn("{} sent a bad block in a car: {}; source demoted", sources_->name(source), block.error().message);
+    bool demoted = sources_->NoteCorrupt(source, root);
+    Log()->warn("{} sent a bad block in a car: {}; {}", sources_->name(source), block.error().message,
+                demoted ? "source demoted" : "the provider that sent it is dropped");
     return tl::unexpected(block.error().Wrap(sources_->name(source)));
   }
   if (cid.hash().is_identity()) return OkStatus();

@@ -156,7 +156,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
   }
 
   void VerifyOne(const ipld::Cid& cid, const std::shared_ptr<const Bytes>& data, size_t n) {
-    auto r = owner->accept_(cid, data, source);
+    auto r = owner->accept_(root, cid, data, source);
     if (r)
       ++blocks;
     else

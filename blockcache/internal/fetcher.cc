@@ -205,9 +205,9 @@ void Fetcher::OnFetched(const std::shared_ptr<Flight>& flight, size_t source, Cl
   } else {
     auto block = Block::Verify(flight->cid, std::shared_ptr<const Bytes>(std::move(*result)));
     if (!block) {
-      sources_.NoteCorrupt(source);
-      Log()->warn("{} sent bad bytes for {}: {}; source demoted", sources_.name(source), flight->cid.ToString(),
-                  block.error().message);
+      bool demoted = sources_.NoteCorrupt(source, flight->cid);
+      Log()->warn("{} sent bad bytes for {}: {}; {}", sources_.name(source), flight->cid.ToString(),
+                  block.error().message, demoted ? "source demoted" : "the provider that sent them is dropped");
       error = block.error().Wrap(sources_.name(source));
     } else {
       sources_.NoteSuccess(source, std::chrono::duration<double, std::milli>(Clock::now() - started).count(),

@@ -274,6 +274,7 @@ void BlockCacheImpl::PrefetchHead(const ipld::Cid& root, uint64_t bytes, uint64_
       [this, root, done = std::move(done)](Status s, uint64_t blocks) {
         if (!s) Log()->debug("head car of {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
         fetcher_->EndRange();
+        fetcher_->Wake(root.hash());  // a lookup waits for its root: not behind other CARs
         done(std::move(s));
       },
       std::nullopt, max_bytes);

@@ -304,6 +304,17 @@ void Fetcher::EndRange() {
   for (auto& f : waiting) StartDeferred(f);
 }
 
+void Fetcher::Wake(const ipld::Multihash& mh) {
+  std::shared_ptr<Flight> flight;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = inflight_.find(mh);
+    if (it == inflight_.end() || !it->second->deferred) return;
+    flight = it->second;
+  }
+  StartDeferred(flight);
+}
+
 void Fetcher::Close() {
   std::vector<std::shared_ptr<Flight>> flights;
   {

@@ -52,8 +52,8 @@ Status BlockCacheImpl::Init() {
       [this](const ipld::Multihash& mh) { return quota_->Contains(mh); });
   streamer_ = std::make_unique<CarStreamer>(
       *sources_, *pool_, requests_,
-      [this](const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
-        return Accept(cid, std::move(data), source);
+      [this](const ipld::Cid& root, const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
+        return Accept(root, cid, std::move(data), source);
       });
   ScheduleFlush();
   return OkStatus();
@@ -159,11 +159,13 @@ void BlockCacheImpl::NoteStored(const ipld::Cid& cid, const Status& stored) {
   }
 }
 
-Status BlockCacheImpl::Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source) {
+Status BlockCacheImpl::Accept(const ipld::Cid& root, const ipld::Cid& cid, std::shared_ptr<const Bytes> data,
+                              size_t source) {
   auto block = Block::Verify(cid, std::move(data));
   if (!block) {
-    sources_->NoteCorrupt(source);
-    Log()->warn("{} sent a bad block in a car: {}; source demoted", sources_->name(source), block.error().message);
+    bool demoted = sources_->NoteCorrupt(source, root);
+    Log()->warn("{} sent a bad block in a car: {}; {}", sources_->name(source), block.error().message,
+                demoted ? "source demoted" : "the provider that sent it is dropped");
     return tl::unexpected(block.error().Wrap(sources_->name(source)));
   }
   if (cid.hash().is_identity()) return OkStatus();
@@ -256,6 +258,28 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
         done(std::move(s));
       },
       range);
+}
+
+void BlockCacheImpl::PrefetchHead(const ipld::Cid& root, uint64_t bytes, uint64_t max_bytes,
+                                  std::function<void(Status)> done) {
+  if (options_.offline || sources_->empty() || closing_ || bytes == 0) {
+    done(MakeError(ErrorCode::kUnsupported, "offline: no head prefetch"));
+    return;
+  }
+  if (!sources_->AnySupportsByteRanges()) {
+    done(MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car"));
+    return;
+  }
+  fetcher_->BeginRange();
+  streamer_->Stream(
+      root, PrefetchScope::kEntity, ByteRange{0, bytes},
+      [this, root, done = std::move(done)](Status s, uint64_t blocks) {
+        if (!s) Log()->debug("head car of {}: {} after {} blocks", root.ToString(), s.error().message, blocks);
+        fetcher_->EndRange();
+        fetcher_->Wake(root.hash());  // a lookup waits for its root: not behind other CARs
+        done(std::move(s));
+      },
+      std::nullopt, max_bytes);
 }
 
 size_t BlockCacheImpl::RangeSources() const {

@@ -77,6 +77,20 @@ class BlockGetter {
     (void)range;
     done(MakeError(ErrorCode::kUnsupported, "no ranged prefetch"));
   }
+  // The first round trip of a cold path step: `root` and what comes first below
+  // it as one CAR (dag-scope=entity&entity-bytes=0:bytes-1): a file's nodes
+  // down to its bytes [0, bytes) and those leaves, a directory's own blocks
+  // (a HAMT's shards). Stored as they arrive; stopped (kTooLarge) past
+  // `max_bytes` of blocks. GetExpected waits for it like for a range.
+  // kUnsupported at once when no source serves byte ranges (then Get it
+  // alone). Never blocks. Default: kUnsupported at once.
+  virtual void PrefetchHead(const ipld::Cid& root, uint64_t bytes, uint64_t max_bytes,
+                            std::function<void(Status)> done) {
+    (void)root;
+    (void)bytes;
+    (void)max_bytes;
+    done(MakeError(ErrorCode::kUnsupported, "no head prefetch"));
+  }
   // The reader that asked PrefetchRange for bytes `range` of `root` is gone: stop that CAR
   // (its `done` then gets kCancelled; blocks awaiting it are asked for alone).
   // Best effort; a range already over is left as it is. Default: nothing.

@@ -92,6 +92,25 @@ class Core : public std::enable_shared_from_this<Core> {
     dropped_[url] = Clock::now() + options_.drop_for;
     recent_.erase(std::remove(recent_.begin(), recent_.end(), url), recent_.end());
   }
+  // Which provider a block or CAR (by its CID) was last asked of: the one to
+  // blame when the cache finds its bytes bad.
+  void Asked(const ipld::Cid& cid, const std::string& url) {
+    std::lock_guard lock(mu_);
+    if (asked_.size() > 4096) asked_.clear();  // a bound: only the latest answers matter
+    asked_[cid.hash()] = url;
+  }
+  bool Blame(const ipld::Cid& cid) {
+    std::string url;
+    {
+      std::lock_guard lock(mu_);
+      auto it = asked_.find(cid.hash());
+      if (it == asked_.end()) return false;
+      url = std::move(it->second);
+      asked_.erase(it);
+    }
+    Drop(url);
+    return true;
+  }
   bool Dropped(const std::string& url) {
     std::lock_guard lock(mu_);
     auto it = dropped_.find(url);
@@ -117,6 +136,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::deque<std::string> recent_;                           // GUARDED_BY(mu_)
   std::map<std::string, Clock::time_point> dropped_;         // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<Source>> gateways_;  // GUARDED_BY(mu_)
+  std::unordered_map<ipld::Multihash, std::string, ipld::MultihashHasher> asked_;  // GUARDED_BY(mu_)
 };
 
 // One request (a block or a CAR): the providers in turn, then a routing
@@ -162,6 +182,7 @@ class Attempt : public FetchHandle, public std::enable_shared_from_this<Attempt>
         std::string url = candidates_[next_++];
         if (core_->Dropped(url) || std::find(tried_.begin(), tried_.end(), url) != tried_.end()) continue;
         tried_.push_back(url);
+        core_->Asked(cid_, url);
         auto self = shared_from_this();
         auto source = core_->Gateway(url);
         uint64_t gen = NextGeneration();
@@ -290,6 +311,9 @@ class ProviderSource : public Source {
 
   std::string name() const override { return "providers:" + core_->routing(); }
   bool SupportsByteRanges() const override { return true; }
+  // Bad bytes are one provider's doing: that provider is dropped, the others
+  // (and this source) keep serving.
+  bool BlameCorrupt(const ipld::Cid& sent_for) override { return core_->Blame(sent_for); }
 
   std::shared_ptr<FetchHandle> FetchBlock(const ipld::Cid& cid, RawCallback done) override {
     auto block = std::make_shared<std::shared_ptr<Bytes>>();

@@ -56,6 +56,13 @@ class Source {
                                                 std::optional<ByteRange> bytes, CarDataCallback on_data,
                                                 CarDoneCallback done) = 0;
   virtual bool SupportsByteRanges() const { return false; }
+  // Bytes it sent for `sent_for` (a block, or the root of a CAR) failed their
+  // hash. True when it can pin them on one upstream of its own (a provider),
+  // which it then stops asking: the source as a whole keeps its standing.
+  virtual bool BlameCorrupt(const ipld::Cid& sent_for) {
+    (void)sent_for;
+    return false;
+  }
   // False for sources that only answer name lookups (delegated routing):
   // they are never given to the block cache.
   virtual bool ServesBlocks() const { return true; }

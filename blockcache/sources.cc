@@ -84,6 +84,16 @@ void Sources::NoteCorrupt(size_t i) {
   s.demoted_until = Clock::now() + std::chrono::seconds(60);
 }
 
+bool Sources::NoteCorrupt(size_t i, const ipld::Cid& sent_for) {
+  if (!states_[i].source->BlameCorrupt(sent_for)) {
+    NoteCorrupt(i);
+    return true;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ++states_[i].stats.corrupt;
+  return false;
+}
+
 size_t Sources::BeginStream(uint64_t bytes, const std::function<bool(size_t)>& eligible) {
   std::lock_guard<std::mutex> lock(mu_);
   auto now = Clock::now();

@@ -76,6 +76,10 @@ class Sources {
   void NoteMissing(size_t i);
   // Bytes that failed their hash: demoted for a while.
   void NoteCorrupt(size_t i);
+  // The same for bytes sent for `sent_for` (a block, or a CAR's root), unless
+  // the source blames one of its own upstreams (Source::BlameCorrupt): then
+  // only counted. True when the source was demoted.
+  bool NoteCorrupt(size_t i, const ipld::Cid& sent_for);
 
   std::vector<SourceStats> Stats() const;
 

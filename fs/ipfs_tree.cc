@@ -85,7 +85,7 @@ void IpfsTree::Lookup(const TreeNodePtr& dir, std::string name, Callback<TreeEnt
       Logger()->debug("lookup ipfs/{}: not a CID: {}", name, cid.error().message);
       return done(Negative(options_.top_negative_timeout));
     }
-    resolver_.GetNode(*cid, [this, done = std::move(done)](Result<resolver::NodePtr> node) {
+    resolver_.GetNodeAhead(*cid, options_.lookup_head, [this, done = std::move(done)](Result<resolver::NodePtr> node) {
       if (!node && node.error().code == ErrorCode::kNotFound) {
         Logger()->debug("lookup ipfs/: {}", node.error().message);
         return done(Negative(options_.top_negative_timeout));
@@ -106,7 +106,7 @@ void IpfsTree::Lookup(const TreeNodePtr& dir, std::string name, Callback<TreeEnt
       if (!cid) return done(tl::unexpected(std::move(cid).error()));
       // The directory names this child, so a child nobody serves is an I/O
       // error, not a missing name.
-      resolver_.GetNode(*cid, [this, done, cid = *cid](Result<resolver::NodePtr> child) {
+      resolver_.GetNodeAhead(*cid, options_.lookup_head, [this, done, cid = *cid](Result<resolver::NodePtr> child) {
         if (!child && child.error().code == ErrorCode::kNotFound) {
           return done(MakeError(ErrorCode::kUnavailable, cid.ToString() + ": " + child.error().message));
         }

@@ -36,6 +36,10 @@ struct IpfsTreeOptions {
   // Background fetches of listed children's root blocks.
   size_t warm_in_flight = 32;
   size_t warm_queue = 100'000;
+  // A cold name's lookup asks for its first bytes with it, in one request
+  // (Resolver::GetNodeAhead): a file's first read then waits for no other
+  // round trip. 0: the block alone.
+  uint64_t lookup_head = 1u << 20;
   resolver::FileReaderOptions reader;
   resolver::DirectoryStreamOptions listing;
 };

@@ -28,17 +28,33 @@ Result<std::shared_ptr<DirectoryStream>> DirectoryStream::Open(Resolver& resolve
   return stream;
 }
 
+bool DirectoryStream::ColdEntries(const Node& dir, int depth) const {
+  const auto& links = dir.links;
+  auto& getter = resolver_.getter();
+  for (size_t i : {size_t{0}, links.size() / 2, links.size() - 1}) {
+    if (i >= links.size() || links[i].hash.hash().is_identity()) continue;
+    if (!getter.StoredSize(links[i].hash)) return true;
+    if (dir.info.kind != NodeKind::kHamtShard || depth <= 0) continue;
+    auto parsed = ipld::ParseHamtLinkName(links[i].name.value_or(""), dir.fanout);
+    if (!parsed || !parsed->entry.empty()) continue;  // an entry, stored
+    auto block = getter.GetLocal(links[i].hash);
+    if (!block || !*block) continue;  // stored after all: as before, warm
+    auto shard = DecodeNode(**block);
+    if (!shard || shard->info.kind != NodeKind::kHamtShard) continue;  // the listing will say
+    if (ColdEntries(*shard, depth - 1)) return true;
+  }
+  return false;
+}
+
 void DirectoryStream::StartCar(const Node& dir) {
   const auto& links = dir.links;
   if (!options_.use_cars || links.empty()) return;
   auto& getter = resolver_.getter();
-  // Cold when a sampled link's block is not stored (a listing seen before, or
-  // a tree fetched whole, needs no CAR).
-  bool cold = false;
-  for (size_t i : {size_t{0}, links.size() / 2, links.size() - 1}) {
-    if (!links[i].hash.hash().is_identity() && !getter.StoredSize(links[i].hash)) cold = true;
-  }
-  if (!cold) return;
+  // Cold when a sampled entry's block is not stored (a listing seen before, or
+  // a tree fetched whole, needs no CAR). A HAMT's stored sub-shards are looked
+  // through to their entries: the lookup's head CAR may have brought the
+  // shards alone (Resolver::GetNodeAhead).
+  if (!ColdEntries(dir, 4)) return;
   const bool hamt = dir.info.kind == NodeKind::kHamtShard;
   uint64_t entries = 0, entry_bytes = 0;
   for (const auto& link : links) {

@@ -100,6 +100,8 @@ class DirectoryStream : public std::enable_shared_from_this<DirectoryStream> {
   };
 
   // Asks for the cold directory `dir`'s blocks as one CAR (see the top).
+  // A sampled entry (through stored sub-shards, `depth` levels) is not stored.
+  bool ColdEntries(const Node& dir, int depth) const;
   void StartCar(const Node& dir);
   void Drive();
   // Under mu_: moves ready items into entries_, collects fetches to start.

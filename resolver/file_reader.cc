@@ -38,14 +38,15 @@ Result<std::shared_ptr<FileReader>> FileReader::Open(Resolver& resolver, NodePtr
 std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid, const SlotKey& key,
                                                             bool background) {
   std::shared_ptr<NodeSlot> slot;
-  bool expected;
+  // The lookup's head CAR (Resolver::GetNodeAhead) brings the first bytes' nodes.
+  bool expected = std::get<0>(key) < resolver_.HeadInFlight(root_->info.cid);
   {
     std::lock_guard lock(mu_);
     auto [it, inserted] = slots_.try_emplace(key);
     if (!inserted) return it->second;
     it->second = std::make_shared<NodeSlot>();
     slot = it->second;
-    expected = InCarRange(std::get<0>(key), std::get<1>(key));
+    expected = expected || InCarRange(std::get<0>(key), std::get<1>(key));
   }
   auto fetch = [resolver = resolver_, cid, slot, expected, patience = options_.car_patience] {
     auto set = [slot](Result<NodePtr> node) { slot->Set(std::move(node)); };
@@ -72,18 +73,26 @@ bool FileReader::InCarRange(uint64_t start, uint64_t length) const {
 
 void FileReader::PlanCarRanges(uint64_t end, std::vector<blockcache::ByteRange>& start) {
   const uint64_t size = root_->info.size;
-  // One source: one range in flight at a time (it streams as fast as the
-  // source sends, ahead of the reader, and keeps the memory of CARs in flight
-  // low). Several: stripes, one in flight per source, each going where it
+  // One source: two ranges of car_range / 2 in flight (car_pipeline; else
+  // one of car_range), so the next is asked before the previous ends and no
+  // round trip is lost between them; each streams as fast as the source
+  // sends, ahead of the reader. Several: stripes, one in flight per source, each going where it
   // will finish first (Sources::BeginStream), so their bandwidth adds up;
   // no more than car_range ahead of the reader in all.
-  const size_t streams = std::clamp<size_t>(resolver_.getter().RangeSources(), 1, options_.car_max_streams);
-  const uint64_t piece = streams > 1 ? std::min(options_.car_stripe, options_.car_range) : options_.car_range;
-  while (car_inflight_.size() < streams && car_until_ < size && car_until_ < end + options_.car_range) {
+  const size_t sources = std::clamp<size_t>(resolver_.getter().RangeSources(), 1, options_.car_max_streams);
+  const bool pipeline = sources == 1 && options_.car_pipeline;
+  const size_t streams = pipeline ? 2 : sources;
+  // Started by a read at offset 0 and not yet sequential for long: one range
+  // of the read-ahead window only (a reader of a file's header costs little).
+  const uint64_t ahead = car_probe_ ? options_.max_window : options_.car_range;
+  const uint64_t piece = std::min(ahead, sources > 1 ? std::min(options_.car_stripe, options_.car_range)
+                                         : pipeline  ? std::max<uint64_t>(1, options_.car_range / 2)
+                                                     : options_.car_range);
+  while (piece > 0 && car_inflight_.size() < streams && car_until_ < size && car_until_ < end + ahead) {
     blockcache::ByteRange r{std::max(car_until_, end), 0};
     // Near the end, the rest split evenly: no source left alone with a long last stripe.
     uint64_t rest = size - r.from;
-    uint64_t cut = streams > 1 && rest < piece * streams ? std::max<uint64_t>(1u << 20, (rest + streams - 1) / streams) : piece;
+    uint64_t cut = sources > 1 && rest < piece * streams ? std::max<uint64_t>(1u << 20, (rest + streams - 1) / streams) : piece;
     r.to = std::min(size, r.from + cut);
     car_inflight_.push_back(CarRange{r, std::nullopt});
     car_until_ = r.to;
@@ -233,8 +242,10 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
 
   std::shared_ptr<Walk> prefetch;
   std::vector<blockcache::ByteRange> car_ranges;
+  const uint64_t head = offset == 0 ? resolver_.HeadInFlight(root_->info.cid) : 0;
   {
     std::lock_guard lock(mu_);
+    const bool first = offset == 0 && next_expected_ == 0 && window_ == 0;
     bool sequential = offset + slack >= next_expected_ && offset <= next_expected_ + slack;
     if (sequential) {
       window_ = window_ == 0 ? options_.initial_window : window_ * 2;
@@ -246,6 +257,7 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
       prefetched_until_ = 0;
       ++generation_;
       car_mode_ = false;  // ranges in flight finish on their own (bounded)
+      car_probe_ = false;
       car_until_ = 0;
       for (auto it = slots_.begin(); it != slots_.end();) {
         auto [start, len, depth] = it->first;
@@ -263,10 +275,22 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
     if (sequential && !car_off_ && options_.car_range > 0 && window_ >= options_.max_window &&
         size - end >= options_.car_min_remaining) {
       car_mode_ = true;
+      car_probe_ = false;
+    }
+    if (first && options_.car_from_start && !car_off_ && options_.car_range > 0 &&
+        size - end >= options_.car_min_remaining) {
+      car_mode_ = true;
+      car_probe_ = window_ < options_.max_window;
+      car_until_ = std::max(car_until_, std::min(head, size));  // the head CAR brings those
     }
     if (car_mode_) PlanCarRanges(end, car_ranges);
     uint64_t from = std::max(end, prefetched_until_);
     uint64_t to = std::min(size, end + window_);
+    // With ranged CARs in flight, the window stops where they do: a block
+    // past them, walked now, would be asked for alone and then come again with
+    // the next range (stripes end at their own pace; the next is planned when
+    // one does). None in flight (a warm file): the window as usual.
+    if (car_mode_ && !car_inflight_.empty()) to = std::min(to, std::max(end, car_until_));
     if (window_ > 0 && to > from) {
       prefetched_until_ = to;
       prefetch = std::make_shared<Walk>();
@@ -281,8 +305,10 @@ void FileReader::Read(uint64_t offset, size_t length, ReadCallback done) {
   walk->begin = offset;
   walk->end = end;
   walk->done = std::move(done);
-  for (const auto& r : car_ranges) StartCarRange(r);
+  // The read first (its blocks are never in the ranges planned now: they
+  // begin at its end), then the ranges, then the window that awaits them.
   WalkNode(walk, root_, 0, 0);
+  for (const auto& r : car_ranges) StartCarRange(r);
   if (prefetch) WalkNode(prefetch, root_, 0, 0);
 }
 

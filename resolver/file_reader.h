@@ -52,6 +52,14 @@ struct FileReaderOptions {
   // seek ends it; a source that cannot serve ranges turns it off for the
   // reader. car_range 0: never.
   uint64_t car_range = 64u << 20;
+  // A read at offset 0 of a file with at least car_min_remaining after it
+  // asks for the next max_window bytes as one ranged CAR at once, not block by
+  // block through the window's ramp (one round trip per step); once the reader
+  // is sequential for that long, the ranges go car_range ahead as above.
+  bool car_from_start = true;
+  // One source: two ranges of car_range / 2 in flight, the next asked while
+  // the previous still streams (no round trip between them).
+  bool car_pipeline = true;
   // With several sources serving ranges (BlockGetter::RangeSources): ranges
   // of `car_stripe` bytes, up to `car_max_streams` in flight (striping).
   uint64_t car_stripe = 16u << 20;
@@ -125,6 +133,7 @@ class FileReader : public std::enable_shared_from_this<FileReader> {
   uint64_t prefetched_until_ = 0;  // GUARDED_BY(mu_)
   uint64_t generation_ = 0;  // GUARDED_BY(mu_): bumped on a seek; older prefetches stop descending
   bool car_mode_ = false;         // GUARDED_BY(mu_)
+  bool car_probe_ = false;        // GUARDED_BY(mu_): started at offset 0, ranges up to max_window ahead
   bool car_off_ = false;          // GUARDED_BY(mu_): the source cannot (or failed)
   uint64_t car_until_ = 0;        // GUARDED_BY(mu_): end of the ranges asked for
   // Ranges in flight: as planned by PlanCarRanges, and as asked of the getter

@@ -1,5 +1,6 @@
 #include "resolver/resolver.h"
 
+#include <algorithm>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -26,6 +27,8 @@ struct Resolver::State : std::enable_shared_from_this<Resolver::State> {
   std::mutex cache_mu_;
   std::list<NodePtr> lru_;  // GUARDED_BY(cache_mu_): front = most recent
   std::unordered_map<ipld::Cid, std::list<NodePtr>::iterator, ipld::CidHasher> index_;  // GUARDED_BY(cache_mu_)
+  std::mutex heads_mu_;
+  std::unordered_map<ipld::Multihash, uint64_t, ipld::MultihashHasher> heads_;  // GUARDED_BY(heads_mu_): in flight
 };
 
 Resolver::Resolver(blockcache::BlockGetter& getter, ResolverOptions options)
@@ -37,6 +40,36 @@ void Resolver::GetNode(const ipld::Cid& cid, NodeCallback done) const { state_->
 
 void Resolver::GetExpectedNode(const ipld::Cid& cid, std::chrono::milliseconds patience, NodeCallback done) const {
   state_->GetNode(cid, std::move(done), patience);
+}
+
+void Resolver::GetNodeAhead(const ipld::Cid& cid, uint64_t head, NodeCallback done) const {
+  auto& getter = state_->getter_;
+  if (head == 0 || cid.hash().is_identity() || state_->CacheGet(cid) || getter.StoredSize(cid) ||
+      getter.FetchingAlone(cid)) {
+    return state_->GetNode(cid, std::move(done));
+  }
+  bool start;
+  {
+    std::lock_guard lock(state_->heads_mu_);
+    start = state_->heads_.try_emplace(cid.hash(), head).second;
+  }
+  if (start) {
+    std::weak_ptr<State> weak = state_;
+    getter.PrefetchHead(cid, head, std::max(head, state_->options_.head_max_bytes), [weak, mh = cid.hash()](Status) {
+      // Failed or cut short: what it did not bring is asked for alone (GetExpected).
+      if (auto self = weak.lock()) {
+        std::lock_guard lock(self->heads_mu_);
+        self->heads_.erase(mh);
+      }
+    });
+  }
+  state_->GetNode(cid, std::move(done), state_->options_.head_patience);
+}
+
+uint64_t Resolver::HeadInFlight(const ipld::Cid& root) const {
+  std::lock_guard lock(state_->heads_mu_);
+  auto it = state_->heads_.find(root.hash());
+  return it == state_->heads_.end() ? 0 : it->second;
 }
 
 NodePtr Resolver::State::CacheGet(const ipld::Cid& cid) {

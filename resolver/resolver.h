@@ -31,6 +31,10 @@ using NodeCallback = std::function<void(Result<NodePtr>)>;
 using CidCallback = std::function<void(Result<ipld::Cid>)>;
 
 struct ResolverOptions {
+  // GetNodeAhead: how long a block waits for its head CAR before it is asked
+  // for alone, and the most bytes a head CAR may bring (a HAMT's shards).
+  std::chrono::milliseconds head_patience{3000};
+  uint64_t head_max_bytes = 4u << 20;
   // Decoded nodes without file data (directories, shards, internal file nodes,
   // symlinks) kept for repeated lookups.
   size_t node_cache_entries = 8192;
@@ -49,6 +53,15 @@ class Resolver {
   // The same for a block a ranged CAR in flight should bring
   // (BlockGetter::GetExpected): a miss waits up to `patience` for it.
   void GetExpectedNode(const ipld::Cid& cid, std::chrono::milliseconds patience, NodeCallback done) const;
+
+  // GetNode for a path step that is likely read next (a lookup): when the block
+  // is neither cached nor being fetched, asks for it as one CAR with what comes
+  // first below it (BlockGetter::PrefetchHead: a file's bytes [0, head)), so
+  // the lookup and the first read cost one round trip. head 0: GetNode.
+  void GetNodeAhead(const ipld::Cid& cid, uint64_t head, NodeCallback done) const;
+  // Bytes [0, n) of file `root` are coming in a head CAR now (0: none): a
+  // reader waits for their blocks instead of asking for them again.
+  uint64_t HeadInFlight(const ipld::Cid& root) const;
 
   // The CID linked under `name` in directory or shard `dir`. kNotFound when
   // absent or not an exposable name; kInvalidArgument when `dir` is not a

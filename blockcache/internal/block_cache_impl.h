@@ -44,6 +44,8 @@ class BlockCacheImpl : public BlockCache {
   void PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) override;
   void PrefetchDag(const ipld::Cid& root, PrefetchScope scope, uint64_t max_bytes,
                    std::function<void(Status)> done) override;
+  void PrefetchHead(const ipld::Cid& root, uint64_t bytes, uint64_t max_bytes,
+                    std::function<void(Status)> done) override;
   void CancelRange(const ipld::Cid& root, ByteRange range) override;
   size_t RangeSources() const override;
   void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) override;
@@ -71,7 +73,7 @@ class BlockCacheImpl : public BlockCache {
   // A stored block (re-hashed with hash_on_read); a damaged one is dropped.
   std::optional<Block> ReadStored(const ipld::Cid& cid);
   // Verifies and stores a block that came in a CAR; wakes its waiters.
-  Status Accept(const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source);
+  Status Accept(const ipld::Cid& root, const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source);
   // Logs the first failure to store a fetched block and the recovery.
   void NoteStored(const ipld::Cid& cid, const Status& stored);
   void ScheduleFlush();

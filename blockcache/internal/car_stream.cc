@@ -21,6 +21,9 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
   uint64_t expected = 0;  // what BeginStream was told (striping)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<uint64_t> received{0};  // response bytes, for the source's throughput
+  // When the first bytes came: throughput is measured from there, so a short
+  // stream (a file's head) does not count its round trip as lost bandwidth.
+  std::optional<std::chrono::steady_clock::time_point> first_data;  // GUARDED_BY(mu)
   uint64_t max_bytes = 0;  // 0: no cap
   std::function<void(Status, uint64_t)> done;
 
@@ -59,6 +62,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
         return false;
       }
       received += bytes.size();
+      if (!first_data) first_data = std::chrono::steady_clock::now();
       Bytes buf;
       if (!spare.empty()) {
         buf = std::move(spare.back());
@@ -152,7 +156,7 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
   }
 
   void VerifyOne(const ipld::Cid& cid, const std::shared_ptr<const Bytes>& data, size_t n) {
-    auto r = owner->accept_(cid, data, source);
+    auto r = owner->accept_(root, cid, data, source);
     if (r)
       ++blocks;
     else
@@ -226,7 +230,12 @@ struct CarStreamer::CarStream : std::enable_shared_from_this<CarStreamer::CarStr
       Log()->debug("car {} from {}: {} ({} blocks)", root.ToString(), owner->sources_.name(source),
                    result.error().message, blocks.load());
     }
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    std::chrono::steady_clock::time_point from = started;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (first_data) from = *first_data;
+    }
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - from;
     owner->sources_.EndStream(source, expected, received.load(), took.count());
     auto d = std::move(done);
     d(result, blocks.load());

@@ -36,8 +36,10 @@ namespace ipfsfs::blockcache::internal {
 
 class CarStreamer {
  public:
-  // Verifies and stores one block of source `source`; an error ends the stream.
-  using Accept = std::function<Status(const ipld::Cid&, std::shared_ptr<const Bytes>, size_t source)>;
+  // Verifies and stores one block of the CAR of `root` from source `source`;
+  // an error ends the stream.
+  using Accept =
+      std::function<Status(const ipld::Cid& root, const ipld::Cid&, std::shared_ptr<const Bytes>, size_t source)>;
   using Done = std::function<void(Status, uint64_t blocks)>;
   // Picks the streams to cancel, by root and the tag given to Stream.
   using Filter = std::function<bool(const ipld::Cid& root, const std::optional<ByteRange>& tag)>;

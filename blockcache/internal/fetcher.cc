@@ -205,9 +205,9 @@ void Fetcher::OnFetched(const std::shared_ptr<Flight>& flight, size_t source, Cl
   } else {
     auto block = Block::Verify(flight->cid, std::shared_ptr<const Bytes>(std::move(*result)));
     if (!block) {
-      sources_.NoteCorrupt(source);
-      Log()->warn("{} sent bad bytes for {}: {}; source demoted", sources_.name(source), flight->cid.ToString(),
-                  block.error().message);
+      bool demoted = sources_.NoteCorrupt(source, flight->cid);
+      Log()->warn("{} sent bad bytes for {}: {}; {}", sources_.name(source), flight->cid.ToString(),
+                  block.error().message, demoted ? "source demoted" : "the provider that sent them is dropped");
       error = block.error().Wrap(sources_.name(source));
     } else {
       sources_.NoteSuccess(source, std::chrono::duration<double, std::milli>(Clock::now() - started).count(),
@@ -302,6 +302,17 @@ void Fetcher::EndRange() {
     if (--ranges_ == 0) waiting.swap(deferred_);
   }
   for (auto& f : waiting) StartDeferred(f);
+}
+
+void Fetcher::Wake(const ipld::Multihash& mh) {
+  std::shared_ptr<Flight> flight;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = inflight_.find(mh);
+    if (it == inflight_.end() || !it->second->deferred) return;
+    flight = it->second;
+  }
+  StartDeferred(flight);
 }
 
 void Fetcher::Close() {

@@ -73,6 +73,9 @@ class Fetcher {
   // the last ends, the blocks still awaited are asked for alone.
   void BeginRange();
   void EndRange();
+  // A CAR that should have brought `mh` ended: if it is still awaited, ask
+  // for it alone now, not when every other CAR in flight has ended.
+  void Wake(const ipld::Multihash& mh);
 
   // Answers every entry with kCancelled; later fetches too.
   void Close();

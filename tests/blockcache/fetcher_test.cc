@@ -181,5 +181,43 @@ TEST_CASE("fetcher: a block a CAR brings reaches its waiter under the CID the wa
   CHECK(got->cid() == asked);
 }
 
+// A fake that claims byte ranges (and answers them kUnsupported): a head CAR that fails.
+class RangeClaimingFake : public FakeSource {
+ public:
+  using FakeSource::FakeSource;
+  bool SupportsByteRanges() const override { return true; }
+};
+
+TEST_CASE("fetcher: a head CAR that fails wakes the block awaiting it, even with another CAR in flight") {
+  auto owned = std::make_unique<RangeClaimingFake>("fake0");
+  FakeSource* fake = owned.get();
+  std::vector<std::unique_ptr<Source>> sources;
+  sources.push_back(std::move(owned));
+  auto c = BlockCache::Create(Options(), NewMemoryStore(), std::move(sources));
+  REQUIRE(c);
+  auto& cache = *c;
+  auto other = MakeRawBlock(1000, 40);  // another DAG's CAR: in flight the whole test
+  auto root = MakeRawBlock(1000, 41);
+  fake->Add(other.cid, other.data);
+  fake->Add(root.cid, root.data);
+  fake->SetDelay(other.cid, 60s);
+  std::promise<Status> other_done;
+  cache->PrefetchDag(other.cid, PrefetchScope::kAll, 0, [&](Status s) { other_done.set_value(std::move(s)); });
+  std::promise<Status> head_done;
+  cache->PrefetchHead(root.cid, 1 << 20, 4 << 20, [&](Status s) { head_done.set_value(std::move(s)); });
+  std::promise<Result<Block>> got;
+  cache->GetExpected(root.cid, 120s, [&](Result<Block> b) { got.set_value(std::move(b)); });
+  auto head = head_done.get_future().get();
+  CHECK_FALSE(head);  // the fake serves no ranges
+  auto f = got.get_future();
+  REQUIRE(f.wait_for(30s) == std::future_status::ready);  // bounded: never a hang
+  auto b = f.get();
+  REQUIRE(b);
+  CHECK(fake->Requests(root.cid) == 2);  // the CAR, then the block alone
+  auto o = other_done.get_future();
+  CHECK(o.wait_for(0s) == std::future_status::timeout);  // woken by its own CAR's end, not the other's
+  cache.reset();  // cancels the other CAR
+}
+
 }  // namespace
 }  // namespace ipfsfs::blockcache

@@ -101,6 +101,31 @@ TEST_CASE("a block no provider has is not found, and routing is asked once for i
   CHECK(cache->GetBlocking(present.cid));
 }
 
+TEST_CASE("a provider serving wrong bytes is dropped alone: the provider source keeps its standing", "[providers]") {
+  auto liar = Gateway();    // has every block, sends other blocks' bytes
+  auto holder = Gateway();  // has them right
+  auto routing = Gateway();
+  auto dag = testing::MakeFileDag(600000, 100000, 4, 8);
+  for (const auto& b : dag.blocks) {
+    liar->AddBlock(b.cid, b.data);
+    holder->AddBlock(b.cid, b.data);
+  }
+  liar->SetFault(testing::Fault::kWrongBlock);
+  routing->SetProviders({liar->url(), holder->url()});  // the liar first
+  auto cache = ProvidersOnly(*routing);
+  for (const auto& b : dag.blocks) {
+    auto got = cache->GetBlocking(b.cid);
+    REQUIRE(got);
+    CHECK(std::equal(got->bytes().begin(), got->bytes().end(), b.data.begin(), b.data.end()));
+  }
+  CHECK(liar->TotalRequests() == 1);  // its first answer was its last
+  CHECK(holder->TotalRequests() == dag.blocks.size());
+  auto stats = cache->Stats().sources;
+  REQUIRE(stats.size() == 1);
+  CHECK(stats[0].corrupt == 1);
+  CHECK_FALSE(stats[0].demoted);  // the source as a whole: one bad provider is not its fault
+}
+
 TEST_CASE("a router that names no provider: a clear not-found", "[providers]") {
   auto routing = Gateway();  // no providers: 404
   auto cache = ProvidersOnly(*routing);

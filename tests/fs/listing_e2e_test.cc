@@ -241,9 +241,11 @@ TEST_CASE(
   std::vector<ipld::Cid> shards;
   ListingBlocks(c.small, need, shards);
   REQUIRE(shards.size() > 2);
-  REQUIRE(Sh("stat -c %F " + m.top + "/small") == "directory\n");
   const ipld::Cid& bad = shards[shards.size() / 2];  // a sub-shard
+  // Set before the lookup: its CAR (the directory's shards, Resolver::GetNodeAhead)
+  // would otherwise bring the good block first.
   m.gateway->SetFault(bad, testing::Fault::kWrongBlock);
+  REQUIRE(Sh("stat -c %F " + m.top + "/small") == "directory\n");
   int status = 0;
   std::string partial = SizesAndNames(m.top + "/small", &status);
   CHECK(status != 0);

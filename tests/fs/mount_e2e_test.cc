@@ -353,6 +353,19 @@ TEST_CASE("e2e: a long sequential read takes the rest of the file as a ranged CA
   CHECK(requests > 0);
 }
 
+TEST_CASE("e2e: a cold cat of a small file makes one request: its lookup brings its first bytes") {
+  SkipUnlessFuse();
+  const Corpus& c = TheCorpus();
+  E2eMount m;
+  std::string dir = m.top + "/nested/a/b/c";
+  Sh("stat " + dir);  // the directories first: one request each
+  m.gateway->ResetCounts();
+  // 300000 bytes: a root and two leaves, in the CAR its lookup asks for.
+  CHECK(Sh("cat " + dir + "/deep.bin | sha256sum | cut -c1-64") ==
+        Sh("sha256sum " + c.src + "/nested/a/b/c/deep.bin | cut -c1-64"));
+  CHECK(m.gateway->TotalRequests() == 1);
+}
+
 TEST_CASE("e2e: a source dying mid-read gives EIO in bounded time / unmount with files open") {
   SkipUnlessFuse();
   const Corpus& c = TheCorpus();

@@ -184,6 +184,8 @@ TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead a
   ro.sequential_slack = 4096;
   ro.car_range = 512 << 10;
   ro.car_min_remaining = 1 << 20;
+  ro.car_pipeline = false;  // one range at a time (the pipeline has its own test)
+  ro.car_from_start = false;  // the ramp to ranges (the start at offset 0 has its own test)
   auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
   REQUIRE(reader);
   uint64_t off = 0;
@@ -255,6 +257,74 @@ TEST_CASE("FileReader: sustained sequential reading asks for ranged CARs ahead a
   store.CompleteRanges();
 }
 
+TEST_CASE("FileReader: a read from offset 0 starts ranged CARs at once, and one source keeps the next in flight") {
+  MemoryBlockGetter store;
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 4096;
+  o.max_links = 16;
+  Bytes content = testing::PatternBytes(4 << 20, 14);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  FileReaderOptions ro;
+  ro.initial_window = 16 << 10;
+  ro.max_window = 64 << 10;
+  ro.sequential_slack = 4096;
+  ro.car_range = 512 << 10;
+  ro.car_min_remaining = 1 << 20;
+
+  SECTION("the first read asks for the read-ahead window as one CAR, then two ranges of half car_range") {
+    auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(reader);
+    auto got = ReadRange(**reader, 0, 16 << 10);
+    REQUIRE(got);
+    CHECK(*got == Expect(content, 0, 16 << 10));
+    auto ranges = store.ranges();
+    REQUIRE(ranges.size() == 1);  // a reader of the header alone costs one window
+    CHECK(ranges[0].from == (16u << 10));  // right after the first read, no ramp
+    CHECK(ranges[0].to - ranges[0].from == (64u << 10));
+    // Sequential for a window's worth: car_range ahead, the next range asked
+    // before the previous ends, never more than car_range ahead of the reader.
+    uint64_t off = 16 << 10;
+    for (; off < (64u << 10); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
+    CHECK(store.ranges_in_flight() == 2);  // the next asked while the previous is in flight
+    store.CompleteRanges();
+    REQUIRE(ReadRange(**reader, off, 16 << 10));
+    off += 16 << 10;
+    ranges = store.ranges();
+    REQUIRE(ranges.size() >= 4);
+    for (size_t i = 1; i < ranges.size(); ++i) CHECK(ranges[i].from == ranges[i - 1].to);  // contiguous
+    // Sequential for the window's length now: two of car_range / 2, no more than car_range ahead.
+    CHECK(store.ranges_in_flight() == 2);
+    CHECK(ranges.back().to - ranges.back().from == (256u << 10));
+    CHECK(ranges[ranges.size() - 2].to - ranges[ranges.size() - 2].from == (256u << 10));
+    CHECK(ranges.back().from < off + (512u << 10));  // none begins more than car_range ahead
+    store.CompleteRanges();
+    for (; off < (1u << 20); off += 16 << 10) {
+      got = ReadRange(**reader, off, 16 << 10);
+      REQUIRE(got);
+      CHECK(*got == Expect(content, off, 16 << 10));
+      CHECK(store.ranges_in_flight() <= 2);
+      store.CompleteRanges();
+    }
+    ranges = store.ranges();
+    REQUIRE(ranges.size() >= 4);
+    for (size_t i = 1; i < ranges.size(); ++i) CHECK(ranges[i].from == ranges[i - 1].to);  // contiguous
+  }
+  SECTION("a first read elsewhere, or car_from_start off, keeps the ramp") {
+    auto middle = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(middle);
+    REQUIRE(ReadRange(**middle, 1 << 20, 16 << 10));
+    CHECK(store.ranges().empty());
+    ro.car_from_start = false;
+    auto ramp = FileReader::Open(r, GetRoot(r, file.cid), ro);
+    REQUIRE(ramp);
+    REQUIRE(ReadRange(**ramp, 0, 16 << 10));
+    CHECK(store.ranges().empty());
+  }
+  store.CompleteRanges();
+}
+
 TEST_CASE("FileReader: with several sources serving ranges, stripes go out together and a failed one stops nothing") {
   MemoryBlockGetter store;
   store.SetRangeSources(3);
@@ -272,6 +342,7 @@ TEST_CASE("FileReader: with several sources serving ranges, stripes go out toget
   ro.car_range = 512 << 10;
   ro.car_stripe = 128 << 10;
   ro.car_min_remaining = 1 << 20;
+  ro.car_from_start = false;  // stripes after the ramp, as many as sources
   auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
   REQUIRE(reader);
   uint64_t off = 0;
@@ -290,6 +361,44 @@ TEST_CASE("FileReader: with several sources serving ranges, stripes go out toget
     CHECK(*got == Expect(content, off, 16 << 10));  // the failed stripes' blocks came alone
   }
   CHECK(store.ranges().size() > 3);  // still striping after the failure
+  store.CompleteRanges();
+}
+
+TEST_CASE("FileReader: with stripes in flight, the prefetch window asks for nothing past them") {
+  MemoryBlockGetter store;
+  store.SetRangeSources(3);
+  DagBuilder dag(store);
+  DagBuilder::FileOptions o;
+  o.chunk = 4096;
+  o.max_links = 16;
+  Bytes content = testing::PatternBytes(4 << 20, 15);
+  auto file = dag.File("f", content, o);
+  Resolver r(store);
+  FileReaderOptions ro;
+  ro.initial_window = 16 << 10;
+  ro.max_window = 64 << 10;
+  ro.sequential_slack = 4096;
+  ro.car_range = 512 << 10;
+  ro.car_stripe = 128 << 10;
+  ro.car_min_remaining = 1 << 20;
+  auto reader = FileReader::Open(r, GetRoot(r, file.cid), ro);
+  REQUIRE(reader);
+  uint64_t off = 0;
+  REQUIRE(ReadRange(**reader, off, 16 << 10));
+  off += 16 << 10;
+  for (; off < (64u << 10); off += 16 << 10) REQUIRE(ReadRange(**reader, off, 16 << 10));
+  auto ranges = store.ranges();
+  REQUIRE(!ranges.empty());
+  const uint64_t until = ranges.back().to;  // none ends: no other is planned
+  // Read up to just before the last range's end; the window (64 KiB) would reach past it.
+  for (; off + (16u << 10) <= until; off += 16 << 10) {
+    auto got = ReadRange(**reader, off, 16 << 10);
+    REQUIRE(got);
+    CHECK(*got == Expect(content, off, 16 << 10));
+  }
+  CHECK(store.ranges().size() == ranges.size());
+  auto past = LeafAt(r, GetRoot(r, file.cid), until);
+  CHECK(store.GetCount(past) == 0);  // it comes with the next stripe, not alone and then again
   store.CompleteRanges();
 }
 

@@ -246,13 +246,52 @@ class CarRecordingGetter : public MemoryBlockGetter {
   }
   std::optional<uint64_t> StoredSize(const ipld::Cid& cid) override {
     std::lock_guard lock(mu);
-    if (all_stored) return BlockSize(cid);
+    if (all_stored || stored.count(cid.hash())) return BlockSize(cid);
     return std::nullopt;
+  }
+  Result<std::optional<blockcache::Block>> GetLocal(const ipld::Cid& cid) override {
+    {
+      std::lock_guard lock(mu);
+      if (!all_stored && !stored.count(cid.hash())) return std::optional<blockcache::Block>();
+    }
+    IPFSFS_ASSIGN_OR_RETURN(auto block, GetBlocking(cid));
+    return std::optional<blockcache::Block>(std::move(block));
   }
   std::mutex mu;
   std::vector<Asked> asked;  // GUARDED_BY(mu)
   bool all_stored = false;   // GUARDED_BY(mu)
+  std::set<ipld::Multihash> stored;  // GUARDED_BY(mu): these alone
 };
+
+TEST_CASE("a cold HAMT whose shards alone are cached (a lookup's CAR brought them) still asks for its DAG") {
+  CarRecordingGetter store;
+  DagBuilder dag(store);
+  auto files = ManyFiles(dag, 2000);
+  auto shard = dag.Hamt("", files, 16);
+  Resolver r(store);
+  auto root = Resolve(r, shard.cid.ToString());
+  REQUIRE(root);
+  // Every shard stored, no entry's block.
+  std::vector<NodePtr> todo{*root};
+  while (!todo.empty()) {
+    NodePtr n = todo.back();
+    todo.pop_back();
+    {
+      std::lock_guard lock(store.mu);
+      store.stored.insert(n->info.cid.hash());
+    }
+    for (const auto& l : n->links) {
+      if (l.name->size() != 1) continue;  // an entry (a sub-shard's name is its slot alone)
+      auto sub = Resolve(r, l.hash.ToString());
+      REQUIRE(sub);
+      todo.push_back(*sub);
+    }
+  }
+  REQUIRE(store.stored.size() > 2);
+  REQUIRE(DirectoryStream::Open(r, *root));
+  REQUIRE(store.asked.size() == 1);
+  CHECK(store.asked[0].scope == blockcache::PrefetchScope::kAll);
+}
 
 TEST_CASE("a cold HAMT of small files asks for its whole DAG as one CAR, with a budget just above its Tsizes") {
   CarRecordingGetter store;

@@ -3,12 +3,12 @@
 # (CTest), the unit suites again under ASan+UBSan, the unit, FUSE and
 # conformance suites again under ThreadSanitizer, and each fuzz target.
 # Usage: scripts/test.sh [--quick]   (--quick: the main build and CTest only)
-# Env: FUZZ_SECONDS (default 30) per fuzz target; JOBS (default: nproc);
+# Env: FUZZ_SECONDS (default 20) per fuzz target; JOBS (default: nproc);
 # TSAN_E2E=1 adds the end-to-end cases to the ThreadSanitizer leg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 step() { printf '\n==> %s\n' "$*"; }
 SUMMARY=$(mktemp)

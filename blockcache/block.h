@@ -24,6 +24,24 @@ namespace internal {
 class BlockCacheImpl;
 }
 
+// A cached block's bytes where they lie in a local file: [offset, offset +
+// size) of `fd`, kept open while `owner` lives. Only the cache makes one
+// (BlockGetter::GetExtent), for bytes it stored after Verify: as trusted as a
+// Block. It lets a read hand the bytes to the kernel (splice) without
+// copying them through memory. The file range never changes (pack files are
+// append-only); a copy shares the descriptor.
+struct BlockExtent {
+  std::shared_ptr<const void> owner;
+  int fd = -1;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  // Bytes [at, at + length) of the block (clipped to its end); kUnavailable
+  // for an I/O error or a file cut short.
+  [[nodiscard]] Result<Bytes> Read(uint64_t at, size_t length) const;
+  // Asks the kernel to start reading the range into its page cache.
+  void WillNeed() const;
+};
+
 class Block {
  public:
   // kCorrupt ("hash mismatch for <cid>") when the bytes do not hash to the CID;

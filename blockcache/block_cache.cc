@@ -224,6 +224,14 @@ Result<std::optional<Block>> BlockCacheImpl::GetLocal(const ipld::Cid& cid) {
   return std::optional<Block>(std::move(block));
 }
 
+Result<std::optional<BlockExtent>> BlockCacheImpl::GetExtent(const ipld::Cid& cid) {
+  if (cid.hash().is_identity() || options_.hash_on_read) return std::optional<BlockExtent>();
+  if (!quota_->Touch(cid.hash())) return std::optional<BlockExtent>();
+  IPFSFS_ASSIGN_OR_RETURN(auto extent, store_->Locate(cid.hash()));
+  if (extent) ++hits_;
+  return extent;
+}
+
 bool BlockCacheImpl::Has(const ipld::Cid& cid) { return cid.hash().is_identity() || quota_->Contains(cid.hash()); }
 
 std::optional<uint64_t> BlockCacheImpl::StoredSize(const ipld::Cid& cid) {

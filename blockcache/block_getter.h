@@ -123,6 +123,15 @@ class BlockGetter {
     (void)cid;
     return std::optional<Block>();
   }
+  // Where a cached block's bytes lie in a local file, when the cache can
+  // vouch for them unread (stored on disk after Verify, not re-hashed on
+  // read): a read may then splice them instead of copying them. Counts as a
+  // use. nullopt: use Get (absent, in memory, or hash_on_read). Never blocks
+  // on the network.
+  [[nodiscard]] virtual Result<std::optional<BlockExtent>> GetExtent(const ipld::Cid& cid) {
+    (void)cid;
+    return std::optional<BlockExtent>();
+  }
   // Asked for from a source alone right now (a ranged CAR would bring it twice).
   virtual bool FetchingAlone(const ipld::Cid& cid) {
     (void)cid;

@@ -18,6 +18,10 @@ class MemoryTier : public Store {
     if (data) Keep(mh, *data);
     return data;
   }
+  Result<std::optional<BlockExtent>> Locate(const ipld::Multihash& mh) override {
+    if (Lookup(mh)) return std::optional<BlockExtent>();  // in memory: GetData answers without I/O
+    return inner_->Locate(mh);
+  }
   Status Put(const ipld::Multihash& mh, ByteSpan data, const BlockMeta& meta) override {
     return inner_->Put(mh, data, meta);  // bytes nobody shares: not worth a copy
   }

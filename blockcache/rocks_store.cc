@@ -224,6 +224,17 @@ class RocksStore : public Store {
     return GetLegacy(mh, key);
   }
 
+  Result<std::optional<BlockExtent>> Locate(const ipld::Multihash& mh) override {
+    Bytes key = mh.Encode();
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), packs(), SliceOf(key), &value);
+    if (s.IsNotFound()) return std::optional<BlockExtent>();  // absent, or a format-1 blob: GetData
+    if (!s.ok()) return tl::unexpected(FromRocks(s, "read block index"));
+    auto loc = internal::DecodeLocation(value);
+    if (!loc) return std::optional<BlockExtent>();
+    return packs_->Extent(*loc);
+  }
+
   Status Put(const ipld::Multihash& mh, ByteSpan data, const BlockMeta& meta) override {
     IPFSFS_ASSIGN_OR_RETURN(auto loc, packs_->Append(data));
     Bytes key = mh.Encode();

@@ -17,6 +17,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "blockcache/block.h"
 #include "ipld/cid.h"
 #include "ipld/multihash.h"
 
@@ -38,6 +39,13 @@ class Store {
 
   // nullopt when absent.
   [[nodiscard]] virtual Result<std::optional<std::shared_ptr<const Bytes>>> GetData(const ipld::Multihash& mh) = 0;
+  // Where the block's bytes lie in a local file, for reads that splice them;
+  // nullopt when absent or not kept in a file of its own kind (memory, a
+  // format-1 blob) — GetData then reads it.
+  [[nodiscard]] virtual Result<std::optional<BlockExtent>> Locate(const ipld::Multihash& mh) {
+    (void)mh;
+    return std::optional<BlockExtent>();
+  }
   // Block and metadata in one atomic write.
   [[nodiscard]] virtual Status Put(const ipld::Multihash& mh, ByteSpan data, const BlockMeta& meta) = 0;
   // The same, for bytes already shared (a store in memory keeps them as they are).

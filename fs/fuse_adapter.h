@@ -33,8 +33,11 @@ struct FuseOptions {
   // Mount options as for -o ("allow_other", "ro", "default_permissions" ...).
   // fsname=, subtype= and max_read= are added when absent.
   std::vector<std::string> options;
-  // Largest read the kernel may send (the kernel caps it at 1 MiB today).
-  uint32_t max_read = 1u << 20;
+  // Largest read the kernel may send. 512 KiB: its reply fits a 1 MiB pipe,
+  // the most an unprivileged process may ask for (fs.pipe-max-size), so
+  // libfuse splices cached blocks to the kernel; a 1 MiB reply does not fit
+  // and falls back to a copy through the daemon.
+  uint32_t max_read = 512u << 10;
   // The mount's backing-device read-ahead in KiB, set by TuneReadAhead (0:
   // the kernel default, 128 KiB). Larger windows mean fewer, larger reads.
   uint32_t read_ahead_kb = 1024;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,9 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   want(FUSE_CAP_READDIRPLUS_AUTO);
   want(FUSE_CAP_PARALLEL_DIROPS);
   want(FUSE_CAP_CACHE_SYMLINKS);
+  // Reads answered with descriptor ranges (cached leaves, staging files) are
+  // spliced from the page cache instead of copied through the daemon.
+  want(FUSE_CAP_SPLICE_WRITE);
   conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;  // content never changes, or only through this mount
   // Writes through this mount are the only writes (staging/): the kernel may
   // keep them in its page cache and own sizes and times (passthrough_ll -o writeback).
@@ -90,6 +94,28 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
         bv.buf[0].fd = reply->fd->fd;
         bv.buf[0].pos = static_cast<off_t>(reply->fd->offset);
         return (void)r->Send([&](fuse_req_t q) { return fuse_reply_data(q, &bv, FUSE_BUF_SPLICE_MOVE); });
+      }
+      const auto& slices = reply->slices;
+      if (std::any_of(slices.begin(), slices.end(), [](const ReadSlice& s) { return s.fd >= 0; })) {
+        // Cached leaves' file ranges: libfuse splices them from the page
+        // cache into /dev/fuse (no copy through our memory; a plain copy
+        // where it cannot splice), memory slices written beside them.
+        std::vector<std::byte> storage(sizeof(fuse_bufvec) + (slices.size() - 1) * sizeof(fuse_buf));
+        auto* bv = new (storage.data()) fuse_bufvec{};
+        bv->count = slices.size();
+        for (size_t i = 0; i < slices.size(); ++i) {
+          fuse_buf& b = bv->buf[i];
+          b = fuse_buf{};
+          b.size = slices[i].length;
+          if (slices[i].fd >= 0) {
+            b.flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+            b.fd = slices[i].fd;
+            b.pos = static_cast<off_t>(slices[i].fd_offset);
+          } else {
+            b.mem = const_cast<std::byte*>(slices[i].data);
+          }
+        }
+        return (void)r->Send([bv](fuse_req_t q) { return fuse_reply_data(q, bv, fuse_buf_copy_flags{}); });
       }
       std::vector<iovec> iov;
       iov.reserve(reply->slices.size());

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "fs/internal/file_slices.h"
 #include "fs/logger.h"
 
 namespace ipfsfs::fs {
@@ -148,10 +149,7 @@ void IpfsTree::Read(const TreeHandlePtr& file, uint64_t offset, size_t size, Cal
       return done(tl::unexpected(
           r.error().Wrap("read " + reader->root()->info.cid.ToString() + " at " + std::to_string(offset))));
     }
-    ReadReply reply;
-    reply.slices.reserve(r->size());
-    for (auto& s : *r) reply.slices.push_back(ReadSlice{s.owner, s.owner->data() + s.offset, s.length});
-    done(std::move(reply));
+    done(ToReadReply(*r));
   });
 }
 

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "fs/errors.h"
+#include "fs/internal/file_slices.h"
 #include "fs/internal/placeholder_copy.h"
 #include "writeback/staged_mark.h"
 
@@ -422,10 +423,7 @@ void StagingTree::Read(const TreeHandlePtr& file, uint64_t offset, size_t size, 
         return done(tl::unexpected(
             r.error().Wrap("read staged " + reader->root()->info.cid.ToString() + " at " + std::to_string(offset))));
       }
-      ReadReply reply;
-      reply.slices.reserve(r->size());
-      for (auto& s : *r) reply.slices.push_back(ReadSlice{s.owner, s.owner->data() + s.offset, s.length});
-      done(std::move(reply));
+      done(ToReadReply(*r));
     });
   }
   ReadReply reply;

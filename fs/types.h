@@ -123,11 +123,16 @@ struct TreeDirEntry {
   std::optional<TreeEntry> entry;
 };
 
-// Bytes [data, data + length), kept alive by `owner`.
+// Bytes [data, data + length), kept alive by `owner`; or, when fd >= 0,
+// `length` bytes of descriptor `fd` from `fd_offset` (spliced to the kernel
+// when it can), kept open by `owner`.
 struct ReadSlice {
   std::shared_ptr<const void> owner;
   const std::byte* data = nullptr;
   size_t length = 0;
+  int fd = -1;
+  uint64_t fd_offset = 0;
+  // Memory slices only.
   ByteSpan span() const { return ByteSpan(data, length); }
 };
 
@@ -140,7 +145,8 @@ struct FdRange {
   std::shared_ptr<const void> owner;
 };
 
-// A read's answer: slices of memory in order, or one descriptor range.
+// A read's answer: slices (of memory or descriptors) in order, or one
+// descriptor range that may end early at the file's end.
 struct ReadReply {
   std::vector<ReadSlice> slices;
   std::optional<FdRange> fd;

@@ -48,8 +48,13 @@ std::shared_ptr<FileReader::NodeSlot> FileReader::FetchSlot(const ipld::Cid& cid
     slot = it->second;
     expected = expected || InCarRange(std::get<0>(key), std::get<1>(key));
   }
-  auto fetch = [resolver = resolver_, cid, slot, expected, patience = options_.car_patience] {
+  auto fetch = [resolver = resolver_, cid, slot, expected, background, patience = options_.car_patience,
+                extents = options_.extents] {
     auto set = [slot](Result<NodePtr> node) { slot->Set(std::move(node)); };
+    if (extents) {
+      return resolver.GetFileChild(cid, expected ? std::optional(patience) : std::nullopt, background,
+                                   std::move(set));
+    }
     if (expected) {
       resolver.GetExpectedNode(cid, patience, std::move(set));
     } else {
@@ -148,7 +153,8 @@ void FileReader::WalkNode(const std::shared_ptr<Walk>& walk, const NodePtr& node
     uint64_t s = std::max(base, walk->begin);
     uint64_t e = std::min(base + node->data_length, walk->end);
     if (s < e) {
-      Slice slice{node->data, node->data_offset + static_cast<size_t>(s - base), static_cast<size_t>(e - s)};
+      Slice slice{node->data, node->data_offset + static_cast<size_t>(s - base), static_cast<size_t>(e - s),
+                  node->extent};
       std::lock_guard lock(walk->mu);
       walk->slices.emplace_back(s, std::move(slice));
     }

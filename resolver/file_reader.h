@@ -67,17 +67,24 @@ struct FileReaderOptions {
   uint64_t car_min_remaining = 32u << 20;
   std::chrono::milliseconds car_patience{3000};
   RangePlannerOptions car_planner;
+  // Leaves the cache keeps on disk come as their file ranges (Slice::extent),
+  // unread, for a caller that splices them to the kernel; a prefetch asks
+  // the kernel to start reading them. Off: every slice is bytes.
+  bool extents = false;
   // Runs prefetch fetches off the reading thread (a cache hit is answered on
   // the caller's thread, so inline prefetches would be serial and hold a FUSE
   // worker). Unset: inline.
   std::function<void(std::function<void()>)> executor;
 };
 
-// A piece of a read: bytes [offset, offset + length) of *owner.
+// A piece of a read: bytes [offset, offset + length) of *owner, or (with
+// FileReaderOptions::extents) of a cached block's file range, owner null.
 struct Slice {
   std::shared_ptr<const Bytes> owner;
   size_t offset = 0;
   size_t length = 0;
+  std::optional<blockcache::BlockExtent> extent;
+  // Memory slices only.
   ByteSpan span() const { return ByteSpan(*owner).subspan(offset, length); }
 };
 

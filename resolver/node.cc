@@ -4,6 +4,7 @@
 
 #include "ipld/hamt.h"
 #include "ipld/protobuf.h"
+#include "ipld/varint.h"
 
 namespace ipfsfs::resolver {
 namespace {
@@ -84,6 +85,61 @@ std::optional<Node> DecodeLeafFast(const blockcache::Block& block) {
 }
 
 }  // namespace
+
+std::optional<Node> DecodeLeafExtent(const ipld::Cid& cid, const blockcache::BlockExtent& extent) {
+  Node node;
+  node.info.cid = cid;
+  node.info.kind = NodeKind::kFile;
+  node.info.dag_size = extent.size;
+  node.extent = extent;
+  if (cid.codec() == static_cast<uint64_t>(ipld::Codec::kRaw)) {
+    node.info.size = extent.size;
+    node.data_length = extent.size;
+    return node;
+  }
+  if (cid.codec() != static_cast<uint64_t>(ipld::Codec::kDagPb)) return std::nullopt;
+  // The fields before the payload fit in 33 bytes (three tags and three
+  // varints of at most 10); the filesize after it in 11.
+  constexpr size_t kHead = 64, kTail = 16;
+  auto head = extent.Read(0, kHead);
+  if (!head) return std::nullopt;
+  ByteSpan in(*head);
+  auto next = [&in]() -> std::optional<uint64_t> {
+    auto v = ipld::ReadProtobufVarint(in);
+    return v ? std::optional<uint64_t>(*v) : std::nullopt;
+  };
+  auto at = [&] { return static_cast<uint64_t>(head->size() - in.size()); };
+  // PBNode: Data (1, bytes) as its only field, to the block's end.
+  if (next() != uint64_t{0x0a}) return std::nullopt;
+  auto outer = next();
+  if (!outer || at() + *outer != extent.size) return std::nullopt;
+  // UnixFS Data: Type (1, varint) File or Raw, then Data (2, bytes).
+  if (next() != uint64_t{0x08}) return std::nullopt;
+  auto type = next();
+  if (!type || (*type != static_cast<uint64_t>(ipld::UnixfsType::kFile) &&
+                *type != static_cast<uint64_t>(ipld::UnixfsType::kRaw))) {
+    return std::nullopt;
+  }
+  if (next() != uint64_t{0x12}) return std::nullopt;
+  auto length = next();
+  if (!length) return std::nullopt;
+  const uint64_t begin = at(), end = begin + *length;
+  if (end > extent.size || extent.size - end > kTail) return std::nullopt;
+  // Then nothing, or filesize (3, varint) equal to the payload's length.
+  auto tail = extent.Read(end, static_cast<size_t>(extent.size - end));
+  if (!tail) return std::nullopt;
+  if (!tail->empty()) {
+    ipld::ProtoReader rest{ByteSpan(*tail)};
+    auto f = rest.Next();
+    if (!f || f->number != 3 || f->type != ipld::WireType::kVarint || f->varint != *length || !rest.done()) {
+      return std::nullopt;
+    }
+  }
+  node.info.size = *length;
+  node.data_offset = static_cast<size_t>(begin);
+  node.data_length = static_cast<size_t>(*length);
+  return node;
+}
 
 bool IsExposableName(std::string_view name) {
   if (name.empty() || name == "." || name == "..") return false;

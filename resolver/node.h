@@ -50,6 +50,9 @@ struct Node {
   std::shared_ptr<const Bytes> data;
   size_t data_offset = 0;
   size_t data_length = 0;
+  // Or, for a leaf read unread from the cache (DecodeLeafExtent): the same
+  // range of the block in its file, `data` null.
+  std::optional<blockcache::BlockExtent> extent;
   // Directory entries, shard links, or file children (in content order).
   std::vector<ipld::PbLink> links;
   // Files: content size under each child link (UnixFS blocksizes).
@@ -69,6 +72,13 @@ struct Node {
 // kCorrupt for malformed dag-pb/UnixFS, a file whose blocksizes do not match
 // its links or its filesize, or a shard with a bad fanout or hash type.
 [[nodiscard]] Result<Node> DecodeNode(const blockcache::Block& block);
+
+// A file leaf whose bytes stay in the cache's file, decoded from its first and
+// last bytes alone: a raw block, or the common dag-pb leaf (PBNode with only
+// Data; UnixFS File or Raw with Type, Data and a matching filesize, in that
+// order). nullopt for anything else, and on a read error: DecodeNode the
+// whole block instead (which names what is wrong with it, if anything).
+std::optional<Node> DecodeLeafExtent(const ipld::Cid& cid, const blockcache::BlockExtent& extent);
 
 // False for names that must never be shown: empty, ".", "..", or containing
 // '/' or NUL. Such links are skipped in listings and never match a lookup.

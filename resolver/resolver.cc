@@ -17,6 +17,7 @@ struct Resolver::State : std::enable_shared_from_this<Resolver::State> {
   State(blockcache::BlockGetter& g, ResolverOptions o) : getter_(g), options_(o) {}
 
   NodePtr CacheGet(const ipld::Cid& cid);
+  NodePtr ExtentNode(const ipld::Cid& cid, bool ahead);
   void CachePut(const NodePtr& node);
   void GetNode(const ipld::Cid& cid, NodeCallback done,
                std::optional<std::chrono::milliseconds> expected = std::nullopt);
@@ -39,6 +40,12 @@ blockcache::BlockGetter& Resolver::getter() const { return state_->getter_; }
 void Resolver::GetNode(const ipld::Cid& cid, NodeCallback done) const { state_->GetNode(cid, std::move(done)); }
 
 void Resolver::GetExpectedNode(const ipld::Cid& cid, std::chrono::milliseconds patience, NodeCallback done) const {
+  state_->GetNode(cid, std::move(done), patience);
+}
+
+void Resolver::GetFileChild(const ipld::Cid& cid, std::optional<std::chrono::milliseconds> patience, bool ahead,
+                            NodeCallback done) const {
+  if (NodePtr node = state_->ExtentNode(cid, ahead)) return done(std::move(node));
   state_->GetNode(cid, std::move(done), patience);
 }
 
@@ -78,6 +85,22 @@ NodePtr Resolver::State::CacheGet(const ipld::Cid& cid) {
   if (it == index_.end()) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
   return *it->second;
+}
+
+NodePtr Resolver::State::ExtentNode(const ipld::Cid& cid, bool ahead) {
+  // Below this a block is cheaper to read than to locate and splice (and
+  // a file's inner nodes, a few KiB of links, are decoded whole).
+  constexpr uint64_t kMinExtent = 16u << 10;
+  auto size = getter_.StoredSize(cid);
+  if (!size || *size < kMinExtent) return nullptr;
+  auto extent = getter_.GetExtent(cid);
+  if (!extent || !*extent) return nullptr;  // an error shows again through GetNode
+  // Before the leaf's first bytes are read to decode it: the read-ahead then
+  // covers them too.
+  if (ahead) (*extent)->WillNeed();
+  auto node = DecodeLeafExtent(cid, **extent);
+  if (!node) return nullptr;
+  return std::make_shared<const Node>(std::move(*node));
 }
 
 void Resolver::State::CachePut(const NodePtr& node) {

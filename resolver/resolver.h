@@ -53,6 +53,12 @@ class Resolver {
   // The same for a block a ranged CAR in flight should bring
   // (BlockGetter::GetExpected): a miss waits up to `patience` for it.
   void GetExpectedNode(const ipld::Cid& cid, std::chrono::milliseconds patience, NodeCallback done) const;
+  // GetNode, or GetExpectedNode with a patience, for a file's child as a
+  // FileReader that splices reads asks for it: a leaf the cache keeps on disk
+  // comes with its bytes unread, as their file range (Node::extent);
+  // `ahead` (a prefetch): the kernel starts reading them now.
+  void GetFileChild(const ipld::Cid& cid, std::optional<std::chrono::milliseconds> patience, bool ahead,
+                    NodeCallback done) const;
 
   // GetNode for a path step that is likely read next (a lookup): when the block
   // is neither cached nor being fetched, asks for it as one CAR with what comes

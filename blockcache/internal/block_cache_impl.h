@@ -50,6 +50,7 @@ class BlockCacheImpl : public BlockCache {
   size_t RangeSources() const override;
   void GetExpected(const ipld::Cid& cid, std::chrono::milliseconds patience, BlockCallback done) override;
   Result<std::optional<Block>> GetLocal(const ipld::Cid& cid) override;
+  Result<std::optional<BlockExtent>> GetExtent(const ipld::Cid& cid) override;
   bool Has(const ipld::Cid& cid) override;
   Status Put(const Block& block) override;
   std::shared_ptr<void> HoldNewBlocks() override;

@@ -172,42 +172,53 @@ std::shared_ptr<PackFiles::Pack> PackFiles::Find(uint32_t id) {
   return it->second;
 }
 
-Result<std::optional<Bytes>> PackFiles::Read(const PackLocation& loc) {
-  std::shared_ptr<Fd> fd;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = packs_.find(loc.pack);
-    if (it == packs_.end()) return std::optional<Bytes>();
-    auto& pack = *it->second;
-    if (loc.offset + loc.size > pack.file_bytes) return std::optional<Bytes>();
-    if (!pack.fd) {
-      int f = ::open(PathOf(loc.pack).c_str(), O_RDONLY | O_CLOEXEC);
-      if (f < 0) {
-        if (errno == ENOENT) return std::optional<Bytes>();
-        return tl::unexpected(Errno("cannot open " + PathOf(loc.pack)));
-      }
-      if (open_fds_ >= kMaxOpenFds) {
-        // Close the others' descriptors (never the active pack's); readers
-        // holding one keep it until they are done.
-        for (auto& [id, p] : packs_) {
-          if (id != active_ && p->fd) {
-            p->fd.reset();
-            --open_fds_;
-          }
+Result<std::shared_ptr<const void>> PackFiles::OpenFor(const PackLocation& loc, int& fd_out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = packs_.find(loc.pack);
+  if (it == packs_.end()) return nullptr;
+  auto& pack = *it->second;
+  if (loc.offset + loc.size > pack.file_bytes) return nullptr;
+  if (!pack.fd) {
+    int f = ::open(PathOf(loc.pack).c_str(), O_RDONLY | O_CLOEXEC);
+    if (f < 0) {
+      if (errno == ENOENT) return nullptr;
+      return tl::unexpected(Errno("cannot open " + PathOf(loc.pack)));
+    }
+    if (open_fds_ >= kMaxOpenFds) {
+      // Close the others' descriptors (never the active pack's); readers
+      // holding one keep it until they are done.
+      for (auto& [id, p] : packs_) {
+        if (id != active_ && p->fd) {
+          p->fd.reset();
+          --open_fds_;
         }
       }
-      // A file's blocks sit in order in its pack: the kernel's own read-ahead
-      // follows a streamed file (POSIX_FADV_SEQUENTIAL measured slower: the
-      // file reader's threads read a few blocks apart, not strictly in order).
-      pack.fd = std::make_shared<Fd>(f);
-      ++open_fds_;
     }
-    fd = pack.fd;
+    // A file's blocks sit in order in its pack: the kernel's own read-ahead
+    // follows a streamed file (POSIX_FADV_SEQUENTIAL measured slower: the
+    // file reader's threads read a few blocks apart, not strictly in order).
+    pack.fd = std::make_shared<Fd>(f);
+    ++open_fds_;
   }
+  fd_out = pack.fd->fd;
+  return std::shared_ptr<const void>(pack.fd);
+}
+
+Result<std::optional<BlockExtent>> PackFiles::Extent(const PackLocation& loc) {
+  int fd = -1;
+  IPFSFS_ASSIGN_OR_RETURN(auto owner, OpenFor(loc, fd));
+  if (!owner) return std::optional<BlockExtent>();
+  return std::optional<BlockExtent>(BlockExtent{std::move(owner), fd, loc.offset, loc.size});
+}
+
+Result<std::optional<Bytes>> PackFiles::Read(const PackLocation& loc) {
+  int fd = -1;
+  IPFSFS_ASSIGN_OR_RETURN(auto owner, OpenFor(loc, fd));
+  if (!owner) return std::optional<Bytes>();
   Bytes out(loc.size);
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::pread(fd->fd, out.data() + done, out.size() - done, static_cast<off_t>(loc.offset + done));
+    ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(loc.offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return tl::unexpected(Errno("cannot read " + PathOf(loc.pack)));
     if (n == 0) return std::optional<Bytes>();  // cut short: the block is not there

@@ -27,6 +27,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "blockcache/block.h"
 
 namespace ipfsfs::blockcache::internal {
 
@@ -66,6 +67,9 @@ class PackFiles {
   // The bytes at `loc`; nullopt when the pack or the range is gone (a pack
   // cut short), an error for an I/O error.
   [[nodiscard]] Result<std::optional<Bytes>> Read(const PackLocation& loc);
+  // The same bytes as a file range to read or splice (the descriptor stays
+  // open while the extent lives, even if the pack is deleted meanwhile).
+  [[nodiscard]] Result<std::optional<BlockExtent>> Extent(const PackLocation& loc);
   // fdatasync of every pack appended to since the last Sync.
   [[nodiscard]] Status Sync();
   // Starts a new active pack (the old one can then be reclaimed).
@@ -90,6 +94,9 @@ class PackFiles {
   Status CheckSpace(uint64_t bytes) const;
   Status StartPack(uint32_t id);  // mu_ held
   std::shared_ptr<Pack> Find(uint32_t id);
+  // The pack's descriptor if it holds all of `loc` (opened on demand); null
+  // when the pack or the range is gone.
+  Result<std::shared_ptr<const void>> OpenFor(const PackLocation& loc, int& fd);
   void Remove(uint32_t id);  // mu_ held
 
   const std::string dir_;

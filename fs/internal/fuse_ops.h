@@ -23,7 +23,7 @@ namespace ipfsfs::fs {
 // request instead of writing to a descriptor that is gone.
 struct FuseContext {
   Filesystem* fs = nullptr;
-  uint32_t max_read = 1u << 20;  // the -o max_read= given; init asks the same
+  uint32_t max_read = 512u << 10;  // the -o max_read= given; init asks the same
   std::shared_mutex gate;
   bool closed = false;  // GUARDED_BY(gate)
 };

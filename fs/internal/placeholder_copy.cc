@@ -52,7 +52,18 @@ class Copy : public std::enable_shared_from_this<Copy> {
     }
     uint64_t pos = at;
     for (const resolver::Slice& s : *r) {
-      ByteSpan bytes = s.span();
+      Bytes read;  // a cached leaf's file range is read here
+      if (s.extent) {
+        auto got = s.extent->Read(s.offset, s.length);
+        if (!got || got->size() != s.length) {
+          failed_ = true;
+          Finish(tl::unexpected(got ? Error{ErrorCode::kUnavailable, "materialize: a cached block was cut short"}
+                                    : got.error().Wrap("materialize")));
+          return false;
+        }
+        read = std::move(*got);
+      }
+      ByteSpan bytes = s.extent ? ByteSpan(read) : s.span();
       size_t written = 0;
       while (written < bytes.size()) {
         ssize_t n = ::pwrite(fd_, bytes.data() + written, bytes.size() - written, static_cast<off_t>(pos + written));

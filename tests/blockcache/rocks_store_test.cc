@@ -279,3 +279,106 @@ TEST_CASE("gc moves the live blocks out of packs that are mostly garbage and del
     CHECK(bool(*got) == (i % 8 == 0));
   }
 }
+
+TEST_CASE("Locate: a stored block's range in its pack holds its bytes, even once the pack is deleted") {
+  StoreDir dir;
+  RocksStoreOptions o;
+  o.pack_bytes = 1 << 20;
+  auto store = OpenRocksStore(dir.path, o);
+  REQUIRE(store);
+  std::vector<testing::TestBlock> blocks;
+  for (int i = 0; i < 8; ++i) {  // two packs
+    blocks.push_back(MakeRawBlock(256 << 10, 9400 + i));
+    REQUIRE((*store)->Put(blocks.back().cid.hash(), blocks.back().data, BlockMeta{blocks.back().data.size(), 1, 0}));
+  }
+  std::vector<BlockExtent> extents;
+  for (const auto& b : blocks) {
+    auto e = (*store)->Locate(b.cid.hash());
+    REQUIRE(e);
+    REQUIRE(*e);
+    CHECK((*e)->size == b.data.size());
+    auto bytes = (*e)->Read(0, b.data.size());
+    REQUIRE(bytes);
+    CHECK(*bytes == b.data);
+    auto part = (*e)->Read(1000, 77);  // a piece, as a read's slice takes it
+    REQUIRE(part);
+    CHECK(*part == Bytes(b.data.begin() + 1000, b.data.begin() + 1077));
+    extents.push_back(**e);
+  }
+  auto absent = (*store)->Locate(MakeRawBlock(1000, 9499).cid.hash());
+  REQUIRE(absent);
+  CHECK_FALSE(*absent);
+  // The first pack's blocks go and so does the pack; an extent handed out
+  // before still reads its bytes (its descriptor stays open).
+  std::vector<ipld::Multihash> first;
+  for (int i = 0; i < 4; ++i) first.push_back(blocks[i].cid.hash());
+  REQUIRE((*store)->Delete(first));
+  CHECK(PackPaths(dir.path).size() == 1);
+  auto gone = (*store)->Locate(blocks[0].cid.hash());
+  REQUIRE(gone);
+  CHECK_FALSE(*gone);
+  auto still = extents[0].Read(0, blocks[0].data.size());
+  REQUIRE(still);
+  CHECK(*still == blocks[0].data);
+}
+
+TEST_CASE("Locate: a pack cut short has no range for the blocks it lost") {
+  StoreDir dir;
+  auto a = MakeRawBlock(200000, 9500), b = MakeRawBlock(200000, 9501);
+  {
+    auto store = OpenRocksStore(dir.path);
+    REQUIRE(store);
+    REQUIRE((*store)->Put(a.cid.hash(), a.data, BlockMeta{a.data.size(), 1, 0}));
+    REQUIRE((*store)->Put(b.cid.hash(), b.data, BlockMeta{b.data.size(), 1, 0}));
+  }
+  std::filesystem::resize_file(PackPaths(dir.path)[0], 300000);
+  auto store = OpenRocksStore(dir.path);
+  REQUIRE(store);
+  auto got_a = (*store)->Locate(a.cid.hash());
+  REQUIRE(got_a);
+  CHECK(*got_a);
+  auto got_b = (*store)->Locate(b.cid.hash());
+  REQUIRE(got_b);
+  CHECK_FALSE(*got_b);
+}
+
+TEST_CASE("GetExtent: blocks on disk come as ranges, not those in memory, unmoved format-1 or re-hashed on read") {
+  StoreDir dir;
+  std::vector<testing::TestBlock> blocks;
+  for (int i = 0; i < 4; ++i) blocks.push_back(MakeRawBlock(70000, 9600 + i));
+  WriteFormat1(dir.path, blocks, blocks[0].cid);
+  {
+    BlockCacheOptions o = Offline(dir.path);
+    o.memory_cache_bytes = 0;
+    auto c = BlockCache::Open(o);
+    REQUIRE(c);
+    auto legacy = (*c)->GetExtent(blocks[1].cid);  // still in a blob file
+    REQUIRE(legacy);
+    CHECK_FALSE(*legacy);
+    REQUIRE((*c)->GetBlocking(blocks[1].cid));  // moves it into a pack
+    auto moved = (*c)->GetExtent(blocks[1].cid);
+    REQUIRE(moved);
+    REQUIRE(*moved);
+    auto bytes = (*moved)->Read(0, 70000);
+    REQUIRE(bytes);
+    CHECK(*bytes == blocks[1].data);
+    auto absent = (*c)->GetExtent(MakeRawBlock(100, 9699).cid);
+    REQUIRE(absent);
+    CHECK_FALSE(*absent);
+  }
+  {
+    auto c = BlockCache::Open(Offline(dir.path));  // with a memory tier
+    REQUIRE(c);
+    REQUIRE((*c)->GetBlocking(blocks[2].cid));  // moved, and now in memory too
+    auto in_memory = (*c)->GetExtent(blocks[2].cid);
+    REQUIRE(in_memory);
+    CHECK_FALSE(*in_memory);
+  }
+  BlockCacheOptions o = Offline(dir.path);
+  o.hash_on_read = true;
+  auto c = BlockCache::Open(o);
+  REQUIRE(c);
+  auto rehashed = (*c)->GetExtent(blocks[1].cid);
+  REQUIRE(rehashed);
+  CHECK_FALSE(*rehashed);
+}

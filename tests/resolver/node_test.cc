@@ -1,6 +1,13 @@
 #include "resolver/node.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <functional>
+
 #include <catch2/catch.hpp>
+
+#include "ipld/protobuf.h"
 
 #include "tests/support/memory_block_getter.h"
 
@@ -140,6 +147,127 @@ TEST_CASE("DecodeNode: malformed and unsupported nodes") {
     CHECK(node.error().code == ErrorCode::kCorrupt);
   }
 }
+
+
+namespace extent_test {
+
+// A dag-pb leaf as kubo writes it: PBNode{Data: UnixFS{Type, Data, filesize}},
+// with `extra` UnixFS fields appended after filesize.
+Bytes Leaf(ipld::UnixfsType type, size_t length, std::optional<uint64_t> filesize,
+           const std::function<void(ipld::ProtoWriter&)>& extra = {}) {
+  Bytes payload(length);
+  for (size_t i = 0; i < length; ++i) payload[i] = static_cast<std::byte>(i * 7 + 3);
+  ipld::ProtoWriter fs;
+  fs.Varint(1, static_cast<uint64_t>(type));
+  fs.LengthDelimited(2, payload);
+  if (filesize) fs.Varint(3, *filesize);
+  if (extra) extra(fs);
+  ipld::ProtoWriter pb;
+  pb.LengthDelimited(1, fs.bytes());
+  return pb.Take();
+}
+
+// The block written at offset 100 of a temporary file, as the cache's packs hold it.
+struct ExtentFile {
+  explicit ExtentFile(const Bytes& block, uint64_t cut = 0) {
+    FILE* f = std::tmpfile();
+    REQUIRE(f);
+    file.reset(f, [](FILE* p) { std::fclose(p); });
+    Bytes all(100);
+    all.insert(all.end(), block.begin(), block.end());
+    all.resize(all.size() - cut);
+    REQUIRE(std::fwrite(all.data(), 1, all.size(), f) == all.size());
+    REQUIRE(std::fflush(f) == 0);
+    extent = blockcache::BlockExtent{file, ::fileno(f), 100, block.size()};
+  }
+  std::shared_ptr<FILE> file;
+  blockcache::BlockExtent extent;
+};
+
+// DecodeLeafExtent must agree with DecodeNode on every leaf it accepts.
+void CheckSameAsDecodeNode(MemoryBlockGetter& store, const ipld::Cid& cid, const Bytes& block) {
+  ExtentFile file(block);
+  auto by_extent = DecodeLeafExtent(cid, file.extent);
+  REQUIRE(by_extent);
+  auto whole = DecodeNode(Fetch(store, cid));
+  REQUIRE(whole);
+  CHECK(by_extent->info.kind == NodeKind::kFile);
+  CHECK(by_extent->info.size == whole->info.size);
+  CHECK(by_extent->info.dag_size == whole->info.dag_size);
+  CHECK_FALSE(by_extent->data);
+  REQUIRE(by_extent->extent);
+  auto bytes = by_extent->extent->Read(by_extent->data_offset, by_extent->data_length);
+  REQUIRE(bytes);
+  CHECK(*bytes == Bytes(whole->inline_data().begin(), whole->inline_data().end()));
+}
+
+TEST_CASE("DecodeLeafExtent: file leaves located from their first and last bytes, as DecodeNode reads them") {
+  MemoryBlockGetter store;
+  SECTION("a kubo leaf (File, filesize)") {
+    Bytes b = Leaf(ipld::UnixfsType::kFile, 262144, 262144);
+    CheckSameAsDecodeNode(store, store.Put(b, ipld::Codec::kDagPb), b);
+  }
+  SECTION("a Raw leaf without filesize") {
+    Bytes b = Leaf(ipld::UnixfsType::kRaw, 20000, std::nullopt);
+    CheckSameAsDecodeNode(store, store.Put(b, ipld::Codec::kDagPb), b);
+  }
+  SECTION("a raw block: the whole extent") {
+    Bytes b = Leaf(ipld::UnixfsType::kFile, 30000, 30000);  // any bytes
+    auto cid = store.Put(b, ipld::Codec::kRaw);
+    ExtentFile file(b);
+    auto node = DecodeLeafExtent(cid, file.extent);
+    REQUIRE(node);
+    CHECK(node->info.size == b.size());
+    CHECK(node->data_offset == 0);
+    CHECK(node->data_length == b.size());
+  }
+}
+
+TEST_CASE("DecodeLeafExtent: anything but the common leaf is left to DecodeNode") {
+  MemoryBlockGetter store;
+  auto none = [&](const Bytes& b, uint64_t cut = 0) {
+    ExtentFile file(b, cut);
+    return !DecodeLeafExtent(store.Put(b, ipld::Codec::kDagPb), file.extent).has_value();
+  };
+  // filesize disagrees: DecodeNode names the corruption.
+  Bytes wrong = Leaf(ipld::UnixfsType::kFile, 20000, 19999);
+  CHECK(none(wrong));
+  CHECK(DecodeNode(Fetch(store, store.Put(wrong, ipld::Codec::kDagPb))).error().code == ErrorCode::kCorrupt);
+  // UnixFS 1.5 mode after filesize: a valid leaf, decoded whole.
+  CHECK(none(Leaf(ipld::UnixfsType::kFile, 20000, 20000, [](ipld::ProtoWriter& w) { w.Varint(7, 0644); })));
+  // Blocksizes in a leaf: DecodeNode's to judge.
+  CHECK(none(Leaf(ipld::UnixfsType::kFile, 20000, 20000, [](ipld::ProtoWriter& w) { w.Varint(4, 20000); })));
+  // Not a file.
+  CHECK(none(Leaf(ipld::UnixfsType::kDirectory, 20000, std::nullopt)));
+  // Fields out of order: filesize before the data.
+  {
+    ipld::ProtoWriter fs;
+    fs.Varint(1, static_cast<uint64_t>(ipld::UnixfsType::kFile));
+    fs.Varint(3, 20000);
+    fs.LengthDelimited(2, Bytes(20000));
+    ipld::ProtoWriter pb;
+    pb.LengthDelimited(1, fs.bytes());
+    CHECK(none(pb.Take()));
+  }
+  // A node with a link (Links come before Data).
+  {
+    MemoryBlockGetter other;
+    DagBuilder dag(other);
+    DagBuilder::FileOptions o;
+    o.chunk = 20000;
+    o.raw_leaves = false;
+    Bytes content(50000, std::byte{1});
+    auto file = dag.File("f", content, o);
+    auto root = other.GetBlocking(file.cid);
+    REQUIRE(root);
+    Bytes bytes(root->bytes().begin(), root->bytes().end());
+    CHECK(none(bytes));
+  }
+  // A file cut short (a pack truncated by a crash): not read as a leaf.
+  CHECK(none(Leaf(ipld::UnixfsType::kFile, 20000, 20000), 10));
+}
+
+}  // namespace extent_test
 
 }  // namespace
 }  // namespace ipfsfs::resolver

@@ -193,6 +193,7 @@ Status Mount::Build() {
 
   fs::IpfsTreeOptions to = options_.ipfs;
   to.reader.executor = [pool = p.prefetch.get()](std::function<void()> job) { pool->Post(std::move(job)); };
+  to.reader.extents = true;  // cached leaves go to the kernel spliced from the packs
   to.pinned_roots = [cache = p.cache.get()] {
     auto pins = cache->Pins();
     return pins ? *pins : std::vector<ipld::Cid>{};

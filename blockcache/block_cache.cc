@@ -248,15 +248,18 @@ std::optional<std::chrono::steady_clock::time_point> BlockCacheImpl::LastMiss() 
   return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks));
 }
 
-void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) {
-  if (options_.offline || sources_->empty()) {
-    done(MakeError(ErrorCode::kUnsupported, "offline: no ranged prefetch"));
-    return;
+Status BlockCacheImpl::CanStreamRanges(const char* what) const {
+  if (options_.offline || sources_->empty() || closing_) {
+    return MakeError(ErrorCode::kUnsupported, std::string("offline: no ") + what + " prefetch");
   }
   if (!sources_->AnySupportsByteRanges()) {
-    done(MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car"));
-    return;
+    return MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car");
   }
+  return OkStatus();
+}
+
+void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::function<void(Status)> done) {
+  if (auto can = CanStreamRanges("ranged"); !can) return done(std::move(can));
   fetcher_->BeginRange();
   streamer_->Stream(
       root, PrefetchScope::kEntity, range,
@@ -270,14 +273,8 @@ void BlockCacheImpl::PrefetchRange(const ipld::Cid& root, ByteRange range, std::
 
 void BlockCacheImpl::PrefetchHead(const ipld::Cid& root, uint64_t bytes, uint64_t max_bytes,
                                   std::function<void(Status)> done) {
-  if (options_.offline || sources_->empty() || closing_ || bytes == 0) {
-    done(MakeError(ErrorCode::kUnsupported, "offline: no head prefetch"));
-    return;
-  }
-  if (!sources_->AnySupportsByteRanges()) {
-    done(MakeError(ErrorCode::kUnsupported, "no source serves byte ranges of a file as a car"));
-    return;
-  }
+  if (bytes == 0) return done(MakeError(ErrorCode::kUnsupported, "no head prefetch of 0 bytes"));
+  if (auto can = CanStreamRanges("head"); !can) return done(std::move(can));
   fetcher_->BeginRange();
   streamer_->Stream(
       root, PrefetchScope::kEntity, ByteRange{0, bytes},

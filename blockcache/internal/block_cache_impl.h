@@ -73,6 +73,8 @@ class BlockCacheImpl : public BlockCache {
   void GetImpl(const ipld::Cid& cid, std::optional<std::chrono::milliseconds> patience, BlockCallback done);
   // A stored block (re-hashed with hash_on_read); a damaged one is dropped.
   std::optional<Block> ReadStored(const ipld::Cid& cid);
+  // Why a ranged or head CAR cannot be asked for now (kUnsupported), if so.
+  Status CanStreamRanges(const char* what) const;
   // Verifies and stores a block that came in a CAR; wakes its waiters.
   Status Accept(const ipld::Cid& root, const ipld::Cid& cid, std::shared_ptr<const Bytes> data, size_t source);
   // Logs the first failure to store a fetched block and the recovery.

@@ -57,7 +57,14 @@ struct PackFiles::Pack {
   std::shared_ptr<Fd> fd;  // null until first used, or closed to bound open descriptors
 };
 
-PackFiles::~PackFiles() = default;
+PackFiles::~PackFiles() {
+  // An active pack nothing went into is not left behind (a read-only mount
+  // would leave one per open).
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = packs_.find(active_); it != packs_.end() && it->second->file_bytes == 0) {
+    ::unlink(PathOf(active_).c_str());
+  }
+}
 
 std::string PackFiles::PathOf(uint32_t id) const {
   char name[32];

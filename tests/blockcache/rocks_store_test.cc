@@ -382,3 +382,24 @@ TEST_CASE("GetExtent: blocks on disk come as ranges, not those in memory, unmove
   REQUIRE(rehashed);
   CHECK_FALSE(*rehashed);
 }
+
+TEST_CASE("a store opened and closed without a write leaves no empty pack behind") {
+  StoreDir dir;
+  auto a = MakeRawBlock(50000, 9700);
+  {
+    auto store = OpenRocksStore(dir.path);
+    REQUIRE(store);
+    REQUIRE((*store)->Put(a.cid.hash(), a.data, BlockMeta{a.data.size(), 1, 0}));
+  }
+  REQUIRE(PackPaths(dir.path).size() == 1);
+  for (int i = 0; i < 3; ++i) {  // read-only opens, as an offline mount's
+    auto store = OpenRocksStore(dir.path);
+    REQUIRE(store);
+    auto got = (*store)->GetData(a.cid.hash());
+    REQUIRE(got);
+    CHECK(Same(**got, a.data));
+  }
+  auto packs = PackPaths(dir.path);
+  REQUIRE(packs.size() == 1);
+  CHECK(std::filesystem::file_size(packs[0]) == a.data.size());
+}

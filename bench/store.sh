@@ -8,7 +8,7 @@
 #   warm read (blocks cached, page cache dropped) ÷ `cat` of a local copy, best of 3 each
 #   FILES files of SIZE/FILES read at once, warm ÷ the same local reads at once, best of 3
 #   fio random 4 KiB reads (direct) ÷ the same on the local copy
-#   opening a cache of N blocks (store_open_bench, N=OPEN_BLOCKS, default 1,000,000)
+#   opening a cache of N blocks (store_open_bench, N=OPEN_BLOCKS, default 1,000,000; 0: skipped)
 #
 # Needs root (drop_caches, FUSE), GNU time, fio. BUILD as in bench/lib.sh.
 set -euo pipefail
@@ -24,12 +24,15 @@ mkdir -p "$WORK/data/big" "$WORK/data/multi"
 head -c "$SIZE" /dev/urandom > "$WORK/data/big/file.bin"
 BYTES=$(stat -c %s "$WORK/data/big/file.bin")
 for i in $(seq "$FILES"); do head -c $((BYTES / FILES)) /dev/urandom > "$WORK/data/multi/f$i.bin"; done
-BIG=$("$IPFSFS" add -Q --car "$WORK/big.car" "$WORK/data/big/file.bin")
-MULTI=$("$IPFSFS" add -r -Q --car "$WORK/multi.car" "$WORK/data/multi")
+# ADD_ARGS: how the files are imported (default: kubo's, CIDv0 with dag-pb
+# leaves; "--cid-version 1" for raw leaves). MOUNT_ARGS: more mount flags
+# ("-o max_read=1048576": replies too large to splice, copied instead).
+BIG=$("$IPFSFS" add -Q ${ADD_ARGS:-} --car "$WORK/big.car" "$WORK/data/big/file.bin")
+MULTI=$("$IPFSFS" add -r -Q ${ADD_ARGS:-} --car "$WORK/multi.car" "$WORK/data/multi")
 start_gateway --car "$WORK/big.car" --car "$WORK/multi.car"
 
 mount_fs() {  # mount_fs CACHE_DIR
-  "$IPFSFS" mount --gateway "$GW" --cache-dir "$1" --cache-size 40G --log-file "$WORK/mount.log" "$MNT"
+  "$IPFSFS" mount --gateway "$GW" --cache-dir "$1" --cache-size 40G --log-file "$WORK/mount.log" ${MOUNT_ARGS:-} "$MNT"
   MOUNT_PID=$("$IPFSFS" status --json "$MNT" | sed 's/.*"pid":\([0-9]*\).*/\1/')
 }
 umount_fs() { "$IPFSFS" umount "$MNT"; for _ in $(seq 50); do kill -0 "$MOUNT_PID" 2>/dev/null || break; sleep 0.1; done; }
@@ -86,7 +89,7 @@ if command -v fio >/dev/null; then
 fi
 umount_fs
 
-if [ -x "$BUILD/bench/store_open_bench" ]; then
+if [ "$OPEN_BLOCKS" != 0 ] && [ -x "$BUILD/bench/store_open_bench" ]; then
   echo "== opening a cache of $OPEN_BLOCKS blocks"
   "$BUILD/bench/store_open_bench" "$WORK/open-cache" "$OPEN_BLOCKS"
 fi

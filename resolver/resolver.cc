@@ -91,6 +91,7 @@ NodePtr Resolver::State::ExtentNode(const ipld::Cid& cid, bool ahead) {
   // Below this a block is cheaper to read than to locate and splice (and
   // a file's inner nodes, a few KiB of links, are decoded whole).
   constexpr uint64_t kMinExtent = 16u << 10;
+  if (NodePtr hit = CacheGet(cid)) return hit;  // an inner node decoded before
   auto size = getter_.StoredSize(cid);
   if (!size || *size < kMinExtent) return nullptr;
   auto extent = getter_.GetExtent(cid);

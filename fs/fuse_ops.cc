@@ -87,19 +87,12 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
   Guarded(req, "read", [&](Reply r) {
     Fs(req).Read(fi->fh, static_cast<uint64_t>(off), size, [r](Result<ReadReply> reply) {
       if (!reply) return r->Error("read", reply.error());
-      if (reply->fd) {
-        // Spliced from the descriptor where the kernel can (passthrough_ll's lo_read).
-        fuse_bufvec bv = FUSE_BUFVEC_INIT(reply->fd->length);
-        bv.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-        bv.buf[0].fd = reply->fd->fd;
-        bv.buf[0].pos = static_cast<off_t>(reply->fd->offset);
-        return (void)r->Send([&](fuse_req_t q) { return fuse_reply_data(q, &bv, FUSE_BUF_SPLICE_MOVE); });
-      }
       const auto& slices = reply->slices;
       if (std::any_of(slices.begin(), slices.end(), [](const ReadSlice& s) { return s.fd >= 0; })) {
-        // Cached leaves' file ranges: libfuse splices them from the page
-        // cache into /dev/fuse (no copy through our memory; a plain copy
-        // where it cannot splice), memory slices written beside them.
+        // Descriptor ranges (cached leaves, staging files): libfuse splices
+        // them from the page cache into /dev/fuse (no copy through our
+        // memory; a plain copy where it cannot splice), memory slices
+        // written beside them (passthrough_ll's lo_read, several buffers).
         std::vector<std::byte> storage(sizeof(fuse_bufvec) + (slices.size() - 1) * sizeof(fuse_buf));
         auto* bv = new (storage.data()) fuse_bufvec{};
         bv->count = slices.size();

@@ -427,7 +427,7 @@ void StagingTree::Read(const TreeHandlePtr& file, uint64_t offset, size_t size, 
     });
   }
   ReadReply reply;
-  reply.fd = FdRange{HandleFd(file), offset, size, file};
+  reply.slices.push_back(ReadSlice{file, nullptr, size, HandleFd(file), offset});
   done(std::move(reply));
 }
 

@@ -123,9 +123,10 @@ struct TreeDirEntry {
   std::optional<TreeEntry> entry;
 };
 
-// Bytes [data, data + length), kept alive by `owner`; or, when fd >= 0,
-// `length` bytes of descriptor `fd` from `fd_offset` (spliced to the kernel
-// when it can), kept open by `owner`.
+// Bytes [data, data + length), kept alive by `owner`; or, when fd >= 0, up
+// to `length` bytes of descriptor `fd` from `fd_offset` (spliced to the
+// kernel when it can; fewer at the file's end, in a reply's last slice),
+// kept open by `owner`.
 struct ReadSlice {
   std::shared_ptr<const void> owner;
   const std::byte* data = nullptr;
@@ -136,22 +137,10 @@ struct ReadSlice {
   ByteSpan span() const { return ByteSpan(data, length); }
 };
 
-// Up to `length` bytes of descriptor `fd` from `offset` (fewer at its end),
-// spliced to the kernel when it can; `owner` keeps `fd` open until sent.
-struct FdRange {
-  int fd = -1;
-  uint64_t offset = 0;
-  size_t length = 0;
-  std::shared_ptr<const void> owner;
-};
-
-// A read's answer: slices (of memory or descriptors) in order, or one
-// descriptor range that may end early at the file's end.
+// A read's answer: slices of memory or descriptors, in order.
 struct ReadReply {
   std::vector<ReadSlice> slices;
-  std::optional<FdRange> fd;
   uint64_t size() const {
-    if (fd) return fd->length;
     uint64_t n = 0;
     for (const auto& s : slices) n += s.length;
     return n;

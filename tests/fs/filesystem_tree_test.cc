@@ -107,12 +107,13 @@ TEST_CASE("Filesystem + tree: a read can answer with a descriptor range") {
   REQUIRE(opened);
   auto reply = Await<ReadReply>([&](auto cb) { w.fs->Read(opened->fh, 4, 6, cb); });
   REQUIRE(reply);
-  REQUIRE(reply->fd);
-  CHECK(reply->slices.empty());
-  CHECK(reply->fd->offset == 4);
-  CHECK(reply->fd->length == 6);
+  REQUIRE(reply->slices.size() == 1);
+  const ReadSlice& range = reply->slices[0];
+  REQUIRE(range.fd >= 0);
+  CHECK(range.fd_offset == 4);
+  CHECK(range.length == 6);
   char buf[6];
-  REQUIRE(pread(reply->fd->fd, buf, sizeof buf, static_cast<off_t>(reply->fd->offset)) == 6);
+  REQUIRE(pread(range.fd, buf, sizeof buf, static_cast<off_t>(range.fd_offset)) == 6);
   CHECK(std::string(buf, 6) == "456789");
   CHECK(w.fs->stats().read_bytes == 6);
   w.fs->Release(opened->fh);

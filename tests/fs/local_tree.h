@@ -55,7 +55,7 @@ class LocalTree : public fs::Tree {
   }
   void Read(const fs::TreeHandlePtr& file, uint64_t offset, size_t size, fs::Callback<fs::ReadReply> done) override {
     fs::ReadReply reply;
-    reply.fd = fs::FdRange{static_cast<File&>(*file).fd, offset, size, file};
+    reply.slices.push_back(fs::ReadSlice{file, nullptr, size, static_cast<File&>(*file).fd, offset});
     done(std::move(reply));
   }
   void OpenDir(const fs::TreeNodePtr&, fs::Callback<fs::TreeOpened> done) override {

@@ -93,6 +93,7 @@ Result<std::unique_ptr<PackFiles>> PackFiles::Open(const std::string& dir, uint6
   }
   if (ec) return MakeError(ErrorCode::kUnavailable, "cannot list " + dir + ": " + ec.message());
   std::lock_guard<std::mutex> lock(files->mu_);
+  files->first_new_ = last + 1;
   IPFSFS_RETURN_IF_ERROR(files->StartPack(last + 1));
   return files;
 }
@@ -264,6 +265,10 @@ Status PackFiles::Sync() {
 
 void PackFiles::Count(const PackLocation& loc) {
   std::lock_guard<std::mutex> lock(mu_);
+  // The count runs beside new appends: blocks in packs this open started
+  // were counted as they were appended (counting them again would keep
+  // their pack alive for good).
+  if (loc.pack >= first_new_) return;
   auto it = packs_.find(loc.pack);
   if (it != packs_.end()) it->second->live_bytes += loc.size;
 }
@@ -281,7 +286,7 @@ void PackFiles::DropUnreferenced() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<uint32_t> dead;
   for (const auto& [id, p] : packs_) {
-    if (p->live_bytes == 0 && id != active_) dead.push_back(id);
+    if (p->live_bytes == 0 && id < first_new_) dead.push_back(id);
   }
   for (uint32_t id : dead) Remove(id);
 }

@@ -76,11 +76,13 @@ class PackFiles {
   [[nodiscard]] Status Rotate();
 
   // Live-byte bookkeeping, from the index: Count at open for each indexed
-  // block, Release when an indexed block goes (its pack is deleted once
+  // block (those in packs this open started are skipped: Append counted
+  // them), Release when an indexed block goes (its pack is deleted once
   // nothing in it is live, unless it is active).
   void Count(const PackLocation& loc);
   void Release(const PackLocation& loc);
-  // Deletes packs nothing points at (after the index was counted at open).
+  // Deletes packs from before this open that nothing points at (after the
+  // index was counted).
   void DropUnreferenced();
 
   std::vector<PackInfo> Packs() const;
@@ -104,6 +106,7 @@ class PackFiles {
   mutable std::mutex mu_;
   std::map<uint32_t, std::shared_ptr<Pack>> packs_;  // GUARDED_BY(mu_)
   uint32_t active_ = 0;                              // GUARDED_BY(mu_)
+  uint32_t first_new_ = UINT32_MAX;  // GUARDED_BY(mu_): the first pack this open started
   std::set<uint32_t> unsynced_;                      // GUARDED_BY(mu_)
   size_t open_fds_ = 0;                              // GUARDED_BY(mu_)
   std::atomic<uint64_t> space_checked_{UINT64_MAX / 2};  // bytes appended since the last free-space check

@@ -9,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "blockcache/block_cache.h"
+#include "blockcache/internal/pack_files.h"
 #include "blockcache/store.h"
 #include "tests/support/test_dag.h"
 
@@ -402,4 +403,20 @@ TEST_CASE("a store opened and closed without a write leaves no empty pack behind
   auto packs = PackPaths(dir.path);
   REQUIRE(packs.size() == 1);
   CHECK(std::filesystem::file_size(packs[0]) == a.data.size());
+}
+
+TEST_CASE("the live-byte count at open skips blocks appended since, so a pack they leave empty is deleted") {
+  StoreDir dir;
+  auto packs = internal::PackFiles::Open(dir.path + "/packs", 1 << 20);
+  REQUIRE(packs);
+  auto loc = (*packs)->Append(MakeRawBlock(4096, 9800).data);
+  REQUIRE(loc);
+  (*packs)->Count(*loc);  // the index scan at open saw the new block too
+  REQUIRE((*packs)->Rotate());
+  (*packs)->Release(*loc);
+  auto left = (*packs)->Packs();
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].active);
+  CHECK(left[0].id != loc->pack);
+  CHECK(PackPaths(dir.path).size() == 1);
 }
